@@ -1,0 +1,15 @@
+"""Load Bindbee ATS job offers into typed Polars frames and measure them.
+
+The public API is curated here; everything else is an implementation detail.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("offer-analytics")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]
