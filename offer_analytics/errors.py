@@ -1,0 +1,180 @@
+"""The exception hierarchy: every error the package raises on purpose is one of these.
+
+::
+
+    OfferAnalyticsError
+    ├── ConfigurationError        bad arguments or environment (no key, plain http to a remote host)
+    ├── SchemaError               a response or file that does not have the documented shape
+    │   └── TimestampError        strict parsing met a value that is not a timestamp
+    ├── BindbeeAPIError           the API answered with an error status
+    │   ├── AuthenticationError   401: API key missing or wrong
+    │   ├── ForbiddenError        403: the connector token may not use this endpoint
+    │   ├── NotFoundError         404
+    │   ├── RequestValidationError 422: the server rejected a parameter (``details`` lists which)
+    │   ├── RateLimitedError      429 still returned after every retry
+    │   └── ServerError           5xx still returned after every retry
+    ├── TransportError            connection failed, timed out or the body broke off, after retries
+    ├── CursorLoopError           pagination repeated a cursor or ran past its page bound
+    └── PartialLoadError          a load failed part-way; carries what was loaded and what is not
+
+Messages say what went wrong and what to do next. They never contain the API key or a connector
+token: connectors are named by their label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = [
+    "AuthenticationError",
+    "BindbeeAPIError",
+    "ConfigurationError",
+    "CursorLoopError",
+    "ForbiddenError",
+    "NotFoundError",
+    "OfferAnalyticsError",
+    "PartialLoadError",
+    "RateLimitedError",
+    "RequestValidationError",
+    "SchemaError",
+    "ServerError",
+    "TimestampError",
+    "TransportError",
+]
+
+
+class OfferAnalyticsError(Exception):
+    """Base class of every error raised on purpose by offer_analytics."""
+
+
+class ConfigurationError(OfferAnalyticsError, ValueError):
+    """Arguments or environment are incomplete or unsafe (e.g. no API key, plain http)."""
+
+
+class SchemaError(OfferAnalyticsError, ValueError):
+    """Data does not have the documented shape.
+
+    Attributes
+    ----------
+    offer_id
+        The offending offer's id, when one is known.
+    field
+        The offending field, when one is known.
+    """
+
+    def __init__(self, message: str, *, offer_id: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.offer_id = offer_id
+        self.field = field
+
+
+class TimestampError(SchemaError):
+    """``strict=True`` parsing met present values that are not ISO-8601 timestamps.
+
+    Attributes
+    ----------
+    column
+        The column holding the bad values.
+    rows
+        ``(offer id, raw value)`` pairs, at most a handful, for the message and for debugging.
+    """
+
+    def __init__(self, message: str, *, column: str, rows: Sequence[tuple[str, str]]):
+        super().__init__(message, offer_id=rows[0][0] if rows else None, field=column)
+        self.column = column
+        self.rows = list(rows)
+
+
+class BindbeeAPIError(OfferAnalyticsError):
+    """The Bindbee API answered with an error status.
+
+    Attributes
+    ----------
+    status_code
+        The HTTP status.
+    connector
+        The label of the connector whose request failed (never its token).
+    detail
+        The server's ``detail`` field, when the body had one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        connector: str | None = None,
+        detail: Any = None,
+    ):
+        super().__init__(message)
+        self.status_code = status_code
+        self.connector = connector
+        self.detail = detail
+
+
+class AuthenticationError(BindbeeAPIError):
+    """401: the API key is missing or wrong."""
+
+
+class ForbiddenError(BindbeeAPIError):
+    """403: the connector token is not allowed here (e.g. an HRIS connector on an ATS endpoint)."""
+
+
+class NotFoundError(BindbeeAPIError):
+    """404: no such offer (or wrong base URL)."""
+
+
+class RequestValidationError(BindbeeAPIError):
+    """422: the server rejected a parameter; ``details`` holds its loc/msg/type items."""
+
+    @property
+    def details(self) -> list[Mapping[str, Any]]:
+        return list(self.detail) if isinstance(self.detail, list) else []
+
+
+class RateLimitedError(BindbeeAPIError):
+    """429 after every retry: the connector's budget is exhausted for longer than we may wait."""
+
+
+class ServerError(BindbeeAPIError):
+    """5xx after every retry."""
+
+
+class TransportError(OfferAnalyticsError):
+    """The connection failed, timed out, or a body broke off or was not JSON, after every retry."""
+
+
+class CursorLoopError(OfferAnalyticsError):
+    """Cursor pagination repeated a cursor or passed its page bound; the listing was stopped."""
+
+
+class PartialLoadError(OfferAnalyticsError):
+    """A load failed part-way.
+
+    Attributes
+    ----------
+    frame
+        The offers loaded before the failure, decoded as usual.
+    report
+        The load's :class:`~offer_analytics.LoadReport` so far.
+    missing
+        What was not loaded, per connector label: the ids not fetched, or ``["<listing>"]`` for a
+        listing that did not finish.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        frame: pl.DataFrame,
+        report: Any,
+        missing: Mapping[str, Sequence[str]],
+    ):
+        super().__init__(message)
+        self.frame = frame
+        self.report = report
+        self.missing = {label: list(ids) for label, ids in missing.items()}
