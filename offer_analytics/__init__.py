@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from offer_analytics.metrics import survival_curve, time_to_close
+from offer_analytics.metrics import cumulative_incidence, survival_curve, time_to_close
 
 try:
     __version__ = version("offer-analytics")
@@ -16,6 +16,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "__version__",
+    "cumulative_incidence",
     "survival_curve",
     "time_to_close",
 ]

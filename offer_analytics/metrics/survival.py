@@ -43,17 +43,8 @@ from typing import Final
 
 import polars as pl
 
-from offer_analytics.metrics._frame import (
-    By,
-    FrameLike,
-    as_of_literal,
-    days_between,
-    group_keys,
-    resolve_as_of,
-    sent_population,
-    sort_keys,
-    typed_offers,
-)
+from offer_analytics.metrics._events import event_table, log_survival, observations, within
+from offer_analytics.metrics._frame import By, FrameLike, group_keys, resolve_as_of, sort_keys
 
 __all__ = ["survival_curve", "time_to_close"]
 
@@ -64,66 +55,11 @@ Z_95: Final = 1.959963984540054
 CLOSED_QUANTILES: Final = (("p25", 0.25), ("p75", 0.75), ("p90", 0.90))
 
 
-def observations(frame: FrameLike, keys: Sequence[str], as_of: datetime) -> pl.LazyFrame:
-    """One row per offer of the population: ``[*keys, outcome, closed, time_days]``.
-
-    ``closed`` is the event indicator at ``as_of``; ``time_days`` is negative for anomalies.
-    """
-    lf = typed_offers(frame, columns=("outcome", "sent_at", "closed_at"), keys=keys)
-    at = as_of_literal(as_of)
-    closed = pl.col("closed_at").is_not_null() & (pl.col("closed_at") <= at)
-    end = pl.when(closed).then(pl.col("closed_at")).otherwise(at)
-    return lf.filter(sent_population(as_of)).select(
-        *keys,
-        "outcome",
-        closed.alias("closed"),
-        days_between(pl.col("sent_at"), end).alias("time_days"),
-    )
-
-
-def within(expr: pl.Expr, keys: Sequence[str]) -> pl.Expr:
-    """``expr`` evaluated per group (rows are sorted by keys then time), or over all rows."""
-    return expr.over(list(keys)) if keys else expr
-
-
-def event_table(
-    valid: pl.LazyFrame, keys: Sequence[str], counts: dict[str, pl.Expr]
-) -> pl.LazyFrame:
-    """Per group and distinct time (plus a time-0 row): ``removed``, ``at_risk`` and ``counts``.
-
-    ``counts`` are Boolean expressions over ``valid`` rows, summed per time. ``at_risk`` at time
-    ``t`` is the number of offers whose duration is ``>= t``: censoring at a tied time happens
-    after the closes at that time.
-    """
-    rows = valid.select(
-        *keys,
-        "time_days",
-        pl.lit(1, pl.Int64).alias("removed"),
-        *(expr.cast(pl.Int64).alias(name) for name, expr in counts.items()),
-    )
-    # A zero row per group, carrying no offers, so every curve starts at time 0 even when nothing
-    # happened at 0; built from the data so an empty frame still gives an empty table.
-    firsts = valid.select(keys).unique() if keys else valid.select("time_days").head(1)
-    zeros = firsts.with_columns(
-        pl.lit(0.0).alias("time_days"),
-        *(pl.lit(0, pl.Int64).alias(name) for name in ["removed", *counts]),
-    ).select(rows.collect_schema().names())
-    table = (
-        pl.concat([rows, zeros])
-        .group_by([*keys, "time_days"])
-        .agg(pl.col("removed", *counts).sum())
-    )
-    return table.sort([*keys, "time_days"], nulls_last=True).with_columns(
-        within(pl.col("removed").cum_sum(reverse=True), keys).alias("at_risk")
-    )
-
-
 def kaplan_meier(table: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
     """Add ``survival``, ``lower``, ``upper`` to an event table with ``at_risk`` and ``events``."""
     n = pl.col("at_risk").cast(pl.Float64)
     d = pl.col("events").cast(pl.Float64)
-    # Summing logs is how lifelines accumulates the product; it also gives log S for the bounds.
-    log_s = within(((n - d).log() - n.log()).cum_sum(), keys)
+    log_s = log_survival(keys)
     greenwood = within(pl.when(n > d).then(d / (n * (n - d))).otherwise(0.0).cum_sum(), keys)
     v = pl.col("_log_s")
     spread = Z_95 * pl.col("_var").sqrt() / v
