@@ -32,8 +32,7 @@ def observations(frame: FrameLike, keys: Sequence[str], as_of: datetime) -> pl.L
     closed = pl.col("closed_at").is_not_null() & (pl.col("closed_at") <= at)
     end = pl.when(closed).then(pl.col("closed_at")).otherwise(at)
     return lf.filter(sent_population(as_of)).select(
-        *keys,
-        "outcome",
+        *dict.fromkeys([*keys, "outcome"]),
         closed.alias("closed"),
         days_between(pl.col("sent_at"), end).alias("time_days"),
     )
