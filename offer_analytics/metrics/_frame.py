@@ -128,10 +128,3 @@ def sent_population(as_of: datetime) -> pl.Expr:
 def days_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
     """Float64 days from ``start`` to ``end`` at microsecond precision."""
     return (end - start).dt.total_microseconds().cast(pl.Float64) / US_PER_DAY
-
-
-def sort_keys(frame: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
-    """Sort by ``keys`` deterministically (nulls last), keeping ties in their current order."""
-    if not keys:
-        return frame
-    return frame.sort(list(keys), nulls_last=True, maintain_order=True)

@@ -252,3 +252,16 @@ def test_missing_column_is_a_schema_error() -> None:
         time_to_close(HAND.drop("closed_at"), as_of=AS_OF)
     with pytest.raises(SchemaError, match="team"):
         survival_curve(HAND, by="team", as_of=AS_OF)
+
+
+def test_a_group_of_only_anomalies_is_counted_but_has_no_curve() -> None:
+    frame = pl.concat(
+        [HAND, offers([("hooli", "declined", "2026-01-05T00:00", "2026-01-04T00:00")])]
+    )
+    result = time_to_close(frame, by="connector", as_of=AS_OF).filter(
+        pl.col("connector") == "hooli"
+    )
+    assert result.select("n", "n_closed", "n_open", "n_invalid").row(0) == (1, 0, 0, 1)
+    assert result["km_median_days"].to_list() == [None]
+    curve = survival_curve(frame, by="connector", as_of=AS_OF)
+    assert "hooli" not in curve["connector"].to_list()
