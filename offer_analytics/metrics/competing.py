@@ -103,12 +103,11 @@ def cumulative_incidence(
     """
     keys = group_keys(by)
     numbered = number_groups(observations(frame, keys, resolve_as_of(as_of)), keys)
-    valid = numbered.rows.filter(pl.col("time_days") >= 0.0)
     closed = pl.col("closed")
     groups = numbered.keys
     counts = {"events": closed} | {cause: closed & (pl.col("outcome") == cause) for cause in CAUSES}
     table = (
-        event_table(valid, groups, counts)
+        event_table(numbered, counts)
         .with_columns(
             (pl.col("events") - pl.col("accepted") - pl.col("declined")).alias("other"),
             (pl.col("removed") - pl.col("events")).alias("censored"),

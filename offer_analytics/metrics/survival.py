@@ -44,6 +44,8 @@ from typing import Final
 import polars as pl
 
 from offer_analytics.metrics._events import (
+    TIME_DAYS,
+    VALID,
     Numbered,
     event_table,
     log_survival,
@@ -89,8 +91,7 @@ def kaplan_meier(table: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
 
 def _km_curve(numbered: Numbered) -> pl.LazyFrame:
     """The KM table keyed by the group number (callers put the ``by`` columns back)."""
-    valid = numbered.rows.filter(pl.col("time_days") >= 0.0)
-    table = event_table(valid, numbered.keys, {"events": pl.col("closed")})
+    table = event_table(numbered, {"events": pl.col("closed")})
     return kaplan_meier(table, numbered.keys).select(
         *numbered.keys,
         "time_days",
@@ -226,8 +227,8 @@ def time_to_close(
     keys = group_keys(by)
     numbered = number_groups(observations(frame, keys, resolve_as_of(as_of)), keys)
     groups = numbered.keys
-    valid = pl.col("time_days") >= 0.0
-    done = pl.col("time_days").filter(valid & pl.col("closed"))
+    valid = VALID
+    done = TIME_DAYS.filter(valid & pl.col("closed"))
     stats = [
         pl.len().cast(pl.Int64).alias("n"),
         (valid & pl.col("closed")).sum().cast(pl.Int64).alias("n_closed"),

@@ -265,3 +265,14 @@ def test_a_group_of_only_anomalies_is_counted_but_has_no_curve() -> None:
     assert result["km_median_days"].to_list() == [None]
     curve = survival_curve(frame, by="connector", as_of=AS_OF)
     assert "hooli" not in curve["connector"].to_list()
+
+
+def test_many_groups_with_long_durations_sort_on_two_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Normally groups and durations share one Int64 sort key; past Int64 range they cannot.
+    combined = survival_curve(HAND, by="connector", as_of=AS_OF)
+    combined_ttc = time_to_close(HAND, by="connector", as_of=AS_OF)
+    monkeypatch.setattr("offer_analytics.metrics._events.KEY_LIMIT", 0)
+    assert_frame_equal(survival_curve(HAND, by="connector", as_of=AS_OF), combined)
+    assert_frame_equal(time_to_close(HAND, by="connector", as_of=AS_OF), combined_ttc)
