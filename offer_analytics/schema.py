@@ -192,7 +192,7 @@ def _read_strict(data: bytes, longest: int, fields: Sequence[str]) -> pa.Table:
     return pa_json.read_json(
         io.BytesIO(data),
         # Blocks are parsed in parallel; each must hold at least one whole page.
-        read_options=pa_json.ReadOptions(block_size=max(1 << 22, longest + 2)),
+        read_options=pa_json.ReadOptions(block_size=max(1 << 20, 2 * longest)),
         parse_options=pa_json.ParseOptions(
             explicit_schema=pa.schema([("items", pa.list_(item))]),
             unexpected_field_behavior="ignore",
@@ -432,21 +432,26 @@ def _finish(
         outcome_expr(mapping),
         *(flag.alias(f"__bad__{c}") for c, flag in bad.items()),
     ).collect()
+    # One pass for all columns: the ids (and raw values) of flagged rows, as lists.
+    flagged = typed.select(
+        *(pl.col("id").filter(pl.col(f"__bad__{c}")).implode().alias(c) for c in raw),
+        *(pl.col(r).filter(pl.col(f"__bad__{c}")).implode().alias(r) for c, r in raw.items()),
+    ).row(0, named=True)
     unparsed: dict[str, list[str]] = {}
     for column, raw_name in raw.items():
-        flagged = typed.filter(pl.col(f"__bad__{column}"))
-        if flagged.height == 0:
+        ids: list[str] = flagged[column]
+        if not ids:
             continue
         if strict:
-            rows = list(flagged.select("id", raw_name).head(_EXAMPLES).iter_rows())
+            rows = list(zip(ids, flagged[raw_name], strict=True))[:_EXAMPLES]
             examples = ", ".join(f"offer {i}: {v!r}" for i, v in rows)
             raise TimestampError(
-                f"{column}: {flagged.height} value(s) are not ISO-8601 timestamps ({examples}); "
+                f"{column}: {len(ids)} value(s) are not ISO-8601 timestamps ({examples}); "
                 "pass strict=False to decode them as null and count them",
                 column=column,
                 rows=rows,
             )
-        unparsed[column] = flagged["id"].to_list()
+        unparsed[column] = ids
     result = typed.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
     return result, DecodeStats(result.height, unparsed)
 
