@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 
 from offer_analytics.errors import ConfigurationError, SchemaError, TimestampError
+from offer_analytics.json_fields import RELATIONS, read_json_fields
 from offer_analytics.outcomes import (
     DEFAULT_OUTCOME_MAPPING,
     OUTCOME_DTYPE,
@@ -73,7 +74,7 @@ OPTIONAL_COLUMNS: Final = ("application_data", "creator_data", "custom_fields", 
 #: The columns parsed as UTC instants.
 INSTANT_COLUMNS: Final = ("sent_at", "closed_at", "remote_created_at", "modified_at")
 _TIMESTAMP_COLUMNS: Final = (*INSTANT_COLUMNS, "start_date")
-_RELATIONS: Final[tuple[Relation, ...]] = ("application", "creator")
+_RELATIONS: Final[tuple[Relation, ...]] = RELATIONS
 # Offer fields that must be a JSON string or null (the relations too, unless expanded).
 _STRING_FIELDS: Final = ("id", "remote_id", "status", *_TIMESTAMP_COLUMNS)
 _OBJECT_FIELDS: Final = ("custom_fields", "raw_data")
@@ -278,30 +279,6 @@ def _explain(
     return None
 
 
-def _flexible_parts(
-    data: bytes, relations: Sequence[Relation], objects: Sequence[str]
-) -> pl.DataFrame:
-    """The fields whose JSON type varies, as JSON text (objects) or the string itself (ids)."""
-    fields = [*relations, *objects]
-    item = pl.Struct(dict.fromkeys(fields, pl.String))
-    raw = _explode_items(pl.read_ndjson(data, schema={"items": pl.List(item)}))
-    parts: list[pl.Expr] = []
-    for relation in relations:
-        value = pl.col(relation)
-        is_object = value.str.starts_with("{")
-        parts += [
-            pl.when(is_object)
-            .then(value.str.json_path_match("$.id"))
-            .otherwise(value)
-            .alias(relation),
-            pl.when(is_object).then(value).alias(f"{relation}_data"),
-        ]
-    parts += [pl.col(name) for name in objects]
-    checks = [~pl.col(r).str.starts_with("[") for r in relations]
-    checks += [pl.col(o).str.starts_with("{") for o in objects]
-    return raw.select(*parts, ok=pl.all_horizontal(c.fill_null(True) for c in checks))
-
-
 def decode_pages(
     pages: Sequence[bytes],
     *,
@@ -397,6 +374,7 @@ def decode_pages(
     assert isinstance(frame, pl.DataFrame)
     if frame.height != len(pages) or frame["items"].null_count():
         raise explained("a page has no items list, or more than one JSON value")
+    items_per_page = frame["items"].list.len().to_list()
     frame = frame.explode("items", keep_nulls=False)  # empty pages add no rows
     if frame["items"].null_count():
         raise explained("a page lists null as an offer")
@@ -404,7 +382,14 @@ def decode_pages(
     if frame["id"].null_count():
         raise explained("an offer has no id")
     if relations or objects:
-        flexible = _flexible_parts(data, relations, objects)
+        flexible = read_json_fields(
+            pages,
+            data,
+            items_per_page,
+            kind=kind,
+            relations=relations,
+            objects=objects,
+        )
         if not flexible["ok"].all():
             raise explained("an expanded or JSON field has the wrong type")
         frame = frame.hstack(flexible.drop("ok"))
