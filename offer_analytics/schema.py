@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pa_compute
 import pyarrow.json as pa_json
 
 from offer_analytics.errors import ConfigurationError, SchemaError, TimestampError
@@ -189,7 +190,8 @@ def _ndjson(pages: Sequence[bytes], kind: PageKind) -> tuple[bytes, int]:
 
 
 def _read_strict(data: bytes, longest: int, fields: Sequence[str]) -> pa.Table:
-    item = pa.struct([(name, pa.string()) for name in fields])
+    # string_view is Polars' own string layout: the columns then cross into Polars without a copy.
+    item = pa.struct([(name, pa.string_view()) for name in fields])
     return pa_json.read_json(
         io.BytesIO(data),
         # Blocks are parsed in parallel; each must hold at least one whole page.
@@ -201,8 +203,12 @@ def _read_strict(data: bytes, longest: int, fields: Sequence[str]) -> pa.Table:
     )
 
 
-def _explode_items(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.explode("items", keep_nulls=False).unnest("items")
+def _offers_table(items: pa.ChunkedArray) -> pa.Table:
+    """The offers of all pages as one table; flattening a list array is zero-copy, unlike an
+    explode. A null offer inside a list becomes a row of nulls, caught by the id check."""
+    item_type = items.type.value_type
+    batches = [pa.RecordBatch.from_struct_array(chunk.flatten()) for chunk in items.chunks]
+    return pa.Table.from_batches(batches, schema=pa.schema(list(item_type)))
 
 
 def _type_name(value: object) -> str:
@@ -370,22 +376,18 @@ def decode_pages(
         table = _read_strict(data, longest, fixed)
     except pa.ArrowInvalid as exc:
         raise explained(f"the pages do not have the offers shape: {exc}") from None
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    if frame.height != len(pages) or frame["items"].null_count():
+    items = table.column("items")
+    if table.num_rows != len(pages) or items.null_count:
         raise explained("a page has no items list, or more than one JSON value")
-    items_per_page = frame["items"].list.len().to_list()
-    frame = frame.explode("items", keep_nulls=False)  # empty pages add no rows
-    if frame["items"].null_count():
-        raise explained("a page lists null as an offer")
-    frame = frame.unnest("items")
+    frame = pl.from_arrow(_offers_table(items))
+    assert isinstance(frame, pl.DataFrame)
     if frame["id"].null_count():
-        raise explained("an offer has no id")
+        raise explained("an offer has no id, or a page lists null as an offer")
     if relations or objects:
         flexible = read_json_fields(
             pages,
             data,
-            items_per_page,
+            pa_compute.list_value_length(items).to_pylist(),
             kind=kind,
             relations=relations,
             objects=objects,
