@@ -100,7 +100,8 @@ def _symptom(client: httpx.Client) -> str:
 def test_each_fault_knob_produces_its_fault_at_the_configured_rate(
     client_for: Any, knob: str
 ) -> None:
-    faults = Faults(seed=17, storm_retry_after_s=2.5, **{knob: 0.2})
+    rate: dict[str, Any] = {knob: 0.2}
+    faults = Faults(seed=17, storm_retry_after_s=2.5, **rate)
     expected = {
         "error_rate": "error",
         "rate_limit_storm_rate": "storm",
@@ -119,7 +120,7 @@ def test_each_fault_knob_produces_its_fault_at_the_configured_rate(
 
 def test_same_seed_same_fault_sequence(client_for: Any) -> None:
     def run(seed: int) -> list[str]:
-        rates = {
+        rates: dict[str, Any] = {
             "error_rate": 0.1,
             "rate_limit_storm_rate": 0.1,
             "drop_rate": 0.1,
