@@ -90,14 +90,14 @@ class SandboxServer:
         if host not in _LOOPBACK:
             raise ValueError(f"the sandbox listens on loopback only, not {host!r}")
         FixedWindowLimiter(limit=rate_limit, window_s=rate_window_s)  # validates both
-        data = (
-            generate_offers(n_offers, connectors=connectors, seed=seed)
-            if offers is None
-            else offers
-        )
-        if not data:
+        if offers is None:
+            generated = generate_offers(n_offers, connectors=connectors, seed=seed)
+            # Nobody else holds the generated dicts: adopt them instead of copying.
+            self._data = {k: ConnectorOffers(v, copy=False) for k, v in generated.items()}
+        else:
+            self._data = {label: ConnectorOffers(items) for label, items in offers.items()}
+        if not self._data:
             raise ValueError("the sandbox needs at least one connector")
-        self._data = {label: ConnectorOffers(items) for label, items in data.items()}
         self.rate_limit = rate_limit
         self.rate_window_s = rate_window_s
         self.faults = faults or Faults()
@@ -105,7 +105,9 @@ class SandboxServer:
         self.keep_alive_s = keep_alive_s
         self.max_url_length = max_url_length
         self.api_key = f"sbx_key_{secrets.token_urlsafe(24)}"
-        self.connector_tokens = {label: f"sbx_ct_{secrets.token_urlsafe(18)}" for label in data}
+        self.connector_tokens = {
+            label: f"sbx_ct_{secrets.token_urlsafe(18)}" for label in self._data
+        }
         self.forbidden_token = f"sbx_hris_{secrets.token_urlsafe(18)}"
         self._codec = CursorCodec(secrets.token_bytes(32))
         self._log = RequestLog()
