@@ -123,6 +123,14 @@ class Gateway:
         exchange = _Exchange(scope, receive, send, self.log)
         try:
             await self._handle(exchange)
+        except asyncio.CancelledError:
+            # uvicorn cancels requests still running when its shutdown grace period ends (e.g.
+            # under a long latency fault). Answer as a server going down does, instead of letting
+            # uvicorn log a traceback and send a bare 500.
+            if exchange.status or exchange.dropped:
+                raise
+            detail = _detail("The server is shutting down")
+            await exchange.reply(503, detail, {"connection": "close", "retry-after": "1"})
         finally:
             exchange.record()  # a no-op unless the response never finished (an exception)
 
@@ -237,6 +245,7 @@ class _Exchange:
         self.connector: str | None = None
         self.status = 0
         self.fault: str | None = None
+        self.dropped = False
         self._logged = False
 
     def record(self) -> None:
@@ -279,6 +288,7 @@ class _Exchange:
     async def drop(self) -> None:
         """Close the TCP connection under this request without (finishing) a response."""
         self.record()
+        self.dropped = True
         transport: Any = getattr(getattr(self._send, "__self__", None), "transport", None)
         if transport is None:
             raise RuntimeError("cannot drop the connection: the server's transport is unreachable")

@@ -189,6 +189,7 @@ class SandboxServer:
             timeout_graceful_shutdown=2,
             backlog=2048,
             server_header=False,
+            proxy_headers=False,  # loopback only: no proxy in front, and one middleware less
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(

@@ -149,3 +149,24 @@ def test_request_log_records_what_was_asked_and_answered(client_for: Any) -> Non
         assert first.time <= log[1].time <= time.monotonic()
         server.clear_request_log()
         assert server.request_log == []
+
+
+def test_stop_does_not_hang_on_a_request_in_flight() -> None:
+    server = SandboxServer(n_offers=5, connectors=1, faults=Faults(latency_ms=30_000)).start()
+    answers: list[int] = []
+    headers = {
+        "Authorization": f"Bearer {server.api_key}",
+        "x-connector-token": server.connector_tokens["default"],
+    }
+
+    def slow_request() -> None:
+        answers.append(httpx.get(server.offers_url, headers=headers, timeout=60).status_code)
+
+    thread = threading.Thread(target=slow_request)
+    thread.start()
+    time.sleep(0.3)
+    started = time.perf_counter()
+    server.stop()
+    assert time.perf_counter() - started < 8  # a 2 s grace period, then in-flight work is cut
+    thread.join(10)
+    assert answers == [503]  # answered as a server going down, retryable
