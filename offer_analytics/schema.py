@@ -1,12 +1,14 @@
 """The offers frame: its exact schema, and the one path from API JSON bytes to it.
 
-Decoding stays in Rust and Arrow: the page bodies are joined into one NDJSON buffer (one page
-per line) and read once by pyarrow's JSON reader with an explicit schema -- fast, and strict
-about types, so a number where a string belongs is an error rather than a silent ``"5"``. Fields
-whose JSON type varies (``application``/``creator`` when expanded: an id *or* an object;
-``custom_fields``/``raw_data``: arbitrary objects) are read only when asked for, by Polars' NDJSON
-reader, which keeps a nested value's JSON text when the target dtype is String. Python touches
-individual records only to explain an error.
+Decoding stays in Rust and Arrow (:mod:`offer_analytics.pages`): the page bodies are joined into
+one NDJSON buffer (one page per line) and read once by pyarrow's JSON reader with an explicit
+schema -- multi-threaded, and strict about types, so a number where a string belongs is an error
+rather than a silent ``"5"``. The string columns cross into Polars without a copy and are typed
+there (:mod:`offer_analytics.timestamps`, :mod:`offer_analytics.outcomes`). Fields whose JSON type
+varies (``application``/``creator`` when expanded: an id *or* an object; ``custom_fields`` and
+``raw_data``: arbitrary objects) are read only when asked for (:mod:`offer_analytics.json_fields`).
+Python builds per-record objects only to explain an error, and for the requested JSON fields of
+pages that hold escapes.
 """
 
 from __future__ import annotations
