@@ -467,3 +467,24 @@ def test_sandbox_bodies_decode_to_the_served_offers() -> None:
         assert json.loads(row["application_data"])["id"] == row["application"]
     one, _ = decode_pages([single], kind="offer")
     assert one.row(0) == expected.drop("custom_fields", "raw_data").row(0)
+
+
+def test_package_root_exports_the_decoding_api_and_errors() -> None:
+    import offer_analytics
+    from offer_analytics import errors
+
+    expected = {
+        "OFFER_SCHEMA",
+        "OUTCOMES",
+        "OUTCOME_DTYPE",
+        "DEFAULT_OUTCOME_MAPPING",
+        "outcome_expr",
+        "decode_pages",
+        "offers_to_frame",
+        "empty_offers_frame",
+        "DecodeStats",
+        *errors.__all__,
+    }
+    assert expected <= set(offer_analytics.__all__)
+    assert all(hasattr(offer_analytics, name) for name in offer_analytics.__all__)
+    assert len(set(offer_analytics.__all__)) == len(offer_analytics.__all__)
