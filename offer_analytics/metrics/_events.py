@@ -23,6 +23,9 @@ from offer_analytics.metrics._frame import (
     typed_offers,
 )
 
+#: Column names the survival metrics create, so they cannot be grouping columns.
+RESERVED: Final = ("closed", "time_us", "time_days", "_group", "_order")
+
 
 def observations(frame: FrameLike, keys: Sequence[str], as_of: datetime) -> pl.LazyFrame:
     """One row per offer of the population: ``[*keys, outcome, closed, time_us]``.
@@ -30,6 +33,10 @@ def observations(frame: FrameLike, keys: Sequence[str], as_of: datetime) -> pl.L
     ``closed`` is the event indicator at ``as_of``; ``time_us`` is the duration in integer
     microseconds (exact, so ties are exact), negative for anomalies.
     """
+    clashes = sorted(set(keys) & set(RESERVED))
+    if clashes:
+        msg = f"cannot group by {clashes}: the survival metrics use these names internally"
+        raise ValueError(msg)
     lf = typed_offers(frame, columns=("outcome", "sent_at", "closed_at"), keys=keys)
     at = as_of_literal(as_of)
     closed = pl.col("closed_at").is_not_null() & (pl.col("closed_at") <= at)

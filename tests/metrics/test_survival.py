@@ -276,3 +276,8 @@ def test_many_groups_with_long_durations_sort_on_two_columns(
     monkeypatch.setattr("offer_analytics.metrics._events.KEY_LIMIT", 0)
     assert_frame_equal(survival_curve(HAND, by="connector", as_of=AS_OF), combined)
     assert_frame_equal(time_to_close(HAND, by="connector", as_of=AS_OF), combined_ttc)
+
+
+def test_grouping_by_an_internal_column_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="time_days"):
+        survival_curve(HAND.rename({"connector": "time_days"}), by="time_days", as_of=AS_OF)
