@@ -121,18 +121,19 @@ def check_against_lifelines(frame: pl.DataFrame, as_of: datetime) -> None:
 
 
 def aalen_johansen_by_hand(days: Array, event: Array, outcome: Array) -> Array:
-    """Rows (time, at_risk, cif_accepted, cif_declined), one per distinct time and 0, by a loop."""
+    """Rows (time, at_risk, cif_accepted, cif_declined, cif_other), per distinct time and 0."""
     order = np.sort(days)
     rows = []
-    survival, accepted, declined = 1.0, 0.0, 0.0
+    survival, accepted, declined, other = 1.0, 0.0, 0.0, 0.0
     for t in np.unique(np.concatenate([[0.0], days])):
         at_risk = len(order) - np.searchsorted(order, t, side="left")
         now = (days == t) & event
         closes = int(now.sum())
         accepted += survival * int((now & (outcome == "accepted")).sum()) / at_risk
         declined += survival * int((now & (outcome == "declined")).sum()) / at_risk
+        other += survival * int((now & ~np.isin(outcome, ["accepted", "declined"])).sum()) / at_risk
         survival *= 1.0 - closes / at_risk  # all closes at t together, then the censored leave
-        rows.append((t, at_risk, accepted, declined))
+        rows.append((t, at_risk, accepted, declined, other))
     return np.array(rows)
 
 
@@ -146,6 +147,7 @@ def check_aalen_johansen(frame: pl.DataFrame, as_of: datetime) -> None:
         np.testing.assert_array_equal(ours["at_risk"], expected[:, 1])
         np.testing.assert_allclose(ours["cif_accepted"], expected[:, 2], rtol=0, atol=TOL)
         np.testing.assert_allclose(ours["cif_declined"], expected[:, 3], rtol=0, atol=TOL)
+        np.testing.assert_allclose(ours["cif_other"], expected[:, 4], rtol=0, atol=TOL)
 
 
 AS_OF_TIES = datetime(2026, 1, 15, tzinfo=UTC)
