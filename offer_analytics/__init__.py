@@ -7,9 +7,62 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from offer_analytics.errors import (
+    AuthenticationError,
+    BindbeeAPIError,
+    ConfigurationError,
+    CursorLoopError,
+    ForbiddenError,
+    NotFoundError,
+    OfferAnalyticsError,
+    PartialLoadError,
+    RateLimitedError,
+    RequestValidationError,
+    SchemaError,
+    ServerError,
+    TimestampError,
+    TransportError,
+)
+from offer_analytics.schema import (
+    DEFAULT_OUTCOME_MAPPING,
+    OFFER_SCHEMA,
+    OUTCOME_DTYPE,
+    OUTCOMES,
+    DecodeStats,
+    decode_pages,
+    empty_offers_frame,
+    offers_to_frame,
+    outcome_expr,
+)
+
 try:
     __version__ = version("offer-analytics")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "DEFAULT_OUTCOME_MAPPING",
+    "OFFER_SCHEMA",
+    "OUTCOMES",
+    "OUTCOME_DTYPE",
+    "AuthenticationError",
+    "BindbeeAPIError",
+    "ConfigurationError",
+    "CursorLoopError",
+    "DecodeStats",
+    "ForbiddenError",
+    "NotFoundError",
+    "OfferAnalyticsError",
+    "PartialLoadError",
+    "RateLimitedError",
+    "RequestValidationError",
+    "SchemaError",
+    "ServerError",
+    "TimestampError",
+    "TransportError",
+    "__version__",
+    "decode_pages",
+    "empty_offers_frame",
+    "offers_to_frame",
+    "outcome_expr",
+]
