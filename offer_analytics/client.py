@@ -29,6 +29,7 @@ from offer_analytics.retry import RetryPolicy, should_retry
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "DEFAULT_RATE_LIMIT",
     "DEFAULT_TIMEOUT",
     "OFFERS_PATH",
     "BindbeeClient",
@@ -44,6 +45,8 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=10.0, pool
 #: idle connection before the server does instead of racing it.
 KEEPALIVE_EXPIRY_S: Final = 4.0
 OFFERS_PATH: Final = "/api/ats/v1/offers"
+#: Bindbee's documented budget per connector token: 200 requests per 60 s window.
+DEFAULT_RATE_LIMIT: Final = (200, 60.0)
 
 
 @dataclass
@@ -112,7 +115,7 @@ class BindbeeClient:
         concurrency: int = DEFAULT_CONCURRENCY,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing it is safe
-        rate_limit: tuple[int, float] = (200, 60.0),
+        rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,

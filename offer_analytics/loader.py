@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -22,7 +23,7 @@ from typing import Any, Final, TypeVar
 
 import polars as pl
 
-from offer_analytics.client import DEFAULT_CONCURRENCY, BindbeeClient
+from offer_analytics.client import DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT, BindbeeClient
 from offer_analytics.credentials import Connector, resolve_connectors
 from offer_analytics.errors import ConfigurationError, PartialLoadError
 from offer_analytics.load_report import LoadReport, LoadResult
@@ -58,22 +59,23 @@ def _modified_after(value: datetime | date | str | None) -> str | None:
 
 
 def _expand(expand: Sequence[str] | str) -> tuple[str, ...]:
-    names = tuple(expand.split(",")) if isinstance(expand, str) else tuple(expand)
+    # "application[id,name]" picks fields: split only on commas outside brackets.
+    names = tuple(re.split(r",(?![^\[]*\])", expand)) if isinstance(expand, str) else tuple(expand)
     names = tuple(name.strip() for name in names if name.strip())
     if any(" " in name for name in names):
         raise ConfigurationError("expand names contain no spaces, e.g. ('application', 'creator').")
     return names
 
 
-def _ids_by_connector(
-    ids: IdsArg, connectors: Sequence[Connector]
-) -> dict[str, Sequence[str]]:
+def _ids_by_connector(ids: IdsArg, connectors: Sequence[Connector]) -> dict[str, Sequence[str]]:
     if isinstance(ids, str):
         raise ConfigurationError("ids= takes a list of offer ids, not one string.")
     if isinstance(ids, Mapping):
         unknown = set(ids) - {c.label for c in connectors}
         if unknown:
-            raise ConfigurationError(f"ids= names connectors that were not given: {sorted(unknown)}")
+            raise ConfigurationError(
+                f"ids= names connectors that were not given: {sorted(unknown)}"
+            )
         return dict(ids)
     if len(connectors) > 1:
         msg = "With several connectors, pass ids={label: [...]}: an offer id belongs to one ATS."
@@ -97,6 +99,7 @@ async def fetch_offers(
     expand: Sequence[str] | str = (),
     page_size: int = 200,
     concurrency: int = DEFAULT_CONCURRENCY,
+    rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
     progress: ProgressCallback | bool | None = None,
     keep_partial: bool = False,
     strict: bool = False,
@@ -125,6 +128,10 @@ async def fetch_offers(
         Offers per page, 1..200. If the API refuses 200, 100 is used for that connector.
     concurrency
         Requests in flight at most across all connectors.
+    rate_limit
+        ``(requests, window seconds)`` allowed per connector token: Bindbee's ``(200, 60.0)``
+        unless your plan (or a sandbox) says otherwise. The server's ``X-RateLimit-Limit`` header
+        overrides the count.
     progress
         A callback receiving :class:`~offer_analytics.progress.ProgressUpdate`, or True for a
         rich progress bar.
@@ -135,7 +142,8 @@ async def fetch_offers(
         Passed to decoding: raise on unparseable timestamps; map raw statuses to outcomes.
     client
         A :class:`~offer_analytics.client.BindbeeClient` to use (and leave open) instead of a new
-        one; it then owns the key, URL, concurrency, retries and rate limit.
+        one; it then owns the key, URL, concurrency, retries and rate limit. A client belongs to
+        one event loop: with :func:`load_offers`, leave this out.
 
     Returns
     -------
@@ -167,8 +175,8 @@ async def fetch_offers(
         if filters.any():
             raise ConfigurationError("Filters apply to listings; with ids= pass no filters.")
         by_connector = _ids_by_connector(ids, resolved)
-    if client is not None and (api_key, base_url) != (None, None):
-        raise ConfigurationError("With client=, set api_key and base_url on the client.")
+    if client is not None and (api_key, base_url, rate_limit) != (None, None, DEFAULT_RATE_LIMIT):
+        raise ConfigurationError("With client=, set api_key, base_url and rate_limit on it.")
     decode = partial(
         decode_pages,
         include_custom_fields=include_custom_fields,
@@ -178,7 +186,9 @@ async def fetch_offers(
         outcome_mapping=outcome_mapping,
     )
     own_client = client is None
-    http = client or BindbeeClient(api_key=api_key, base_url=base_url, concurrency=concurrency)
+    http = client or BindbeeClient(
+        api_key=api_key, base_url=base_url, concurrency=concurrency, rate_limit=rate_limit
+    )
     bar = RichProgress() if progress is True else None
     callback = bar if bar is not None else (progress or None)
     started_wall = datetime.now(UTC)
@@ -207,7 +217,9 @@ async def fetch_offers(
                     if by_connector is None:
                         group.create_task(job.listing(connector, sink))
                     elif connector.label in by_connector:
-                        group.create_task(job.by_ids(connector, by_connector[connector.label], sink))
+                        group.create_task(
+                            job.by_ids(connector, by_connector[connector.label], sink)
+                        )
         except BaseExceptionGroup as group_error:
             # A typed error (401, 403, 422, a cursor loop, strict decoding): the first one is the
             # cause; the others were cancelled because of it.
@@ -326,6 +338,7 @@ def load_offers(
     expand: Sequence[str] | str = (),
     page_size: int = 200,
     concurrency: int = DEFAULT_CONCURRENCY,
+    rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
     progress: ProgressCallback | bool | None = None,
     keep_partial: bool = False,
     strict: bool = False,

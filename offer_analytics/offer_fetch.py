@@ -217,7 +217,9 @@ class FetchJob:
         found: set[str] = set()
         size = self.page_size(label)
         base = {**self.params, "page_size": str(size)}
-        batches = batch_ids(wanted, url_length=self.client.offer_url_length, params=base, max_ids=size)
+        batches = batch_ids(
+            wanted, url_length=self.client.offer_url_length, params=base, max_ids=size
+        )
         try:
             async with asyncio.TaskGroup() as group:
                 for batch in batches:
@@ -246,7 +248,9 @@ class FetchJob:
             except _GAVE_UP as exc:
                 self._fail(label, part, exc)
                 continue
-            found.update(item.get("id") for item in items if isinstance(item, dict))
+            found.update(
+                str(item["id"]) for item in items if isinstance(item, dict) and "id" in item
+            )
 
     async def _confirm(self, connector: Connector, offer_id: str, sink: PageSink) -> None:
         label = connector.label

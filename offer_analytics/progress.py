@@ -100,7 +100,9 @@ class RichProgress:
         if task is None:
             task = self._progress.add_task(update.connector, total=update.total, pages=0)
             self._tasks[update.connector] = task
-        total = update.total if update.total is not None else (update.offers if update.done else None)
+        total = (
+            update.total if update.total is not None else (update.offers if update.done else None)
+        )
         self._progress.update(
             task, completed=update.offers, total=total, pages=update.pages, refresh=update.done
         )

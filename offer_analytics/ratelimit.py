@@ -133,8 +133,8 @@ class RateGate:
         self._sleep = sleep
         self._next_at = -float("inf")
         self._blocked_until = -float("inf")
-        # Bumped whenever the gate is blocked, so that tasks asleep on an older schedule re-queue.
-        self._epoch = 0
+        self._lock: asyncio.Lock | None = None
+        self._last_sent = -float("inf")
         self._in_flight = 0
         self._rate_limited_in_a_row = 0
         self.waited_s = 0.0
@@ -170,18 +170,21 @@ class RateGate:
         and headers, or ``status=None`` when no response arrived).
         """
         start = self._clock()
-        while True:
-            now = self._clock()
-            epoch = self._epoch
-            slot = max(now, self._next_at, self._blocked_until)
-            self._next_at = slot + self.interval_s
-            if slot > now:
-                await self._sleep(slot - now)
-            if self._epoch == epoch:
-                break
-            # The gate was blocked while this task slept: its slot may now fall inside the pause,
-            # or come right after it together with every other sleeper. Queue again behind it.
-        self._in_flight += 1
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        # Tasks queue in order on the lock and only the head sleeps, so that it always sleeps
+        # against the latest schedule: a 429 or a spent window that arrives meanwhile is seen when
+        # it wakes, and a burst after a pause is impossible.
+        async with self._lock:
+            while True:
+                now = self._clock()
+                target = max(self._next_at, self._blocked_until)
+                if now >= target:
+                    break
+                await self._sleep(target - now)
+            self._last_sent = now
+            self._next_at = now + self.interval_s
+            self._in_flight += 1
         waited = self._clock() - start
         self.waited_s += waited
         return waited
@@ -201,8 +204,9 @@ class RateGate:
             return
         headers = {name.lower(): value for name, value in headers.items()}
         limit = _to_float(headers.get("x-ratelimit-limit"))
-        if limit is not None and limit >= 1:
+        if limit is not None and limit >= 1 and int(limit) != self._limit:
             self._limit = int(limit)
+            self._next_at = self._last_sent + self.interval_s  # re-space at the server's pace
         if status == 429:
             self._on_rate_limited(headers)
             return
@@ -239,9 +243,4 @@ class RateGate:
         self._block(until)
 
     def _block(self, until: float) -> None:
-        if until <= self._blocked_until:
-            return
-        self._blocked_until = until
-        # Restart the even schedule after the pause instead of releasing every sleeper at once.
-        self._next_at = until
-        self._epoch += 1
+        self._blocked_until = max(self._blocked_until, until)
