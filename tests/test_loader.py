@@ -118,13 +118,13 @@ def test_load_offers_works_inside_a_running_event_loop(server: SandboxServer) ->
 
 
 def test_watermark_feeds_the_next_incremental_load(server: SandboxServer) -> None:
-    token = {"connector_token": server.connector_tokens["initech"]}
-    _, first = load_offers(**token, **credentials(server))
+    token = server.connector_tokens["initech"]
+    _, first = load_offers(connector_token=token, **credentials(server))
     assert first.watermark < datetime.now(UTC)
     changed = DATA["initech"][3]["id"]
     server.update_offer("initech", changed, status="SIGNED")
     frame, _ = asyncio.run(
-        fetch_offers(modified_after=first.watermark, **token, **credentials(server))
+        fetch_offers(modified_after=first.watermark, connector_token=token, **credentials(server))
     )
     assert frame["id"].to_list() == [changed]
     assert frame["status"].to_list() == ["SIGNED"]
