@@ -237,7 +237,8 @@ class BindbeeClient:
         if self._semaphore is None:
             # Created lazily inside the running loop: load_offers may run us in another thread.
             self._semaphore = asyncio.Semaphore(self.concurrency)
-        stats.budget_wait_s += await gate.acquire()
+        waited = await gate.acquire()  # not `+= await`: concurrent tasks would lose updates
+        stats.budget_wait_s += waited
         status: int | None = None
         headers: Mapping[str, str] = {}
         try:

@@ -37,7 +37,8 @@ class LoadReport:
     rate_limited
         429 responses received (zero in steady state).
     budget_wait_s
-        Seconds tasks spent waiting for their connector's request budget, summed over tasks.
+        Seconds the request budget held connectors back (pacing and 429 pauses), summed over
+        connectors: close to ``duration_s`` times the connectors when the budget set the pace.
     pages
         Successful responses decoded (list pages and single offers).
     offers

@@ -138,7 +138,7 @@ class RateGate:
         self._in_flight = 0
         self._rate_limited_in_a_row = 0
         self.waited_s = 0.0
-        """Seconds all tasks together spent waiting for the budget (pacing and 429 pauses)."""
+        """Seconds the budget held this connector back (pacing and 429 pauses)."""
         self.rate_limited = 0
         """429 responses seen."""
 
@@ -164,14 +164,21 @@ class RateGate:
         return self._blocked_until
 
     async def acquire(self) -> float:
-        """Wait until this connector may send its next request; return the seconds waited.
+        """Wait until this connector may send its next request.
 
         Every call must be followed by exactly one :meth:`release` (with the response's status
         and headers, or ``status=None`` when no response arrived).
+
+        Returns
+        -------
+        float
+            Seconds this call held the connector's queue back (slept at its head). Summed over
+            calls this is the time the budget, not the network, set the pace; tasks merely
+            queued behind the head are not counted twice.
         """
-        start = self._clock()
         if self._lock is None:
             self._lock = asyncio.Lock()
+        slept = 0.0
         # Tasks queue in order on the lock and only the head sleeps, so that it always sleeps
         # against the latest schedule: a 429 or a spent window that arrives meanwhile is seen when
         # it wakes, and a burst after a pause is impossible.
@@ -182,12 +189,12 @@ class RateGate:
                 if now >= target:
                     break
                 await self._sleep(target - now)
+                slept += self._clock() - now
             self._last_sent = now
             self._next_at = now + self.interval_s
             self._in_flight += 1
-        waited = self._clock() - start
-        self.waited_s += waited
-        return waited
+        self.waited_s += slept
+        return slept
 
     def release(self, *, status: int | None, headers: Mapping[str, str]) -> None:
         """Record the outcome of a request sent after :meth:`acquire`.
