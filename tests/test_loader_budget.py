@@ -1,4 +1,4 @@
-"""The request budget against the sandbox's real fixed windows: no 429s, near the bound, 429 pauses."""
+"""The request budget against the sandbox's fixed windows: no 429s, near the bound, 429 pauses."""
 
 from __future__ import annotations
 
