@@ -84,6 +84,9 @@ class CursorCodec:
             payload, mac = _unb64(head), _unb64(tail)
         except (binascii.Error, ValueError):
             raise InvalidCursor("the cursor is not one this server issued") from None
+        # base64 decoding ignores stray bits in the last character: insist on the exact text.
+        if _b64(payload) != head or _b64(mac) != tail:
+            raise InvalidCursor("the cursor is not one this server issued")
         if not hmac.compare_digest(mac, self._mac(payload)):
             raise InvalidCursor("the cursor is not one this server issued")
         data = json.loads(payload)

@@ -82,30 +82,8 @@ class RequestLog:
             self._records.clear()
 
 
-async def _respond(
-    send: Send, status: int, body: bytes, headers: Mapping[str, str], media: bytes
-) -> None:
-    raw = [(b"content-type", media), (b"content-length", str(len(body)).encode())]
-    raw += [(k.encode(), v.encode()) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
-
-
 def _detail(text: str) -> bytes:
     return b'{"detail":"' + text.replace('"', "'").encode() + b'"}'
-
-
-async def _close_connection(send: Send, receive: Receive) -> None:
-    """Close the TCP connection under this request without (finishing) a response."""
-    transport: Any = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is None:
-        raise RuntimeError("cannot drop the connection: the server's transport is not reachable")
-    transport.close()
-    # Wait until the server has seen the connection go, so that it does not complain that the
-    # app returned without responding.
-    async with asyncio.timeout(5):
-        while (await receive())["type"] != "http.disconnect":
-            pass
 
 
 class Gateway:
@@ -142,58 +120,44 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        arrived = time.monotonic()
-        query = scope["query_string"].decode("latin-1")
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        url_length = len(raw_path) + (len(query) + 1 if query else 0)
-        state: dict[str, Any] = {"connector": None, "status": 0, "fault": None}
+        exchange = _Exchange(scope, receive, send, self.log)
         try:
-            await self._handle(scope, receive, send, url_length, state)
+            await self._handle(exchange)
+        except asyncio.CancelledError:
+            # uvicorn cancels requests still running when its shutdown grace period ends (e.g.
+            # under a long latency fault). Answer as a server going down does, instead of letting
+            # uvicorn log a traceback and send a bare 500.
+            if exchange.status or exchange.dropped:
+                raise
+            detail = _detail("The server is shutting down")
+            await exchange.reply(503, detail, {"connection": "close", "retry-after": "1"})
         finally:
-            self.log.append(
-                RequestRecord(
-                    time=arrived,
-                    connector=state["connector"],
-                    method=scope["method"],
-                    path=scope["path"],
-                    query=query,
-                    url_length=url_length,
-                    status=state["status"],
-                    fault=state["fault"] or scope.get(FAULT_SCOPE_KEY),
-                )
-            )
+            exchange.record()  # a no-op unless the response never finished (an exception)
 
-    async def _handle(
-        self, scope: Scope, receive: Receive, send: Send, url_length: int, state: dict[str, Any]
-    ) -> None:
+    async def _handle(self, ex: _Exchange) -> None:
         delay = self.plan.latency_s()
         if delay:
             await asyncio.sleep(delay)
-
-        async def reply(status: int, body: bytes, headers: Mapping[str, str] = {}) -> None:
-            state["status"] = status
-            await _respond(send, status, body, headers, b"application/json")
-
-        if url_length > self.max_url_length:
-            detail = f"URL too long: {url_length} bytes, at most {self.max_url_length}"
-            return await reply(414, _detail(detail))
-        headers = dict(scope["headers"])
+        if ex.url_length > self.max_url_length:
+            detail = f"URL too long: {ex.url_length} bytes, at most {self.max_url_length}"
+            return await ex.reply(414, _detail(detail))
+        headers = dict(ex.scope["headers"])
         if not self._authorised(headers.get(b"authorization")):
             detail = "Missing or invalid API key: send Authorization: Bearer <api key>"
-            return await reply(401, _detail(detail), {"www-authenticate": "Bearer"})
+            return await ex.reply(401, _detail(detail), {"www-authenticate": "Bearer"})
         token = headers.get(b"x-connector-token")
         if token is None:
             error = (
                 b'{"type":"missing","loc":["header","x-connector-token"],"msg":"Field required",'
             )
-            return await reply(422, b'{"detail":[' + error + b'"input":null}]}')
+            return await ex.reply(422, b'{"detail":[' + error + b'"input":null}]}')
         if token in self._forbidden:
             detail = "This connector token belongs to an HRIS integration; ATS endpoints refuse it"
-            return await reply(403, _detail(detail))
+            return await ex.reply(403, _detail(detail))
         label = self._tokens.get(token)
         if label is None:
-            return await reply(403, _detail("Unknown connector token"))
-        state["connector"] = label
+            return await ex.reply(403, _detail("Unknown connector token"))
+        ex.connector = label
 
         now = time.time()
         window = self.limiter.hit(label, now=now)
@@ -203,15 +167,14 @@ class Gateway:
                 f"Rate limit exceeded: {self.limiter.limit} requests per "
                 f"{self.limiter.window_s:g} s per connector token"
             )
-            return await reply(429, _detail(detail), limit_headers)
+            return await ex.reply(429, _detail(detail), limit_headers)
 
         decision = self.plan.draw()
-        state["fault"] = decision.kind
+        ex.fault = decision.kind
         if decision.kind == "drop":
-            await _close_connection(send, receive)
-            return None
+            return await ex.drop()
         if decision.kind == "error":
-            return await reply(decision.status, _detail(_ERROR_DETAIL[decision.status]))
+            return await ex.reply(decision.status, _detail(_ERROR_DETAIL[decision.status]))
         if decision.kind == "storm":
             retry = self.plan.faults.retry_after_header
             storm = {
@@ -220,23 +183,16 @@ class Gateway:
                 "x-ratelimit-reset": str(int(now) + retry),
                 "retry-after": str(retry),
             }
-            return await reply(429, _detail("Rate limit exceeded"), storm)
+            return await ex.reply(429, _detail("Rate limit exceeded"), storm)
         if decision.kind == "non_json":
-            state["status"] = 200
-            return await _respond(send, 200, _NON_JSON_BODY, limit_headers, b"text/html")
+            return await ex.reply(200, _NON_JSON_BODY, limit_headers, media=b"text/html")
 
-        scope[CONNECTOR_SCOPE_KEY] = label
-        await self._forward(scope, receive, send, limit_headers, decision, state)
+        ex.scope[CONNECTOR_SCOPE_KEY] = label
+        await self._forward(ex, limit_headers, decision)
         return None
 
     async def _forward(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        limit_headers: Mapping[str, str],
-        decision: FaultDecision,
-        state: dict[str, Any],
+        self, ex: _Exchange, limit_headers: Mapping[str, str], decision: FaultDecision
     ) -> None:
         extra = [(k.encode(), v.encode()) for k, v in limit_headers.items()]
         truncate = decision.kind == "truncate"
@@ -244,28 +200,101 @@ class Gateway:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                state["status"] = message["status"]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
-            if truncate and state["status"] == 200:
-                held.append(message)  # the whole response is needed to cut it in half
-            else:
-                await send(message)
+                if truncate and message["status"] == 200:
+                    held.append(message)  # the whole response is needed to cut it in half
+                    return
+            elif held:
+                held.append(message)
+                return
+            await ex.send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(ex.scope, ex.receive, send_with_headers)
         if not held:
             if truncate:
-                state["fault"] = None  # not a 200 (e.g. 404): nothing to truncate
-            return
+                ex.fault = None  # not a 200 (e.g. 404): nothing to truncate
+            return None
         start = held[0]
         body = b"".join(m.get("body", b"") for m in held[1:])
         half = body[: len(body) // 2]
         if decision.cut:
             # The headers promise the whole body; half arrives, then the connection closes.
-            await send(start)
-            await send({"type": "http.response.body", "body": half, "more_body": True})
-            await _close_connection(send, receive)
-            return
+            await ex.send(start)
+            await ex.send({"type": "http.response.body", "body": half, "more_body": True})
+            return await ex.drop()
         headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(half)).encode()))
-        await send({**start, "headers": headers})
-        await send({"type": "http.response.body", "body": half})
+        await ex.send({**start, "headers": headers})
+        await ex.send({"type": "http.response.body", "body": half})
+        return None
+
+
+class _Exchange:
+    """One request in the gateway: what to log about it and how to answer or drop it.
+
+    The record is logged just before the last byte goes out (or the connection closes), so a
+    client that has its response can already see the request in the log.
+    """
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send, log: RequestLog) -> None:
+        self.scope, self.receive, self._send, self._log = scope, receive, send, log
+        self.arrived = time.monotonic()
+        self.query = scope["query_string"].decode("latin-1")
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        self.url_length = len(raw_path) + (len(self.query) + 1 if self.query else 0)
+        self.connector: str | None = None
+        self.status = 0
+        self.fault: str | None = None
+        self.dropped = False
+        self._logged = False
+
+    def record(self) -> None:
+        if self._logged:
+            return
+        self._logged = True
+        self._log.append(
+            RequestRecord(
+                time=self.arrived,
+                connector=self.connector,
+                method=self.scope["method"],
+                path=self.scope["path"],
+                query=self.query,
+                url_length=self.url_length,
+                status=self.status,
+                fault=self.fault or self.scope.get(FAULT_SCOPE_KEY),
+            )
+        )
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.record()
+        await self._send(message)
+
+    async def reply(
+        self,
+        status: int,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+        *,
+        media: bytes = b"application/json",
+    ) -> None:
+        raw = [(b"content-type", media), (b"content-length", str(len(body)).encode())]
+        raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+        await self.send({"type": "http.response.start", "status": status, "headers": raw})
+        await self.send({"type": "http.response.body", "body": body})
+
+    async def drop(self) -> None:
+        """Close the TCP connection under this request without (finishing) a response."""
+        self.record()
+        self.dropped = True
+        transport: Any = getattr(getattr(self._send, "__self__", None), "transport", None)
+        if transport is None:
+            raise RuntimeError("cannot drop the connection: the server's transport is unreachable")
+        transport.close()
+        # Wait until the server has seen the connection go, so that it does not complain that
+        # the app returned without responding.
+        async with asyncio.timeout(5):
+            while (await self.receive())["type"] != "http.disconnect":
+                pass

@@ -90,14 +90,14 @@ class SandboxServer:
         if host not in _LOOPBACK:
             raise ValueError(f"the sandbox listens on loopback only, not {host!r}")
         FixedWindowLimiter(limit=rate_limit, window_s=rate_window_s)  # validates both
-        data = (
-            generate_offers(n_offers, connectors=connectors, seed=seed)
-            if offers is None
-            else offers
-        )
-        if not data:
+        if offers is None:
+            generated = generate_offers(n_offers, connectors=connectors, seed=seed)
+            # Nobody else holds the generated dicts: adopt them instead of copying.
+            self._data = {k: ConnectorOffers(v, copy=False) for k, v in generated.items()}
+        else:
+            self._data = {label: ConnectorOffers(items) for label, items in offers.items()}
+        if not self._data:
             raise ValueError("the sandbox needs at least one connector")
-        self._data = {label: ConnectorOffers(items) for label, items in data.items()}
         self.rate_limit = rate_limit
         self.rate_window_s = rate_window_s
         self.faults = faults or Faults()
@@ -105,7 +105,9 @@ class SandboxServer:
         self.keep_alive_s = keep_alive_s
         self.max_url_length = max_url_length
         self.api_key = f"sbx_key_{secrets.token_urlsafe(24)}"
-        self.connector_tokens = {label: f"sbx_ct_{secrets.token_urlsafe(18)}" for label in data}
+        self.connector_tokens = {
+            label: f"sbx_ct_{secrets.token_urlsafe(18)}" for label in self._data
+        }
         self.forbidden_token = f"sbx_hris_{secrets.token_urlsafe(18)}"
         self._codec = CursorCodec(secrets.token_bytes(32))
         self._log = RequestLog()
@@ -165,7 +167,9 @@ class SandboxServer:
         if self.running:
             raise RuntimeError("the sandbox is already running")
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when the
+        # listening socket says TCP, and without it small responses wait ~40 ms for delayed ACKs.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self._requested_port))
@@ -185,6 +189,7 @@ class SandboxServer:
             timeout_graceful_shutdown=2,
             backlog=2048,
             server_header=False,
+            proxy_headers=False,  # loopback only: no proxy in front, and one middleware less
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(

@@ -71,11 +71,3 @@ class FixedWindowLimiter:
         used += 1
         self._windows[key] = (index, used)
         return WindowState(True, self.limit, self.limit - used, reset)
-
-    def peek(self, key: str, *, now: float) -> WindowState:
-        """The state of ``key``'s budget without spending any (for storm 429s)."""
-        index = math.floor(now / self.window_s)
-        current, used = self._windows.get(key, (index, 0))
-        used = used if current == index else 0
-        remaining = max(0, self.limit - used)
-        return WindowState(remaining > 0, self.limit, remaining, (index + 1) * self.window_s)
