@@ -7,6 +7,7 @@ each batch is packed greedily up to a bound on the *whole* URL, ids encoded as t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Final
 
@@ -29,7 +30,13 @@ def unique_ids(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i.strip() for i in ids if isinstance(i, str) and i.strip()))
 
 
+#: Characters a query value carries unencoded (RFC 3986 unreserved): uuids, most ATS ids.
+_UNRESERVED: Final = re.compile(r"[A-Za-z0-9._~-]*")
+
+
 def _encoded_length(value: str) -> int:
+    if _UNRESERVED.fullmatch(value):
+        return len(value)  # the fast path: httpx's encoder costs ~10 µs per id
     return len(str(httpx.QueryParams({"x": value}))) - 2
 
 

@@ -191,7 +191,12 @@ class RateGate:
                 await self._sleep(target - now)
                 slept += self._clock() - now
             self._last_sent = now
-            self._next_at = now + self.interval_s
+            # Space from the planned slot when this task woke only a little late, or the loop's
+            # timer lag would add up to a slower pace (the headroom absorbs the catch-up); after
+            # an idle spell, space from now.
+            late = now - target
+            base = target if late <= 0.25 * self.interval_s else now
+            self._next_at = base + self.interval_s
             self._in_flight += 1
         self.waited_s += slept
         return slept
