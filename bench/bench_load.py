@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import statistics
 import subprocess
@@ -121,7 +122,8 @@ def bench_bound(repeats: int) -> None:
             options: dict[str, Any] = {"page_size": page_size}
             if ids is not None:
                 options["ids"] = ids
-            seconds, report = median(repeats, lambda: load(box, (limit, window), **options))
+            run = functools.partial(load, box, (limit, window), **options)
+            seconds, report = median(repeats, run)
         per_connector = report.requests / connectors  # near-equal split
         budget = per_connector * window / limit
         bound = budget + latency / 1000 if by_ids else max(budget, per_connector * latency / 1000)
@@ -143,7 +145,8 @@ def bench_scaling(repeats: int) -> None:
             window_s=2.0,
             latency_ms=40.0,
         ) as box:
-            seconds, report = median(repeats, lambda: load(box, (30, 2.0), page_size=20))
+            run = functools.partial(load, box, (30, 2.0), page_size=20)
+            seconds, report = median(repeats, run)
         print(
             f"| {connectors} | {report.pages} | {seconds:.2f} | {seconds / 2.0:.3f} "
             f"| {report.pages / seconds:.0f} | {report.rate_limited} |"
@@ -186,9 +189,8 @@ def bench_knee(repeats: int) -> None:
             raw = statistics.median(
                 asyncio.run(_client_pages(box, in_flight, seconds=2.0)) for _ in range(repeats)
             )
-            seconds, report = median(
-                repeats, lambda: load(box, (10**9, 1.0), ids=ids, concurrency=in_flight)
-            )
+            run = functools.partial(load, box, (10**9, 1.0), ids=ids, concurrency=in_flight)
+            seconds, report = median(repeats, run)
             print(
                 f"| {in_flight} | {raw:.0f} | {report.pages / seconds:.0f} "
                 f"| {report.offers / seconds:,.0f} |"
