@@ -150,6 +150,20 @@ async def fetch_offers(
     LoadResult
         ``(frame, report)``: the offers frame and the :class:`LoadReport`.
 
+    Raises
+    ------
+    ConfigurationError
+        Before any request: missing credentials, plain http to a remote host, bad arguments.
+    AuthenticationError, ForbiddenError, NotFoundError, RequestValidationError
+        At once (never retried); the message says what to fix.
+    CursorLoopError
+        The server repeated a cursor or a listing ran past its page bound.
+    PartialLoadError
+        Pages still failing after every retry (5xx, 429, transport), unless ``keep_partial``;
+        it carries the frame loaded, the report and what is missing.
+    SchemaError, TimestampError
+        A page does not have the offers shape; ``strict=True`` met an unparseable timestamp.
+
     Examples
     --------
     >>> import asyncio

@@ -58,7 +58,7 @@ class RichProgress:
     Parameters
     ----------
     file
-        Where to draw (default: standard error, as rich does).
+        Where to draw (default: standard error, so that standard output stays clean for data).
 
     Examples
     --------
@@ -78,7 +78,8 @@ class RichProgress:
             MofNCompleteColumn(),
             TextColumn("offers · {task.fields[pages]} pages"),
             TimeElapsedColumn(),
-            console=Console(file=file) if file is not None else None,
+            # Standard error by default: standard output may carry data (e.g. piped exports).
+            console=Console(file=file) if file is not None else Console(stderr=True),
             transient=False,
         )
         self._tasks: dict[str, TaskID] = {}

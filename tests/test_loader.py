@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import uuid
 from collections.abc import Iterator
@@ -157,3 +158,23 @@ def test_bad_arguments_fail_before_any_request(arguments: dict[str, object], mes
         del arguments["connector_token"]
     with pytest.raises(ConfigurationError, match=message):
         load_offers(**arguments)  # type: ignore[arg-type]
+
+
+def test_load_offers_takes_exactly_the_arguments_of_fetch_offers() -> None:
+    blocking = inspect.signature(load_offers).parameters
+    asynchronous = inspect.signature(fetch_offers).parameters
+    assert list(blocking) == list(asynchronous)
+    for name, parameter in asynchronous.items():
+        assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        assert blocking[name].default == parameter.default
+        assert blocking[name].annotation == parameter.annotation
+
+
+def test_progress_true_draws_a_bar(
+    server: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame, _ = load_offers(
+        connector_token=server.connector_tokens["acme"], progress=True, **credentials(server)
+    )
+    assert frame.height == len(DATA["acme"])
+    assert "default" in capsys.readouterr().err
