@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import threading
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -23,6 +22,7 @@ from typing import Any, Final, TypeVar
 
 import polars as pl
 
+from offer_analytics.blocking import run_blocking
 from offer_analytics.client import DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT, BindbeeClient
 from offer_analytics.credentials import Connector, resolve_connectors
 from offer_analytics.errors import ConfigurationError, PartialLoadError
@@ -298,44 +298,6 @@ def _in_requested_order(frame: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame
     return frame.join(order, on="id", how="left").sort("__order").drop("__order")
 
 
-def _run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion from synchronous code, even inside a running event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    # This thread already runs a loop (Jupyter, an async app): nesting loops is not allowed, so
-    # run ours in a thread of its own and wait for it.
-    loop = asyncio.new_event_loop()
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            outcome["task"] = task = loop.create_task(make())
-            outcome["value"] = loop.run_until_complete(task)
-        except BaseException as exc:  # handed over to the caller's thread below
-            outcome["error"] = exc
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    thread = threading.Thread(target=target, name="offer-analytics-load", daemon=True)
-    thread.start()
-    try:
-        while thread.is_alive():
-            thread.join(0.1)
-    except BaseException:
-        # Ctrl-C in the notebook: stop the load instead of leaving it running behind the user.
-        if "task" in outcome:
-            loop.call_soon_threadsafe(outcome["task"].cancel)
-        thread.join()
-        raise
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
-
-
 def load_offers(
     *,
     ids: IdsArg | None = None,
@@ -376,4 +338,4 @@ def load_offers(
     (50, ('default',), {})
     """
     arguments = dict(locals())
-    return _run_blocking(lambda: fetch_offers(**arguments))
+    return run_blocking(lambda: fetch_offers(**arguments))
