@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import polars as pl
 
@@ -35,8 +35,6 @@ from offer_analytics.schema import decode_pages
 __all__ = ["WATERMARK_OVERLAP", "fetch_offers", "load_offers"]
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: Subtracted from a load's start time to give its watermark: Bindbee's ``modified_at`` is its own
 #: sync clock, which may lag the source ATS and our clock; re-reading a few minutes is cheap.
@@ -59,7 +57,15 @@ def _modified_after(value: datetime | date | str | None) -> str | None:
 
 
 def _expand(expand: Sequence[str] | str) -> tuple[str, ...]:
-    # "application[id,name]" picks fields: split only on commas outside brackets.
+    """Relation names to expand, from a sequence or the API's comma-separated text.
+
+    ``application[id,name]`` picks fields, so only commas outside brackets separate names.
+
+    Examples
+    --------
+    >>> _expand("application[id,name], creator")
+    ('application[id,name]', 'creator')
+    """
     names = tuple(re.split(r",(?![^\[]*\])", expand)) if isinstance(expand, str) else tuple(expand)
     names = tuple(name.strip() for name in names if name.strip())
     if any(" " in name for name in names):
