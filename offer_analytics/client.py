@@ -39,8 +39,9 @@ __all__ = [
     "RequestStats",
 ]
 
-#: Requests in flight across all connectors; under the knee measured by bench/bench_load.py.
-DEFAULT_CONCURRENCY: Final = 24
+#: Requests in flight across all connectors. bench/bench_load.py found the knee of one client on
+#: 2 shared cores at 8-16 in flight (pages/s fall by a fifth at 32 and by half at 48-64).
+DEFAULT_CONCURRENCY: Final = 16
 #: A slow page of 200 offers with raw data may take a while; a dead connection must not hang.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=10.0, pool=60.0)
 #: Shorter than any sane server keep-alive (uvicorn's default is 5 s), so that the client drops an
@@ -112,7 +113,7 @@ class BindbeeClient:
     >>> asyncio.run(main())
     {'cursor': None, 'page_size': 200, 'items': []}
     >>> BindbeeClient(api_key="secret-key")
-    BindbeeClient(base_url='https://api.bindbee.dev', concurrency=24)
+    BindbeeClient(base_url='https://api.bindbee.dev', concurrency=16)
     """
 
     def __init__(
