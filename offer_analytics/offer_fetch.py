@@ -175,13 +175,16 @@ class FetchJob:
         logger.warning("Giving up on part of connector %r after retries: %s", label, exc)
 
     async def _pages(
-        self, connector: Connector, params: Mapping[str, str], sink: PageSink
-    ) -> list[Any]:
-        """Follow one cursor chain to its end; return every item seen."""
+        self,
+        connector: Connector,
+        params: Mapping[str, str],
+        sink: PageSink,
+        found: set[str] | None = None,
+    ) -> None:
+        """Follow one cursor chain to its end, adding the ids of its offers to ``found``."""
         label = connector.label
         seen: set[str] = set()
         cursor: str | None = None
-        items_seen: list[Any] = []
         while True:
             query = {**params, "page_size": str(self.page_size(label))}
             if cursor is not None:
@@ -190,9 +193,10 @@ class FetchJob:
             items, cursor = _page(response.data, label)
             sink.add(response.body)
             self._received_page(label, len(items))
-            items_seen.extend(items)
+            if found is not None:
+                found.update(str(i["id"]) for i in items if isinstance(i, dict) and "id" in i)
             if cursor is None:
-                return items_seen
+                return
             if cursor in seen or len(seen) + 1 >= self._max_pages:
                 what = "repeated a cursor" if cursor in seen else f"passed {self._max_pages} pages"
                 msg = f"The listing of connector {label!r} {what}; stopped to avoid looping."
@@ -244,13 +248,10 @@ class FetchJob:
         for start in range(0, len(batch), size):
             part = batch[start : start + size]
             try:
-                items = await self._pages(connector, {**self.params, "ids": ",".join(part)}, sink)
+                await self._pages(connector, {**self.params, "ids": ",".join(part)}, sink, found)
             except _GAVE_UP as exc:
-                self._fail(label, part, exc)
-                continue
-            found.update(
-                str(item["id"]) for item in items if isinstance(item, dict) and "id" in item
-            )
+                # Earlier pages of this batch may have arrived: only the rest failed.
+                self._fail(label, [i for i in part if i not in found], exc)
 
     async def _confirm(self, connector: Connector, offer_id: str, sink: PageSink) -> None:
         label = connector.label

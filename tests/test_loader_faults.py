@@ -134,15 +134,22 @@ def _mock_api(
         if seen is not None:
             seen.append(request)
         label = request.headers["x-connector-token"].removeprefix("token-")
-        if label == failing:
+        wanted = request.url.params.get("ids", "").split(",")
+        if label == failing or failing in wanted:
             return httpx.Response(503, json={"detail": "maintenance"})
+        data = list(offers[label])
+        if request.url.path.startswith("/api/ats/v1/offers/"):
+            one = [o for o in data if o["id"] == request.url.path.rsplit("/", 1)[-1]]
+            return httpx.Response(200, json=one[0]) if one else httpx.Response(404)
+        if "ids" in request.url.params:
+            data = [o for o in data if o["id"] in wanted]
         size = int(request.url.params.get("page_size", "50"))
         if size > max_page_size:
             loc = {"loc": ["query", "page_size"], "msg": f"must be <= {max_page_size}"}
             return httpx.Response(422, json={"detail": [{**loc, "type": "less_than_equal"}]})
         start = int(request.url.params.get("cursor", "0"))
-        items = list(offers[label])[start : start + size]
-        more = start + size < len(offers[label])
+        items = data[start : start + size]
+        more = start + size < len(data)
         page = {"cursor": str(start + size) if more else None, "page_size": size, "items": items}
         return httpx.Response(200, content=json.dumps(page).encode())
 
@@ -186,3 +193,21 @@ def test_a_refused_page_size_steps_down_to_100_once_and_says_so(
     assert [r.url.params["page_size"] for r in seen] == ["200", "100", "100", "100"]
     assert report.notes == ("Connector 'acme' refused page_size=200; using 100 for it.",)
     assert [r.getMessage() for r in caplog.records] == list(report.notes)
+
+
+def test_a_failed_id_batch_is_reported_and_unknown_ids_are_only_missing() -> None:
+    known = [o["id"] for o in DATA["acme"][:30]]
+    transport = _mock_api(DATA, failing=known[12])
+    with pytest.raises(PartialLoadError) as info:
+        load(
+            "https://api.test",
+            "key",
+            {"acme": "token-acme"},
+            transport=transport,
+            ids=[*known, "no-such-offer"],
+            page_size=10,
+        )
+    error = info.value
+    assert error.missing == {"acme": known[10:20]}, "the whole failed batch, nothing else"
+    assert error.report.missing == {"acme": ("no-such-offer",)}
+    assert error.frame["id"].to_list() == known[:10] + known[20:]
