@@ -120,9 +120,11 @@ def parse_timestamps(
         s, n = pl.col(c), pl.col(_tmp(c, "n"))
         ok, spaced = pl.col(_tmp(c, "ok")), pl.col(_tmp(c, "spaced"))
         stage2 += [
-            pl.when(ok & (n >= 19) & ~spaced).then(s.str.slice(0, 19)).alias(_tmp(c, "wall")),
+            pl.when(ok & (n >= 19) & ~spaced).then(s).str.slice(0, 19).alias(_tmp(c, "wall")),
             pl.when(ok & spaced)
-            .then(s.str.slice(0, 19).str.replace(" ", "T", literal=True, n=1))
+            .then(s)
+            .str.slice(0, 19)
+            .str.replace(" ", "T", literal=True, n=1)
             .alias(_tmp(c, "wall_sp")),
             pl.when(ok & (n == 10)).then(s).alias(_tmp(c, "day")),
         ]

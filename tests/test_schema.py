@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +23,7 @@ from offer_analytics import (
     empty_offers_frame,
     offers_to_frame,
 )
-from offer_analytics.sandbox import generate_offers
+from offer_analytics.sandbox import SandboxServer, generate_offers
 from offer_analytics.schema import OPTIONAL_COLUMNS, offers_schema
 
 GARBAGE = ("2024-02-30T10:00:00Z", "2023-13-01", "0000-00-00T00:00:00Z", "not a date")
@@ -429,3 +430,61 @@ def test_generated_offers_decode_with_exactly_the_planted_garbage_unparsed() -> 
         source = next(o for o in everything if o["id"] == row["id"])
         assert json.loads(row["custom_fields"]) == source["custom_fields"]
         assert json.loads(row["raw_data"]) == source["raw_data"]
+
+
+def test_sandbox_bodies_decode_to_the_served_offers() -> None:
+    # The bytes as the sandbox server really sends them, over HTTP on loopback.
+    with SandboxServer(n_offers=700, connectors=1, seed=3, rate_limit=10_000) as server:
+        headers = {
+            "Authorization": f"Bearer {server.api_key}",
+            "x-connector-token": server.connector_tokens["default"],
+        }
+        params: dict[str, Any] = {
+            "page_size": 200,
+            "expand": "application,creator",
+            "include_custom_fields": "true",
+            "include_raw_data": "true",
+        }
+        bodies: list[bytes] = []
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=10) as client:
+            while True:
+                response = client.get("/api/ats/v1/offers", params=params)
+                response.raise_for_status()
+                bodies.append(response.content)
+                cursor = response.json()["cursor"]
+                if cursor is None:
+                    break
+                params["cursor"] = cursor
+            first = server.offers("default")[0]["id"]
+            single = client.get(f"/api/ats/v1/offers/{first}").content
+        served = server.offers("default")
+    options: dict[str, Any] = {"include_custom_fields": True, "include_raw_data": True}
+    frame, stats = decode_pages(bodies, expand=["application", "creator"], **options)
+    assert stats.offers == len(served) == 700
+    expected = offers_to_frame(served, **options)
+    assert frame.select(expected.columns).equals(expected)
+    for row in frame.filter(pl.col("application").is_not_null()).head(20).iter_rows(named=True):
+        assert json.loads(row["application_data"])["id"] == row["application"]
+    one, _ = decode_pages([single], kind="offer")
+    assert one.row(0) == expected.drop("custom_fields", "raw_data").row(0)
+
+
+def test_package_root_exports_the_decoding_api_and_errors() -> None:
+    import offer_analytics
+    from offer_analytics import errors
+
+    expected = {
+        "OFFER_SCHEMA",
+        "OUTCOMES",
+        "OUTCOME_DTYPE",
+        "DEFAULT_OUTCOME_MAPPING",
+        "outcome_expr",
+        "decode_pages",
+        "offers_to_frame",
+        "empty_offers_frame",
+        "DecodeStats",
+        *errors.__all__,
+    }
+    assert expected <= set(offer_analytics.__all__)
+    assert all(hasattr(offer_analytics, name) for name in offer_analytics.__all__)
+    assert len(set(offer_analytics.__all__)) == len(offer_analytics.__all__)

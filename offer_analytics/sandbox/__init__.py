@@ -1,4 +1,11 @@
-"""A local, Bindbee-compatible offers API and the synthetic data it serves."""
+"""A local, Bindbee-compatible offers API and the synthetic data it serves.
+
+- :func:`generate_offers`: seeded, API-shaped, realistically messy offers per connector.
+- :class:`SandboxServer`: serves them over HTTP on a loopback port (both offers endpoints, auth,
+  cursors, filters, ``include_*``, ``expand``, the rate limit), optionally with seeded
+  :class:`Faults`; records every request as a :class:`RequestRecord`.
+- ``offer-analytics serve`` runs the same server from the command line.
+"""
 
 from offer_analytics.sandbox.faults import Faults
 from offer_analytics.sandbox.gateway import RequestRecord

@@ -37,6 +37,12 @@ class SandboxServer:
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. A stopped server can be
     started again; its data, credentials and mutations are kept.
 
+    Answers where Bindbee's documentation is silent, chosen to be what a FastAPI service sends:
+    no ``x-connector-token`` header is a 422 on ``["header", "x-connector-token"]``; a token the
+    server does not know is a 403 ``{"detail": "Unknown connector token"}`` (like an HRIS token:
+    the key is fine, the connector is not); requests refused before the budget check (401, 403,
+    422 on the header, 414) spend no budget; faults are drawn only for requests within budget.
+
     Parameters
     ----------
     offers
