@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -14,15 +16,20 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from offer_analytics import BindbeeClient, LoadResult, RetryPolicy, fetch_offers, offers_to_frame
+from offer_analytics.credentials import Connector
 from offer_analytics.errors import (
     AuthenticationError,
     BindbeeAPIError,
+    CursorLoopError,
     ForbiddenError,
     NotFoundError,
     PartialLoadError,
     RequestValidationError,
 )
+from offer_analytics.offer_fetch import FetchJob
+from offer_analytics.page_sink import PageSink
 from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
+from offer_analytics.schema import decode_pages
 
 FAST = RetryPolicy(attempts=8, wait_initial_s=0.005, wait_max_s=0.05, wait_jitter_s=0.005)
 DATA = generate_offers(180, connectors=3, seed=8)
@@ -211,3 +218,24 @@ def test_a_failed_id_batch_is_reported_and_unknown_ids_are_only_missing() -> Non
     assert error.missing == {"acme": known[10:20]}, "the whole failed batch, nothing else"
     assert error.report.missing == {"acme": ("no-such-offer",)}
     assert error.frame["id"].to_list() == known[:10] + known[20:]
+
+
+def test_a_runaway_listing_stops_at_the_page_bound() -> None:
+    pages = itertools.count()
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        # A fresh cursor every time: no repeat to notice, only the page count gives it away.
+        return httpx.Response(200, json={"cursor": f"c{next(pages)}", "page_size": 1, "items": []})
+
+    async def main() -> None:
+        async with BindbeeClient(
+            api_key="key", rate_limit=(10_000, 1.0), transport=httpx.MockTransport(endless)
+        ) as client:
+            job = FetchJob(client, params={}, page_size=1, max_pages=5)
+            with ThreadPoolExecutor(max_workers=1) as executor:
+                sink = PageSink(decode_pages, executor=executor)
+                await job.listing(Connector("acme", "token"), sink)
+
+    with pytest.raises(CursorLoopError, match="passed 5 pages"):
+        asyncio.run(main())
+    assert next(pages) == 5
