@@ -15,7 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from offer_analytics import LoadReport, fetch_offers, load_offers, offers_to_frame
-from offer_analytics.errors import ConfigurationError, CursorLoopError
+from offer_analytics.errors import ConfigurationError, CursorLoopError, TimestampError
 from offer_analytics.id_batches import MAX_URL_LENGTH
 from offer_analytics.progress import ProgressUpdate
 from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
@@ -178,3 +178,17 @@ def test_progress_true_draws_a_bar(
     )
     assert frame.height == len(DATA["acme"])
     assert "default" in capsys.readouterr().err
+
+
+def test_unparsed_timestamps_reach_the_report_and_strict_raises() -> None:
+    offers = [dict(o) for o in generate_offers(40, connectors=1, seed=3)["default"]]
+    offers[7]["sent_at"] = "last tuesday"
+    offers[9]["closed_at"] = "2024-13-45T99:00:00Z"
+    with SandboxServer(offers={"default": offers}, rate_limit=10_000, rate_window_s=1.0) as srv:
+        token = srv.connector_tokens["default"]
+        frame, report = load_offers(connector_token=token, **credentials(srv))
+        with pytest.raises(TimestampError):
+            load_offers(connector_token=token, strict=True, **credentials(srv))
+    assert report.unparsed_timestamps["sent_at"] == (offers[7]["id"],)
+    assert report.unparsed_timestamps["closed_at"] == (offers[9]["id"],)
+    assert frame.filter(pl.col("id") == offers[7]["id"])["sent_at"].item() is None
