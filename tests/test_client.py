@@ -100,9 +100,11 @@ def test_429_waits_in_the_gate_not_in_stamina() -> None:
         httpx.Response(200, json=PAGE),
     )
     slept: list[float] = []
+    now = [0.0]
 
     async def fake_sleep(seconds: float) -> None:
         slept.append(seconds)
+        now[0] += seconds
 
     async def main() -> RequestStats:
         stats = RequestStats()
@@ -110,6 +112,8 @@ def test_429_waits_in_the_gate_not_in_stamina() -> None:
             api_key=API_KEY,
             retry=FAST_RETRY,
             transport=httpx.MockTransport(handler),
+            clock=lambda: now[0],
+            wall_clock=lambda: 1_700_000_000 + now[0],
             sleep=fake_sleep,
         ) as client:
             await client.get_json(ACME, OFFERS_PATH, stats=stats)

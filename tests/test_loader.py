@@ -192,3 +192,10 @@ def test_unparsed_timestamps_reach_the_report_and_strict_raises() -> None:
     assert report.unparsed_timestamps["sent_at"] == (offers[7]["id"],)
     assert report.unparsed_timestamps["closed_at"] == (offers[9]["id"],)
     assert frame.filter(pl.col("id") == offers[7]["id"])["sent_at"].item() is None
+
+
+def test_the_loader_names_are_public() -> None:
+    import offer_analytics
+
+    names = {"BindbeeClient", "LoadReport", "LoadResult", "ProgressUpdate", "RetryPolicy"}
+    assert names | {"fetch_offers", "load_offers"} <= set(offer_analytics.__all__)
