@@ -44,7 +44,7 @@ def test_a_budget_limited_load_triggers_no_429_and_runs_near_the_budget_bound() 
 
 
 def test_after_a_429_no_request_of_that_connector_goes_out_before_retry_after() -> None:
-    data = generate_offers(240, connectors=2, seed=4)
+    data = generate_offers(160, connectors=2, seed=4)
     storm = Faults(rate_limit_storm_rate=0.2, storm_retry_after_s=1, seed=5)
     with SandboxServer(offers=data, rate_limit=1_000, rate_window_s=1.0, faults=storm) as server:
         frame, report = load_offers(
