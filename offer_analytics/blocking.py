@@ -39,6 +39,11 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        running = False
+    else:
+        running = True
+    if not running:
+        # Outside the except block: errors of the load must not come chained to this one.
         return asyncio.run(make())
     # This thread already runs a loop (Jupyter, an async app): nesting loops is not allowed, so
     # run ours in a thread of its own and wait for it.

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -26,6 +26,7 @@ from offer_analytics.blocking import run_blocking
 from offer_analytics.client import DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT, BindbeeClient
 from offer_analytics.credentials import Connector, resolve_connectors
 from offer_analytics.errors import ConfigurationError, PartialLoadError
+from offer_analytics.id_batches import unique_ids
 from offer_analytics.load_report import LoadReport, LoadResult
 from offer_analytics.offer_fetch import FetchJob, IdsArg, ListingFilters
 from offer_analytics.page_sink import PageSink, merge_unparsed
@@ -73,20 +74,24 @@ def _expand(expand: Sequence[str] | str) -> tuple[str, ...]:
     return names
 
 
-def _ids_by_connector(ids: IdsArg, connectors: Sequence[Connector]) -> dict[str, Sequence[str]]:
+def _ids_by_connector(ids: IdsArg, connectors: Sequence[Connector]) -> dict[str, list[str]]:
+    """Distinct ids per connector label, read once (ids may be an iterator)."""
+    one_string = "ids= takes a list of offer ids, not one string."
     if isinstance(ids, str):
-        raise ConfigurationError("ids= takes a list of offer ids, not one string.")
+        raise ConfigurationError(one_string)
     if isinstance(ids, Mapping):
+        if any(isinstance(each, str) for each in ids.values()):
+            raise ConfigurationError(one_string)
         unknown = set(ids) - {c.label for c in connectors}
         if unknown:
             raise ConfigurationError(
                 f"ids= names connectors that were not given: {sorted(unknown)}"
             )
-        return dict(ids)
+        return {label: unique_ids(each) for label, each in ids.items()}
     if len(connectors) > 1:
         msg = "With several connectors, pass ids={label: [...]}: an offer id belongs to one ATS."
         raise ConfigurationError(msg)
-    return {connectors[0].label: ids}
+    return {connectors[0].label: unique_ids(ids)}
 
 
 async def fetch_offers(
@@ -298,9 +303,11 @@ def _concat(frames: list[pl.DataFrame], decode: Callable[..., Any], label: str) 
     return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
-def _in_requested_order(frame: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
+def _in_requested_order(frame: pl.DataFrame, ids: Iterable[str]) -> pl.DataFrame:
     """Rows in the order the ids were asked for (batches finish in any order)."""
-    order = pl.DataFrame({"id": list(dict.fromkeys(ids))}).with_row_index("__order")
+    order = pl.DataFrame({"id": unique_ids(ids)}, schema={"id": pl.String}).with_row_index(
+        "__order"
+    )
     return frame.join(order, on="id", how="left").sort("__order").drop("__order")
 
 

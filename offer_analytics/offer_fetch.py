@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
@@ -32,7 +32,8 @@ __all__ = ["LISTING", "MAX_PAGES", "FetchJob", "IdsArg", "ListingFilters"]
 
 logger = logging.getLogger("offer_analytics.loader")
 
-IdsArg: TypeAlias = Sequence[str] | Mapping[str, Sequence[str]]
+#: Offer ids: any iterable of strings (a list, a polars Series), or label -> such an iterable.
+IdsArg: TypeAlias = Iterable[str] | Mapping[str, Iterable[str]]
 
 #: Stands for "the rest of the listing" in ``failed`` when a listing stopped part-way.
 LISTING: Final = "<listing>"
@@ -213,7 +214,7 @@ class FetchJob:
         finally:
             self._report(connector.label, done=True)
 
-    async def by_ids(self, connector: Connector, ids: Sequence[str], sink: PageSink) -> None:
+    async def by_ids(self, connector: Connector, ids: Iterable[str], sink: PageSink) -> None:
         """The offers with these ids: batches first, then one by one what no batch returned."""
         label = connector.label
         wanted = unique_ids(ids)

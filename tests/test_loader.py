@@ -147,6 +147,7 @@ def test_a_cursor_loop_is_stopped() -> None:
         ({"ids": ["a"], "connectors": {"acme": "t", "globex": "u"}}, "ids=\\{label"),
         ({"ids": {"nope": ["a"]}, "connectors": {"acme": "t"}}, "not given"),
         ({"ids": "a"}, "list of offer ids"),
+        ({"ids": {"acme": "a"}, "connectors": {"acme": "t"}}, "list of offer ids"),
         ({"page_size": 500}, "page_size"),
         ({"modified_after": "yesterday"}, "ISO 8601"),
         ({"base_url": "http://example.com"}, "plain http"),
@@ -199,3 +200,13 @@ def test_the_loader_names_are_public() -> None:
 
     names = {"BindbeeClient", "LoadReport", "LoadResult", "ProgressUpdate", "RetryPolicy"}
     assert names | {"fetch_offers", "load_offers"} <= set(offer_analytics.__all__)
+
+
+def test_ids_may_be_empty_or_a_polars_series(server: SandboxServer) -> None:
+    token = server.connector_tokens["acme"]
+    empty, report = load_offers(ids=[], connector_token=token, **credentials(server))
+    assert empty.height == 0
+    assert report.requests == 0
+    wanted = pl.Series([o["id"] for o in DATA["acme"][:5]])
+    frame, _ = load_offers(ids=wanted, connector_token=token, **credentials(server))
+    assert frame["id"].to_list() == wanted.to_list()
