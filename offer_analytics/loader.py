@@ -210,6 +210,7 @@ async def fetch_offers(
         strict=strict,
         outcome_mapping=outcome_mapping,
     )
+    decode([], connector="default")  # unknown expand names or a bad mapping fail before any request
     own_client = client is None
     http = client or BindbeeClient(
         api_key=api_key, base_url=base_url, concurrency=concurrency, rate_limit=rate_limit

@@ -151,6 +151,7 @@ def test_a_cursor_loop_is_stopped() -> None:
         ({"page_size": 500}, "page_size"),
         ({"modified_after": "yesterday"}, "ISO 8601"),
         ({"base_url": "http://example.com"}, "plain http"),
+        ({"expand": ("owner",)}, "cannot expand"),
     ],
 )
 def test_bad_arguments_fail_before_any_request(arguments: dict[str, object], message: str) -> None:

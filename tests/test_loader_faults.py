@@ -114,7 +114,7 @@ def test_client_errors_are_raised_at_once_with_advice_and_no_secret(
     elif case == "wrong-base-url":
         base_url += "/v2"
     else:
-        options["expand"] = ("owner",)
+        options["expand"] = ("application[id",)  # known relation, broken syntax
     server.clear_request_log()
     with pytest.raises(error) as info:
         load(base_url, key, connectors, **options)
