@@ -1,10 +1,12 @@
 """BindbeeClient: one shared HTTP client that knows the budget, the retry rules and the errors.
 
-Every request goes through three gates in this order: the connector's
-:class:`~offer_analytics.ratelimit.RateGate` (its request budget), a global cap on requests in
-flight (one ``httpx.AsyncClient`` serves ~500 pages/s at 32 in flight on 2 cores and collapses past
-that), and the retry policy. Responses come back as raw bytes plus the parsed JSON, because the
-decoder wants the bytes and the loader needs the cursor.
+Every attempt of a request passes, in this order, the connector's
+:class:`~offer_analytics.ratelimit.RateGate` (its request budget) and a global cap on requests in
+flight (one ``httpx.AsyncClient`` slows down as its open connections grow: bench/bench_load.py
+puts the knee at 8-16 in flight on 2 shared cores); the retry policy wraps both. A task waiting
+for its connector's budget holds no in-flight slot, so one slow connector never starves the
+others. Responses come back as raw bytes plus the parsed JSON: the decoder wants the bytes, the
+loader needs the cursor.
 """
 
 from __future__ import annotations
