@@ -6,6 +6,10 @@ are fetched one after another (the cursor of page n comes with page n - 1) while
 batches run concurrently; pages are decoded in a worker thread while the next ones are fetched.
 The sync facade :func:`load_offers` runs the same coroutine, in a thread of its own when the
 calling thread already runs an event loop (Jupyter), so it never needs nest_asyncio.
+
+Both return a :class:`~offer_analytics.load_report.LoadResult`, a named tuple to unpack as
+``frame, report = load_offers(...)``: the report (requests, 429s, missing ids, the watermark for
+the next incremental load) is part of every load, never an option to remember.
 """
 
 from __future__ import annotations
