@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from offer_analytics.client import BindbeeClient
 from offer_analytics.errors import (
     AuthenticationError,
     BindbeeAPIError,
@@ -23,7 +24,11 @@ from offer_analytics.errors import (
     TimestampError,
     TransportError,
 )
+from offer_analytics.load_report import LoadReport, LoadResult
+from offer_analytics.loader import fetch_offers, load_offers
 from offer_analytics.metrics import cumulative_incidence, survival_curve, time_to_close
+from offer_analytics.progress import ProgressUpdate
+from offer_analytics.retry import RetryPolicy
 from offer_analytics.schema import (
     DEFAULT_OUTCOME_MAPPING,
     OFFER_SCHEMA,
@@ -48,15 +53,20 @@ __all__ = [
     "OUTCOME_DTYPE",
     "AuthenticationError",
     "BindbeeAPIError",
+    "BindbeeClient",
     "ConfigurationError",
     "CursorLoopError",
     "DecodeStats",
     "ForbiddenError",
+    "LoadReport",
+    "LoadResult",
     "NotFoundError",
     "OfferAnalyticsError",
     "PartialLoadError",
+    "ProgressUpdate",
     "RateLimitedError",
     "RequestValidationError",
+    "RetryPolicy",
     "SchemaError",
     "ServerError",
     "TimestampError",
@@ -65,6 +75,8 @@ __all__ = [
     "cumulative_incidence",
     "decode_pages",
     "empty_offers_frame",
+    "fetch_offers",
+    "load_offers",
     "offers_to_frame",
     "outcome_expr",
     "survival_curve",
