@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -164,6 +165,15 @@ def test_lazy_input_gives_the_same_result() -> None:
     for metric in (time_to_close, survival_curve):
         eager = metric(HAND, by="connector", as_of=AS_OF)
         assert_frame_equal(metric(HAND.lazy(), by="connector", as_of=AS_OF), eager)
+
+
+def test_a_parquet_scan_gives_the_same_result(tmp_path: Path) -> None:
+    path = tmp_path / "offers.parquet"
+    HAND.with_columns(raw_data=pl.lit("{}")).write_parquet(path)
+    scanned = pl.scan_parquet(path)
+    for metric in (time_to_close, survival_curve):
+        eager = metric(HAND, by="connector", as_of=AS_OF)
+        assert_frame_equal(metric(scanned, by="connector", as_of=AS_OF), eager)
 
 
 def test_two_grouping_columns_and_null_keys_sort_last() -> None:
