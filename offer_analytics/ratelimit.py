@@ -17,7 +17,8 @@ unix seconds). The gate spends what it *knows* is left at once and paces only wh
   gap the client cannot tell which window a request would land in.
 - **Unknown budget is spent evenly.** Without a snapshot (the first request, or once ``Reset``
   has passed), the gate falls back to even pacing, ``window / (limit - headroom)`` apart: the
-  first request goes at once and the next ones are paced until a response brings a snapshot.
+  first request goes at once and the next ones are paced until a response brings a snapshot
+  (which also wakes a task that is waiting for its paced slot).
 - **A 429 pauses everything.** Every task of the connector waits until ``Retry-After`` (or
   ``Reset``, or a jittered backoff when neither is usable), and the snapshot is dropped: the gate
   paces again until a fresh 2xx arrives.
@@ -210,6 +211,7 @@ class RateGate:
         self._sent = 0  # requests acquired, ever
         self._settled = 0  # requests released, ever
         self._snapshot: _Snapshot | None = None
+        self._news: asyncio.Event | None = None  # set when a snapshot arrives
         self._clock_lead_s = 0.0
         self._rate_limited_in_a_row = 0
         self.waited_s = 0.0
@@ -272,7 +274,7 @@ class RateGate:
                 target, paced = self._earliest(now)
                 if now >= target:
                     break
-                await self._sleep(target - now)
+                await self._wait(target - now, wake_on_news=paced)
                 slept += self._clock() - now
             if paced:
                 # Space from the planned slot when this task woke only a little late, or the
@@ -287,6 +289,21 @@ class RateGate:
             self._in_flight += 1
         self.waited_s += slept
         return permit
+
+    async def _wait(self, seconds: float, *, wake_on_news: bool) -> None:
+        """Sleep; a paced wait also ends early when a response brings a snapshot."""
+        if not wake_on_news:
+            await self._sleep(seconds)
+            return
+        self._news = news = asyncio.Event()
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        listener = asyncio.ensure_future(news.wait())
+        try:
+            await asyncio.wait({sleeper, listener}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._news = None
+            sleeper.cancel()
+            listener.cancel()
 
     def release(self, permit: Permit, *, status: int | None, headers: Mapping[str, str]) -> None:
         """Record the outcome of the request that ``permit`` let through.
@@ -358,6 +375,8 @@ class RateGate:
         snapshot = self._current_snapshot(now)
         if snapshot is None or window > snapshot.window:
             self._snapshot = _Snapshot(window, reset_at, sendable)
+            if self._news is not None:
+                self._news.set()  # the head of the queue may be pacing for nothing
         elif window == snapshot.window:
             # Within one window the server's count only grows: a response that arrives late
             # with a higher Remaining says nothing new, so the lower bound wins.

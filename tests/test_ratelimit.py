@@ -44,6 +44,8 @@ class VirtualTime:
                     await asyncio.sleep(0)
                 if self._waiters and not task.done():
                     at, _, future = heapq.heappop(self._waiters)
+                    if future.cancelled():
+                        continue  # a sleep that ended early: time does not advance for it
                     self.now = max(self.now, at)
                     future.set_result(None)
             return task.result()
@@ -134,6 +136,31 @@ def test_known_budget_goes_at_once_then_waits_for_reset_then_paces() -> None:
     assert sent[50] == pytest.approx(10.25)
     assert sent[51] == pytest.approx(10.25 + gate.interval_s)
     assert gate.waited_s == pytest.approx(10.25 + gate.interval_s)
+
+
+def test_a_first_answer_wakes_a_request_waiting_for_its_paced_slot() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=11, window_s=10.0)  # paced 1 s apart while the budget is unknown
+    sent: list[float] = []
+
+    async def first() -> None:
+        permit = await gate.acquire()
+        sent.append(vt.now)
+        await vt.sleep(0.05)  # the answer, with the window's budget, arrives 50 ms later
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=10, reset_in=9))
+
+    async def others() -> None:
+        await vt.sleep(0.001)
+        for _ in range(3):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers={})
+
+    async def main() -> None:
+        await asyncio.gather(first(), others())
+
+    vt.run(main())
+    assert sent == pytest.approx([0.0, 0.05, 0.05, 0.05])
 
 
 def test_requests_in_flight_count_against_the_reported_remaining() -> None:
