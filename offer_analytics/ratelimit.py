@@ -16,7 +16,7 @@ unix seconds). The gate spends what it *knows* is left at once and paces only wh
   gate has observed). Nothing is sent between ``Reset`` and the end of the margin either: in that
   gap the client cannot tell which window a request would land in.
 - **Unknown budget is spent evenly.** Without a snapshot (the first request, or once ``Reset``
-  has passed), the gate falls back to even pacing, ``window / (limit - headroom)`` apart: the
+  and the margin have passed), the gate falls back to even pacing, ``window / (limit - headroom)`` apart: the
   first request goes at once and the next ones are paced until a response brings a snapshot
   (which also wakes a task that is waiting for its paced slot).
 - **A 429 pauses everything.** Every task of the connector waits until ``Retry-After`` (or
@@ -27,7 +27,8 @@ Which clock error is dangerous: ``Reset`` is the server's unix time, converted w
 A client clock *ahead* of the server's makes the window seem to end early, so the gate would
 resume while the server still counts the spent window: 429s. A client clock behind only makes
 the gate wait a little longer. A server that rounds ``Reset`` down errs the same dangerous way.
-The margin covers small errors of that direction; a larger one shows itself when a response
+The margin (0.25 s by default: 0.4% of Bindbee's minute) covers NTP-sized errors of that
+direction and timer lag; a larger one shows itself when a response
 carries a ``Reset`` that the client's clock had already passed when it sent the request, and
 the gate then adds that lead to the margin for the rest of its life.
 
