@@ -16,9 +16,9 @@ unix seconds). The gate spends what it *knows* is left at once and paces only wh
   gate has observed). Nothing is sent between ``Reset`` and the end of the margin either: in that
   gap the client cannot tell which window a request would land in.
 - **Unknown budget is spent evenly.** Without a snapshot (the first request, or once ``Reset``
-  and the margin have passed), the gate falls back to even pacing, ``window / (limit - headroom)`` apart: the
-  first request goes at once and the next ones are paced until a response brings a snapshot
-  (which also wakes a task that is waiting for its paced slot).
+  and the margin have passed), the gate falls back to even pacing, ``window / (limit -
+  headroom)`` apart: the first request goes at once and the next ones are paced until a
+  response brings a snapshot (which also wakes a task that is waiting for its paced slot).
 - **A 429 pauses everything.** Every task of the connector waits until ``Retry-After`` (or
   ``Reset``, or a jittered backoff when neither is usable), and the snapshot is dropped: the gate
   paces again until a fresh 2xx arrives.
