@@ -6,12 +6,15 @@ The sandbox runs in a subprocess (``offer-analytics serve --json``) so that its 
 the client's GIL; on a 2-core machine both still share the cores. Every figure is the median of
 ``--repeats`` runs. Results are printed as Markdown tables for bench/BENCHMARKS.md.
 
-1. bound: a load under the sandbox's rate limit and latency against the bound those impose:
-   per connector ``max(requests * window / limit, requests * latency)`` for a serial listing,
-   ``requests * window / limit + latency`` for id batches (concurrent); the slowest connector sets
-   the load's bound. Target: within 5%, zero 429s.
+1. bound: a load under the sandbox's rate limit and latency against the bound those impose for a
+   fixed window that serves bursts (``fixed_window_bound``: the first window's budget at once,
+   then one window per further budget, plus a round trip; a serial listing also needs a round
+   trip per request). Contenders, round-robin in each repeat, each on a fresh sandbox: the
+   RateGate as shipped (known budget at once) and an even-pacing gate (the previous policy).
+   Target: within 5% of the bound, zero 429s.
 2. scaling: the same per-connector load over 1..32 connectors: wall time stays at the bound (so
-   throughput grows linearly) until the client's CPU becomes the limit.
+   throughput grows linearly) until the client's CPU becomes the limit. 30 pages fit one
+   window's budget of 30, so the bound is the serial round trips (1.2 s).
 3. knee: pages per second through one client at 8/16/32/48/64 requests in flight against an
    unthrottled sandbox: ``BindbeeClient.get_json`` alone (pages of 200 offers), and
    ``fetch_offers`` by ids end to end (batches of ~150 offers, decoding included).
@@ -21,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -31,10 +36,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 from offer_analytics import BindbeeClient, LoadReport, fetch_offers
+from offer_analytics import client as client_module
 from offer_analytics.client import OFFERS_PATH
 from offer_analytics.credentials import Connector
+from offer_analytics.ratelimit import RateGate
 from offer_analytics.sandbox import generate_offers
 
 
@@ -100,43 +108,137 @@ def load(box: Sandbox, rate: tuple[int, float], **options: Any) -> LoadReport:
     return report
 
 
+class EvenGate(RateGate):
+    """The policy before known budget was spent at once: always paced evenly (the contender)."""
+
+    def _earliest(self, now: float) -> tuple[float, bool]:
+        target, _ = super()._earliest(now)
+        return max(target, self._next_at), True
+
+
+def even_pacing() -> contextlib.AbstractContextManager[Any]:
+    """Make every client created meanwhile pace evenly; a benchmark contender, nothing more."""
+    return mock.patch.object(client_module, "RateGate", EvenGate)
+
+
+def fixed_window_bound(
+    requests: int, *, limit: int, window_s: float, phase_s: float, latency_s: float, serial: bool
+) -> float:
+    """The fastest a connector can send ``requests`` through fixed windows that allow bursts.
+
+    The first window (``phase_s`` left of it) serves ``limit`` at once; the rest need
+    ``k = ceil((requests - limit) / limit)`` further window boundaries, the last of which comes
+    ``phase_s + (k - 1) * window_s`` from the start; then one round trip for concurrent
+    requests, or one per request still left for a serial listing (which also needs at least
+    one round trip per request in all).
+    """
+    k = max(math.ceil((requests - limit) / limit), 0)
+    if k == 0:
+        return requests * latency_s if serial else latency_s
+    last_boundary = phase_s + (k - 1) * window_s
+    after = (requests - k * limit) * latency_s if serial else latency_s
+    return max(last_boundary + after, requests * latency_s if serial else 0.0)
+
+
+def sustained_bound(requests: int, *, limit: int, window_s: float, latency_s: float) -> float:
+    """The bound of the even pace: ``requests`` at ``limit / window_s``, plus one round trip."""
+    return requests * window_s / limit + latency_s
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    connectors: int
+    offers: int
+    limit: int
+    window_s: float
+    latency_ms: float
+    page_size: int
+    by_ids: bool
+
+
+BOUND_SCENARIOS = (
+    Scenario("listing, 3 connectors, 30 req/2 s, 40 ms", 3, 2_010, 30, 2.0, 40.0, 10, False),
+    Scenario("id batches, 3 connectors, 30 req/2 s, 40 ms", 3, 2_010, 30, 2.0, 40.0, 10, True),
+    Scenario("listing, 1 connector, 200 req/10 s, 40 ms", 1, 10_000, 200, 10.0, 40.0, 100, False),
+    Scenario(
+        "id batches within budget, 3 x 20 req, 200 req/60 s, 40 ms",
+        3,
+        600,
+        200,
+        60.0,
+        40.0,
+        10,
+        True,
+    ),
+    Scenario(
+        "id batches, 2 connectors x 80 req, 25 req/1 s, 20 ms", 2, 1_600, 25, 1.0, 20.0, 10, True
+    ),
+)
+
+
 def bench_bound(repeats: int) -> None:
-    print("\n### Wall time vs the bound set by budget and latency\n")
-    print("| scenario | requests | bound s | median s | ratio | 429s | budget wait s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    scenarios = [
-        # name, connectors, offers, limit, window, latency ms, page size, by ids
-        ("listing, 3 connectors, 30 req/2 s, 40 ms", 3, 2_010, 30, 2.0, 40.0, 10, False),
-        ("id batches, 3 connectors, 30 req/2 s, 40 ms", 3, 2_010, 30, 2.0, 40.0, 10, True),
-        ("listing, 1 connector, 200 req/10 s, 40 ms", 1, 10_000, 200, 10.0, 40.0, 100, False),
-    ]
-    for name, connectors, offers, limit, window, latency, page_size, by_ids in scenarios:
-        with sandbox(
-            offers=offers,
-            connectors=connectors,
-            rate_limit=limit,
-            window_s=window,
-            latency_ms=latency,
-        ) as box:
-            ids = box.ids() if by_ids else None
-            options: dict[str, Any] = {"page_size": page_size}
-            if ids is not None:
-                options["ids"] = ids
-            run = functools.partial(load, box, (limit, window), **options)
-            seconds, report = median(repeats, run)
-        per_connector = report.requests / connectors  # near-equal split
-        budget = per_connector * window / limit
-        bound = budget + latency / 1000 if by_ids else max(budget, per_connector * latency / 1000)
+    print("\n### Wall time vs the fixed-window bound: known budget at once vs even pacing\n")
+    print(
+        "| scenario | req/conn | phase s | bound s | sustained s | at once s | ratio "
+        "| even s | ratio | 429s (at once, even) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for sc in BOUND_SCENARIOS:
+        runs: dict[str, list[tuple[float, float, float, int]]] = {"at once": [], "even": []}
+        for _ in range(repeats):
+            for contender in ("at once", "even"):  # round-robin: load falls on both alike
+                # A fresh sandbox per run: the first window's budget is whole, as the bound says.
+                with sandbox(
+                    offers=sc.offers,
+                    connectors=sc.connectors,
+                    rate_limit=sc.limit,
+                    window_s=sc.window_s,
+                    latency_ms=sc.latency_ms,
+                ) as box:
+                    options: dict[str, Any] = {"page_size": sc.page_size}
+                    if sc.by_ids:
+                        options["ids"] = box.ids()
+                    phase = sc.window_s - time.time() % sc.window_s  # windows align to unix time
+                    pacing = even_pacing() if contender == "even" else contextlib.nullcontext()
+                    with pacing:
+                        report = load(box, (sc.limit, sc.window_s), **options)
+                per_connector = math.ceil(report.requests / sc.connectors)  # near-equal split
+                bound = fixed_window_bound(
+                    per_connector,
+                    limit=sc.limit,
+                    window_s=sc.window_s,
+                    phase_s=phase,
+                    latency_s=sc.latency_ms / 1000,
+                    serial=not sc.by_ids,
+                )
+                runs[contender].append((report.duration_s, bound, phase, report.rate_limited))
+        at_once, even = runs["at once"], runs["even"]
+        per_connector = math.ceil(sc.offers / sc.connectors / sc.page_size)
+        sustained = sustained_bound(
+            per_connector, limit=sc.limit, window_s=sc.window_s, latency_s=sc.latency_ms / 1000
+        )
+        if not sc.by_ids:
+            sustained = max(sustained, per_connector * sc.latency_ms / 1000)
+
+        def med(rows: list[tuple[float, float, float, int]], column: int) -> float:
+            return statistics.median(row[column] for row in rows)
+
+        def ratio(rows: list[tuple[float, float, float, int]]) -> float:
+            return statistics.median(seconds / bound for seconds, bound, _, _ in rows)
+
+        phases = "/".join(f"{row[2]:.1f}" for row in at_once)
         print(
-            f"| {name} | {report.requests} | {bound:.2f} | {seconds:.2f} | {seconds / bound:.3f} "
-            f"| {report.rate_limited} | {report.budget_wait_s:.2f} |"
+            f"| {sc.name} | {per_connector} | {phases} | {med(at_once, 1):.2f} | {sustained:.2f} "
+            f"| {med(at_once, 0):.2f} | {ratio(at_once):.3f} | {med(even, 0):.2f} "
+            f"| {ratio(even):.3f} | {sum(r[3] for r in at_once)}, {sum(r[3] for r in even)} |"
         )
 
 
 def bench_scaling(repeats: int) -> None:
-    print("\n### Scaling with connectors (30 pages each, 30 req/2 s, 40 ms; bound 2.00 s)\n")
-    print("| connectors | pages | median s | ratio to bound | pages/s | 429s |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("\n### Scaling with connectors (30 pages each, serial listing, 30 req/2 s, 40 ms)\n")
+    print("| connectors | pages | median s | bound s | ratio to bound | pages/s | 429s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for connectors in (1, 2, 4, 8, 16, 32):
         with sandbox(
             offers=600 * connectors,
@@ -145,10 +247,21 @@ def bench_scaling(repeats: int) -> None:
             window_s=2.0,
             latency_ms=40.0,
         ) as box:
-            run = functools.partial(load, box, (30, 2.0), page_size=20)
-            seconds, report = median(repeats, run)
+            rows = []
+            for _ in range(repeats):
+                time.sleep(2.0)  # the previous repeat's window is over: a whole budget again
+                phase = 2.0 - time.time() % 2.0
+                report = load(box, (30, 2.0), page_size=20)
+                bound = fixed_window_bound(
+                    30, limit=30, window_s=2.0, phase_s=phase, latency_s=0.04, serial=True
+                )
+                rows.append((report.duration_s, bound, report))
+        seconds = statistics.median(row[0] for row in rows)
+        ratio = statistics.median(row[0] / row[1] for row in rows)
+        report = rows[-1][2]
         print(
-            f"| {connectors} | {report.pages} | {seconds:.2f} | {seconds / 2.0:.3f} "
+            f"| {connectors} | {report.pages} | {seconds:.2f} "
+            f"| {statistics.median(row[1] for row in rows):.2f} | {ratio:.3f} "
             f"| {report.pages / seconds:.0f} | {report.rate_limited} |"
         )
 

@@ -249,8 +249,8 @@ class BindbeeClient:
         if self._semaphore is None:
             # Created lazily inside the running loop: load_offers may run us in another thread.
             self._semaphore = asyncio.Semaphore(self.concurrency)
-        waited = await gate.acquire()  # not `+= await`: concurrent tasks would lose updates
-        stats.budget_wait_s += waited
+        permit = await gate.acquire()
+        stats.budget_wait_s += permit.waited_s
         status: int | None = None
         headers: Mapping[str, str] = {}
         try:
@@ -270,7 +270,7 @@ class BindbeeClient:
                     raise self._transport_error(connector, path, "failed", exc) from None
             status, headers = response.status_code, response.headers
         finally:
-            gate.release(status=status, headers=headers)
+            gate.release(permit, status=status, headers=headers)
         if status == 429:
             stats.rate_limited += 1
         if 200 <= status < 300:

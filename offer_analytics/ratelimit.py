@@ -1,11 +1,36 @@
 """RateGate: one connector's request budget, shared by every task that talks to that connector.
 
 Bindbee allows a fixed number of requests per window per connector token (200 per minute) and
-answers anything over it with a 429 that costs up to a whole window. The gate therefore never
-bursts: it hands out send times spaced evenly so that no window can hold more requests than the
-budget, keeps one request of headroom per window against clock differences between client and
-server, corrects itself from the ``X-RateLimit-*`` headers, and after a 429 holds back every task
-of the connector until the server's hint has passed.
+answers anything over it with a 429 that costs up to a whole window. Every 2xx says how much of
+the current window is left (``X-RateLimit-Remaining``) and when it ends (``X-RateLimit-Reset``,
+unix seconds). The gate spends what it *knows* is left at once and paces only when it must:
+
+- **Known budget is spent without pacing.** While the gate holds a snapshot of the current
+  window, requests go as fast as the tasks ask, as long as the local credit lasts: the reported
+  ``Remaining``, minus every request that the server may not have counted yet when it reported
+  it (see :meth:`RateGate.release`), minus one request of headroom. A response of the same window
+  can only lower the credit, never raise it, so late responses carrying an older, higher
+  ``Remaining`` change nothing.
+- **Spent budget waits for the reset.** When the credit runs out, every task of the connector
+  waits until ``Reset`` plus a safety margin (``reset_margin_s``, widened by any clock lead the
+  gate has observed). Nothing is sent between ``Reset`` and the end of the margin either: in that
+  gap the client cannot tell which window a request would land in.
+- **Unknown budget is spent evenly.** Without a snapshot (the first request, or once ``Reset``
+  and the margin have passed), the gate falls back to even pacing, ``window / (limit -
+  headroom)`` apart: the first request goes at once and the next ones are paced until a
+  response brings a snapshot (which also wakes a task that is waiting for its paced slot).
+- **A 429 pauses everything.** Every task of the connector waits until ``Retry-After`` (or
+  ``Reset``, or a jittered backoff when neither is usable), and the snapshot is dropped: the gate
+  paces again until a fresh 2xx arrives.
+
+Which clock error is dangerous: ``Reset`` is the server's unix time, converted with the client's.
+A client clock *ahead* of the server's makes the window seem to end early, so the gate would
+resume while the server still counts the spent window: 429s. A client clock behind only makes
+the gate wait a little longer. A server that rounds ``Reset`` down errs the same dangerous way.
+The margin (0.25 s by default: 0.4% of Bindbee's minute) covers NTP-sized errors of that
+direction and timer lag; a larger one shows itself when a response
+carries a ``Reset`` that the client's clock had already passed when it sent the request, and
+the gate then adds that lead to the margin for the rest of its life.
 
 Clocks and sleep are injected, so tests run the gate on a fake clock without real waiting.
 """
@@ -14,12 +39,14 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
-__all__ = ["RateGate", "parse_retry_after"]
+__all__ = ["Permit", "RateGate", "parse_retry_after"]
 
 #: A Reset header below this is a number of seconds, not a unix time (some APIs send deltas).
 _UNIX_TIME_FLOOR: Final = 1_000_000_000
@@ -69,8 +96,36 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     return seconds if seconds > 0 else None
 
 
+@dataclass(eq=False, slots=True)
+class Permit:
+    """One request's place in a connector's budget, from :meth:`RateGate.acquire` to release.
+
+    The gate needs to know, when the response arrives, which requests were already answered
+    before this one was sent: only those are certainly counted in the ``Remaining`` it reports.
+    """
+
+    waited_s: float
+    """Seconds this request held the connector's queue back (slept at its head)."""
+    settled_before: int = field(repr=False)
+    sent_wall: float = field(repr=False)
+    released: bool = field(default=False, repr=False)
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    """What the server last said about the current window."""
+
+    window: float  # Reset as a unix time: the same for every response of one window
+    reset_at: float  # the same moment on the monotonic clock
+    sendable: int  # requests may go while fewer than this many have been sent in all
+
+
 class RateGate:
-    """The request budget of one connector, spent evenly by all of its tasks.
+    """The request budget of one connector: known budget at once, unknown budget evenly.
+
+    See the module docstring for the policy. Every :meth:`acquire` returns a :class:`Permit`
+    that must be handed back to :meth:`release` exactly once, with the response's status and
+    headers (or ``status=None`` when no response arrived).
 
     Parameters
     ----------
@@ -79,8 +134,12 @@ class RateGate:
     window_s
         Length of the window in seconds (Bindbee: 60).
     headroom
-        Requests per window left unused, so that timing differences between the client's and the
-        server's clock never push a window over the budget.
+        Requests per window left unused, against requests the gate cannot see (another process
+        using the same token) and timing differences between client and server.
+    reset_margin_s
+        Seconds added to ``Reset`` before a spent connector sends again: covers a client clock
+        slightly ahead of the server's and a ``Reset`` rounded down. A larger lead observed in
+        responses is added to it.
     backoff_initial_s, backoff_max_s
         The pause after a 429 that carries neither a usable ``Retry-After`` nor ``Reset``: doubles
         with every such 429 in a row, plus up to 50% jitter.
@@ -90,23 +149,35 @@ class RateGate:
 
     Examples
     --------
-    Ten requests through a gate of 5 per second take two seconds of budget, evenly spaced:
+    Without rate-limit headers the gate knows nothing about the budget: ten requests through a
+    gate of 5 per second are spaced evenly and take two seconds of budget.
 
     >>> import asyncio
     >>> t = [0.0]
     >>> async def fake_sleep(seconds: float) -> None:
     ...     t[0] += seconds
-    >>> gate = RateGate(limit=5, window_s=1.0, headroom=0, clock=lambda: t[0],
-    ...                 wall_clock=lambda: t[0], sleep=fake_sleep)
-    >>> async def ten() -> list[float]:
+    >>> def fake_gate() -> RateGate:
+    ...     return RateGate(limit=5, window_s=1.0, headroom=0, reset_margin_s=0.1,
+    ...                     clock=lambda: t[0], wall_clock=lambda: 1_700_000_000 + t[0],
+    ...                     sleep=fake_sleep)
+    >>> async def send(gate: RateGate, n: int, first: dict[str, str]) -> list[float]:
     ...     sent = []
-    ...     for _ in range(10):
-    ...         await gate.acquire()
+    ...     for i in range(n):
+    ...         permit = await gate.acquire()
     ...         sent.append(round(t[0], 3))
-    ...         gate.release(status=200, headers={})
+    ...         gate.release(permit, status=200, headers=first if i == 0 else {})
     ...     return sent
-    >>> asyncio.run(ten())
+    >>> asyncio.run(send(fake_gate(), 10, first={}))
     [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8]
+
+    When the first response says that 4 requests are left until the window resets one second
+    later, those 4 go at once; the sixth waits for the reset plus the margin, and from there the
+    gate paces again until a response brings news of the new window.
+
+    >>> t[0] = 0.0
+    >>> window = {"X-RateLimit-Remaining": "4", "X-RateLimit-Reset": "1700000001"}
+    >>> asyncio.run(send(fake_gate(), 7, first=window))
+    [0.0, 0.0, 0.0, 0.0, 0.0, 1.1, 1.3]
     """
 
     def __init__(
@@ -115,17 +186,19 @@ class RateGate:
         limit: int = 200,
         window_s: float = 60.0,
         headroom: int = 1,
+        reset_margin_s: float = 0.25,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if limit < 1 or window_s <= 0:
-            raise ValueError("RateGate needs limit >= 1 and window_s > 0")
+        if limit < 1 or window_s <= 0 or reset_margin_s < 0:
+            raise ValueError("RateGate needs limit >= 1, window_s > 0 and reset_margin_s >= 0")
         self._limit = limit
         self._window_s = window_s
         self._headroom = max(headroom, 0)
+        self._base_margin_s = reset_margin_s
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         self._clock = clock
@@ -136,9 +209,14 @@ class RateGate:
         self._lock: asyncio.Lock | None = None
         self._last_sent = -float("inf")
         self._in_flight = 0
+        self._sent = 0  # requests acquired, ever
+        self._settled = 0  # requests released, ever
+        self._snapshot: _Snapshot | None = None
+        self._news: asyncio.Event | None = None  # set when a snapshot arrives
+        self._clock_lead_s = 0.0
         self._rate_limited_in_a_row = 0
         self.waited_s = 0.0
-        """Seconds the budget held this connector back (pacing and 429 pauses)."""
+        """Seconds the budget held this connector back (pacing, spent windows, 429 pauses)."""
         self.rate_limited = 0
         """429 responses seen."""
 
@@ -155,63 +233,109 @@ class RateGate:
 
     @property
     def interval_s(self) -> float:
-        """The spacing between two requests of this connector."""
+        """The spacing between two requests while the remaining budget is unknown."""
         return self._window_s / max(self._limit - self._headroom, 1)
 
     @property
+    def reset_margin_s(self) -> float:
+        """Seconds waited past ``Reset``: the configured margin plus any clock lead observed."""
+        return self._base_margin_s + self._clock_lead_s
+
+    @property
+    def credit(self) -> int | None:
+        """Requests that may go at once in the current window, or ``None`` when unknown."""
+        snapshot = self._current_snapshot(self._clock())
+        return None if snapshot is None else max(snapshot.sendable - self._sent, 0)
+
+    @property
     def blocked_until(self) -> float:
-        """Monotonic time before which no request may be sent (a 429 pause or a spent window)."""
+        """Monotonic time before which no request may be sent after a 429."""
         return self._blocked_until
 
-    async def acquire(self) -> float:
+    async def acquire(self) -> Permit:
         """Wait until this connector may send its next request.
-
-        Every call must be followed by exactly one :meth:`release` (with the response's status
-        and headers, or ``status=None`` when no response arrived).
 
         Returns
         -------
-        float
-            Seconds this call held the connector's queue back (slept at its head). Summed over
-            calls this is the time the budget, not the network, set the pace; tasks merely
-            queued behind the head are not counted twice.
+        Permit
+            To hand to :meth:`release`. Its ``waited_s`` is the time this call held the
+            connector's queue back (slept at its head). Summed over calls this is the time the
+            budget, not the network, set the pace; tasks merely queued behind the head are not
+            counted twice.
         """
         if self._lock is None:
             self._lock = asyncio.Lock()
         slept = 0.0
         # Tasks queue in order on the lock and only the head sleeps, so that it always sleeps
-        # against the latest schedule: a 429 or a spent window that arrives meanwhile is seen when
-        # it wakes, and a burst after a pause is impossible.
+        # against the latest state: a 429 or a spent window that arrives meanwhile is seen when
+        # it wakes, and a burst beyond the known budget is impossible.
         async with self._lock:
             while True:
                 now = self._clock()
-                target = max(self._next_at, self._blocked_until)
+                target, paced = self._earliest(now)
                 if now >= target:
                     break
-                await self._sleep(target - now)
+                await self._wait(target - now, wake_on_news=paced)
                 slept += self._clock() - now
+            if paced:
+                # Space from the planned slot when this task woke only a little late, or the
+                # loop's timer lag would add up to a slower pace (the headroom absorbs the
+                # catch-up); after an idle spell, space from now.
+                late = now - target
+                base = target if late <= 0.25 * self.interval_s else now
+                self._next_at = base + self.interval_s
             self._last_sent = now
-            # Space from the planned slot when this task woke only a little late, or the loop's
-            # timer lag would add up to a slower pace (the headroom absorbs the catch-up); after
-            # an idle spell, space from now.
-            late = now - target
-            base = target if late <= 0.25 * self.interval_s else now
-            self._next_at = base + self.interval_s
+            permit = Permit(slept, settled_before=self._settled, sent_wall=self._wall_clock())
+            self._sent += 1
             self._in_flight += 1
         self.waited_s += slept
-        return slept
+        return permit
 
-    def release(self, *, status: int | None, headers: Mapping[str, str]) -> None:
-        """Record the outcome of a request sent after :meth:`acquire`.
+    async def _wait(self, seconds: float, *, wake_on_news: bool) -> None:
+        """Sleep; a paced wait also ends early when a response brings a snapshot."""
+        if not wake_on_news:
+            await self._sleep(seconds)
+            return
+        self._news = news = asyncio.Event()
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        listener = asyncio.ensure_future(news.wait())
+        try:
+            await asyncio.wait({sleeper, listener}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._news = None
+            sleeper.cancel()
+            listener.cancel()
+
+    def release(self, permit: Permit, *, status: int | None, headers: Mapping[str, str]) -> None:
+        """Record the outcome of the request that ``permit`` let through.
+
+        A 2xx with ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` updates the snapshot of
+        the window. The server may or may not have counted the requests still in flight when it
+        answered, and one answered meanwhile may have been counted after this one, so the
+        gate counts against ``Remaining`` every request sent except those already answered
+        before this one was sent: only they are certainly included in it.
 
         Parameters
         ----------
+        permit
+            What :meth:`acquire` returned for this request.
         status
             The HTTP status, or ``None`` when the request got no response.
         headers
             The response headers (case-insensitive mapping, e.g. ``httpx.Headers``).
+
+        Raises
+        ------
+        ValueError
+            When the permit was already released.
         """
+        if permit.released:
+            raise ValueError("this Permit was already released")
+        permit.released = True
         self._in_flight = max(self._in_flight - 1, 0)
+        # A request given up on (no response) counts as settled too: if the server counted it,
+        # it did so on arrival, long before the client's timeout or the dropped connection.
+        self._settled += 1
         if status is None:
             return
         headers = {name.lower(): value for name, value in headers.items()}
@@ -219,16 +343,64 @@ class RateGate:
         if limit is not None and limit >= 1 and int(limit) != self._limit:
             self._limit = int(limit)
             self._next_at = self._last_sent + self.interval_s  # re-space at the server's pace
+        window = self._window_of(headers)
+        if window is not None and _to_float(headers.get("x-ratelimit-reset")) == window:
+            # The server counted this request inside the window that ends at `window`, yet the
+            # client's clock had passed that moment when sending it: the client runs ahead by
+            # at least the difference (or Reset was rounded down by as much).
+            lead = min(permit.sent_wall - window, self._window_s)
+            self._clock_lead_s = max(self._clock_lead_s, lead)
         if status == 429:
+            self._snapshot = None  # the snapshot was wrong or the server is storming: relearn
             self._on_rate_limited(headers)
             return
         self._rate_limited_in_a_row = 0
         remaining = _to_float(headers.get("x-ratelimit-remaining"))
-        reset_at = self._reset_at(headers)
-        # Requests still in flight were sent after this one may have been counted: the server
-        # may already have spent them, so count them against what is left.
-        if remaining is not None and reset_at is not None and remaining - self._in_flight <= 0:
-            self._block(reset_at)
+        if remaining is None or window is None:
+            return
+        sendable = int(remaining) - self._headroom + permit.settled_before + 1
+        self._observe(window, sendable)
+
+    def _window_of(self, headers: Mapping[str, str]) -> float | None:
+        """``Reset`` as a unix time; a value below the floor is seconds from now (rounded up)."""
+        reset = _to_float(headers.get("x-ratelimit-reset"))
+        if reset is None or reset <= 0:
+            return None
+        return reset if reset >= _UNIX_TIME_FLOOR else math.ceil(self._wall_clock() + reset)
+
+    def _observe(self, window: float, sendable: int) -> None:
+        now = self._clock()
+        reset_at = now + window - self._wall_clock()
+        if now >= reset_at + self.reset_margin_s:
+            return  # a response about a window that is over
+        snapshot = self._current_snapshot(now)
+        if snapshot is None or window > snapshot.window:
+            self._snapshot = _Snapshot(window, reset_at, sendable)
+            if self._news is not None:
+                self._news.set()  # the head of the queue may be pacing for nothing
+        elif window == snapshot.window:
+            # Within one window the server's count only grows: a response that arrives late
+            # with a higher Remaining says nothing new, so the lower bound wins.
+            snapshot.sendable = min(snapshot.sendable, sendable)
+            snapshot.reset_at = max(snapshot.reset_at, reset_at)
+        # window < snapshot.window: about a window that is over; nothing to learn
+
+    def _current_snapshot(self, now: float) -> _Snapshot | None:
+        snapshot = self._snapshot
+        if snapshot is not None and now >= snapshot.reset_at + self.reset_margin_s:
+            self._snapshot = snapshot = None
+        return snapshot
+
+    def _earliest(self, now: float) -> tuple[float, bool]:
+        """When the next request may go, and whether it is paced (budget unknown)."""
+        snapshot = self._current_snapshot(now)
+        if snapshot is None:
+            return max(self._next_at, self._blocked_until), True
+        if now < snapshot.reset_at and self._sent < snapshot.sendable:
+            return self._blocked_until, False
+        # Spent, or past Reset but inside the margin, where a request could land in either
+        # window: wait for the margin's end, when the snapshot expires and pacing takes over.
+        return max(snapshot.reset_at + self.reset_margin_s, self._blocked_until), False
 
     def _reset_at(self, headers: Mapping[str, str]) -> float | None:
         """The ``Reset`` header as a time on the monotonic clock, when it lies in the future."""
