@@ -12,4 +12,21 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+from offer_analytics.metrics import (
+    acceptance_rates,
+    quality_report,
+    start_date_distribution,
+    start_lead_times,
+    status_counts,
+    upcoming_starts,
+)
+
+__all__ = [
+    "__version__",
+    "acceptance_rates",
+    "quality_report",
+    "start_date_distribution",
+    "start_lead_times",
+    "status_counts",
+    "upcoming_starts",
+]
