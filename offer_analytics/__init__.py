@@ -7,26 +7,32 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from offer_analytics.metrics import (
+    acceptance_rates,
+    cumulative_incidence,
+    quality_report,
+    start_date_distribution,
+    start_lead_times,
+    status_counts,
+    survival_curve,
+    time_to_close,
+    upcoming_starts,
+)
+
 try:
     __version__ = version("offer-analytics")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from offer_analytics.metrics import (
-    acceptance_rates,
-    quality_report,
-    start_date_distribution,
-    start_lead_times,
-    status_counts,
-    upcoming_starts,
-)
-
 __all__ = [
     "__version__",
     "acceptance_rates",
+    "cumulative_incidence",
     "quality_report",
     "start_date_distribution",
     "start_lead_times",
     "status_counts",
+    "survival_curve",
+    "time_to_close",
     "upcoming_starts",
 ]
