@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -10,6 +11,8 @@ import polars as pl
 
 from offer_analytics.metrics import quality
 from offer_analytics.metrics.quality import quality_report
+from offer_analytics.sandbox import generate_offers
+from offer_analytics.schema import decode_pages
 
 # The `offers` fixture (tests/metrics/conftest.py) builds frames with the exact offers dtypes.
 OffersFactory = Callable[[Sequence[Mapping[str, Any]]], pl.DataFrame]
@@ -101,3 +104,15 @@ def test_unparsed_columns_beyond_the_timestamps_come_last(offers: OffersFactory)
         "unparsed_zz_custom",
         *CHECKS[5:],
     ]
+
+
+def test_unparsed_timestamps_from_decoding_reach_the_report() -> None:
+    items = generate_offers(20, seed=3)["default"]
+    items[4] = {**items[4], "sent_at": "2024-02-30T10:00:00Z"}  # no such day
+    items[9] = {**items[9], "closed_at": "yesterday"}
+    page = json.dumps({"cursor": None, "page_size": len(items), "items": items}).encode()
+    frame, stats = decode_pages([page])
+    report = quality_report(frame, unparsed_timestamps=stats.unparsed)
+    got = dict(report.select("check", "example_ids").iter_rows())
+    assert got["unparsed_sent_at"] == [items[4]["id"]]
+    assert got["unparsed_closed_at"] == [items[9]["id"]]
