@@ -5,6 +5,7 @@ Definitions (DESIGN §5) live in the docstrings below; they are part of the prod
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, Literal, get_args
 
 import polars as pl
@@ -111,7 +112,7 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
     Returns
     -------
     pl.LazyFrame
-        The same columns, one row per application.
+        The same columns, one row per application, sorted by ``connector`` and ``id``.
 
     Examples
     --------
@@ -129,7 +130,7 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
     ...         "sent_at": t,
     ...     },
     ... )
-    >>> latest_versions(offers).select("id", "outcome").sort("id").collect()
+    >>> latest_versions(offers).select("id", "outcome").collect()
     shape: (2, 2)
     ┌─────┬──────────┐
     │ id  ┆ outcome  │
@@ -141,18 +142,39 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
     └─────┴──────────┘
     """
     lf = to_lazy(frame)
-    order = ["remote_created_at", "modified_at", "sent_at", "id"]
     schema = lf.collect_schema()
-    missing = [c for c in ["connector", "application", "outcome", *order] if c not in schema]
+    missing = [
+        c for c in ["connector", "application", "outcome", *_LATEST_ORDER] if c not in schema
+    ]
     if missing:
         msg = f"latest_versions needs the column(s) {missing}, which the frame does not have"
         raise SchemaError(msg, field=missing[0])
+    return _latest(lf).select(schema.names()).sort("connector", "id", maintain_order=True)
+
+
+# Compared left to right, null smallest: see latest_versions.
+_LATEST_ORDER: Final = ("remote_created_at", "modified_at", "sent_at", "id")
+_LATEST_KEY: Final = ("connector", "application")
+
+
+def _latest(lf: pl.LazyFrame, keep: Sequence[str] | None = None) -> pl.LazyFrame:
+    """latest_versions without the final sort: row order unspecified, key columns first.
+
+    ``keep`` names the columns to carry (all by default). Every carried column is sorted
+    within its group, so carrying only what the caller needs is the main cost saving.
+    """
     solo = pl.when(pl.col("application").is_null()).then(pl.col("id")).alias("__solo__")
+    key = ["connector", "application", "__solo__"]
+    carried = pl.all() if keep is None else pl.col(list(keep))
+    # A hash group-by with a per-group sort_by(...).last() beat sorting the whole frame and
+    # keeping each application's last row (10M rows: ~1.4x). sort_by's maintain_order=True is
+    # not used: it made the group-by ~10x slower, and ties on all four keys are identical ids,
+    # i.e. duplicate rows the quality report flags.
     return (
         lf.filter(pl.col("outcome").ne_missing("superseded"))
         .with_columns(solo)
-        .sort(order, nulls_last=False, maintain_order=True)
-        .unique(subset=["connector", "application", "__solo__"], keep="last")
+        .group_by(key)
+        .agg(carried.exclude(key).sort_by(list(_LATEST_ORDER), nulls_last=False).last())
         .drop("__solo__")
     )
 
@@ -290,18 +312,21 @@ def acceptance_rates(
     if "period" in keys:
         msg = "'period' is the name of an output column; rename that grouping column"
         raise ValueError(msg)
-    needed = ["outcome", "sent_at"]
+    counted_columns = ["outcome", "sent_at"]
     if period is not None:
-        needed.append(_BASIS_COLUMN[basis])
+        counted_columns.append(_BASIS_COLUMN[basis])
+    needed = list(counted_columns)
     if latest_per_application:
         needed += ["connector", "id", "application", "remote_created_at", "modified_at"]
     lf = typed_offers(frame, columns=list(dict.fromkeys(needed)), keys=keys)
 
+    carried = [c for c in dict.fromkeys([*keys, *counted_columns]) if c not in _LATEST_KEY]
+    population = _latest(lf, carried) if latest_per_application else lf
     grid_keys = keys or [_ALL]
     if not keys:
         lf = lf.with_columns(pl.lit(True).alias(_ALL))
+        population = population.with_columns(pl.lit(True).alias(_ALL))
     groups = lf.select(grid_keys).unique()
-    population = latest_versions(lf) if latest_per_application else lf
     outcome = pl.col("outcome")
     counted = population.filter(
         outcome.is_in(["accepted", "declined", "pending"])
