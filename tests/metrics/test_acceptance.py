@@ -432,3 +432,25 @@ def test_counts_match_a_plain_python_recount_of_generator_data(generated: pl.Dat
 
 LATEST_ORDER = ("remote_created_at", "modified_at", "sent_at", "id")
 OUTCOMES3 = ("accepted", "declined", "pending")
+
+
+def test_a_lone_offer_without_application_still_counts(offers: OffersFactory) -> None:
+    frame = offers(
+        [
+            {"id": "solo", "outcome": "accepted"},
+            {
+                "id": "v1",
+                "application": "A",
+                "outcome": "declined",
+                "remote_created_at": "2024-01-01",
+            },
+            {
+                "id": "v2",
+                "application": "A",
+                "outcome": "accepted",
+                "remote_created_at": "2024-01-02",
+            },
+        ]
+    )
+    assert latest_versions(frame).collect()["id"].to_list() == ["solo", "v2"]
+    assert acceptance_rates(frame).select("accepted", "declined").rows() == [(2, 0)]
