@@ -82,7 +82,10 @@ def status_counts(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
     if {"status", "outcome"} & set(keys):
         msg = "status_counts already splits by status and outcome; leave them out of by"
         raise ValueError(msg)
-    lf = typed_offers(frame, columns=["status", "outcome"], keys=keys)
+    # The cast keeps the output schema when a hand-built status column is all null (dtype Null).
+    lf = typed_offers(frame, columns=["status", "outcome"], keys=keys).with_columns(
+        pl.col("status").cast(pl.String)
+    )
     total = pl.col("n").sum()
     return (
         lf.group_by([*keys, "status", "outcome"])

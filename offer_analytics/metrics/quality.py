@@ -154,6 +154,8 @@ def quality_report(
         columns=["connector", "id", "status", "outcome", "sent_at", "closed_at", "start_date"],
         keys=["application"],
     )
+    # An all-null column built by hand has dtype Null; give the checks the documented types.
+    lf = lf.with_columns(pl.col("status").cast(pl.String), pl.col("start_date").cast(pl.Date))
     unparsed = dict(unparsed_timestamps or {})
     columns = [*TIMESTAMP_COLUMNS, *sorted(set(unparsed) - set(TIMESTAMP_COLUMNS))]
     rows: list[dict[str, object]] = []

@@ -35,6 +35,9 @@ WEEKDAY_NAMES: Final = (
     "Sunday",
 )
 _ALL: Final = "__all__"
+# typed_offers types the instants and the outcome; an all-null start_date built by hand has
+# dtype Null, which date arithmetic rejects, so it is cast too (a no-op on a decoded frame).
+_START: Final = pl.col("start_date").cast(pl.Date)
 
 
 def _accepted_starts(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -116,7 +119,7 @@ def start_date_distribution(
     if clash:
         msg = f"{sorted(clash)!r} would clash with output columns; rename those grouping columns"
         raise ValueError(msg)
-    lf = typed_offers(frame, columns=["outcome", "start_date"], keys=keys)
+    lf = typed_offers(frame, columns=["outcome", "start_date"], keys=keys).with_columns(_START)
     grid_keys = keys or [_ALL]
     starts = _accepted_starts(lf.with_columns(pl.lit(True).alias(_ALL)) if not keys else lf)
     groups = starts.select(grid_keys).unique()
@@ -219,7 +222,9 @@ def start_lead_times(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
     """
     keys = group_keys(by)
     base = ["connector", "id", "outcome", "start_date"]
-    lf = typed_offers(frame, columns=[*base, "sent_at", "closed_at"], keys=keys)
+    lf = typed_offers(frame, columns=[*base, "sent_at", "closed_at"], keys=keys).with_columns(
+        _START
+    )
     accepted = pl.col("outcome") == "accepted"
     start = pl.col("start_date")
     from_acceptance = pl.when(accepted).then(_days_until_start("closed_at"))
@@ -293,7 +298,7 @@ def upcoming_starts(frame: FrameLike, *, as_of: datetime | date | None = None) -
     └───────────┴─────┴─────────────┴────────────┴────────────┘
     """
     columns = ["connector", "id", "application", "outcome", "start_date"]
-    lf = typed_offers(frame, columns=columns)
+    lf = typed_offers(frame, columns=columns).with_columns(_START)
     day = _as_of_date(as_of)
     return (
         _accepted_starts(lf)

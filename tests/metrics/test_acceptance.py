@@ -454,3 +454,19 @@ def test_a_lone_offer_without_application_still_counts(offers: OffersFactory) ->
     )
     assert latest_versions(frame).collect()["id"].to_list() == ["solo", "v2"]
     assert acceptance_rates(frame).select("accepted", "declined").rows() == [(2, 0)]
+
+
+def test_all_null_columns_of_dtype_null_work() -> None:
+    frame = (
+        pl.DataFrame(
+            {"connector": ["a", "a"], "id": ["1", "2"], "outcome": ["accepted", "declined"]}
+        )
+        .with_columns(
+            pl.lit(None).alias(c)
+            for c in ("status", "sent_at", "closed_at", "remote_created_at", "modified_at")
+        )
+        .with_columns(pl.lit(None).alias("application"))
+    )
+    assert status_counts(frame).schema["status"] == pl.String
+    assert acceptance_rates(frame)["n"].to_list() == [2]
+    assert acceptance_rates(frame, period="quarter", basis="activity").height == 0

@@ -116,3 +116,14 @@ def test_unparsed_timestamps_from_decoding_reach_the_report() -> None:
     got = dict(report.select("check", "example_ids").iter_rows())
     assert got["unparsed_sent_at"] == [items[4]["id"]]
     assert got["unparsed_closed_at"] == [items[9]["id"]]
+
+
+def test_all_null_columns_of_dtype_null_work() -> None:
+    frame = pl.DataFrame({"connector": ["a"], "id": ["1"], "outcome": ["unknown"]}).with_columns(
+        pl.lit(None).alias(c)
+        for c in ("status", "sent_at", "closed_at", "start_date", "application")
+    )
+    got = dict(quality_report(frame).select("check", "n").iter_rows())
+    assert got["null_status"] == 1
+    assert got["missing_application"] == 1
+    assert got["closed_before_sent"] == 0

@@ -200,3 +200,13 @@ def test_upcoming_starts_from_the_as_of_utc_date(offers: OffersFactory) -> None:
     assert result.select("id", "days_until").rows() == [("today", 0), ("later", 28)]
     naive = upcoming_starts(frame, as_of=datetime(2024, 3, 3, 23, 30))  # naive = UTC
     assert naive["id"].to_list() == ["past", "today", "later"]
+
+
+def test_all_null_columns_of_dtype_null_work() -> None:
+    # A frame built by hand from Python values: every all-None column has dtype Null.
+    frame = pl.DataFrame(
+        {"connector": ["a"], "id": ["1"], "outcome": ["accepted"], "application": [None]}
+    ).with_columns(pl.lit(None).alias(c) for c in ("sent_at", "closed_at", "start_date"))
+    assert start_date_distribution(frame).height == 0
+    assert start_lead_times(frame).schema["start_date"] == pl.Date
+    assert upcoming_starts(frame, as_of=date(2024, 1, 1)).height == 0
