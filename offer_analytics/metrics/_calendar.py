@@ -50,12 +50,16 @@ def fill_grid(
 
     The periods run from the earliest to the latest period in ``counts`` (over all groups). With no
     periods at all the result is empty.
+
+    ``counts`` and ``groups`` are collected here, together: they are aggregates, small whatever
+    the input size, and collecting once avoids a cached subplan that cost ~1.5 s extra on
+    10M rows when the lazy ``counts`` fed both the period bounds and the join.
     """
-    bounds = counts.select(
+    counted, wanted = pl.collect_all([counts, groups])
+    bounds = counted.select(
         pl.col(period).min().alias("_first"), pl.col(period).max().alias("_last")
     ).filter(pl.col("_first").is_not_null())
     periods = bounds.select(pl.date_ranges("_first", "_last", _STEP[unit]).explode().alias(period))
-    grid = groups.join(periods, how="cross")
-    return grid.join(counts, on=[*keys, period], how="left", nulls_equal=True).with_columns(
-        pl.col(list(values)).fill_null(0)
-    )
+    grid = wanted.join(periods, how="cross")
+    filled = grid.join(counted, on=[*keys, period], how="left", nulls_equal=True)
+    return filled.with_columns(pl.col(list(values)).fill_null(0)).lazy()
