@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from offer_analytics.client import BindbeeClient
 from offer_analytics.errors import (
     AuthenticationError,
     BindbeeAPIError,
@@ -23,6 +24,8 @@ from offer_analytics.errors import (
     TimestampError,
     TransportError,
 )
+from offer_analytics.load_report import LoadReport, LoadResult
+from offer_analytics.loader import fetch_offers, load_offers
 from offer_analytics.metrics import (
     acceptance_rates,
     cumulative_incidence,
@@ -34,6 +37,8 @@ from offer_analytics.metrics import (
     time_to_close,
     upcoming_starts,
 )
+from offer_analytics.progress import ProgressUpdate
+from offer_analytics.retry import RetryPolicy
 from offer_analytics.schema import (
     DEFAULT_OUTCOME_MAPPING,
     OFFER_SCHEMA,
@@ -58,15 +63,20 @@ __all__ = [
     "OUTCOME_DTYPE",
     "AuthenticationError",
     "BindbeeAPIError",
+    "BindbeeClient",
     "ConfigurationError",
     "CursorLoopError",
     "DecodeStats",
     "ForbiddenError",
+    "LoadReport",
+    "LoadResult",
     "NotFoundError",
     "OfferAnalyticsError",
     "PartialLoadError",
+    "ProgressUpdate",
     "RateLimitedError",
     "RequestValidationError",
+    "RetryPolicy",
     "SchemaError",
     "ServerError",
     "TimestampError",
@@ -76,6 +86,8 @@ __all__ = [
     "cumulative_incidence",
     "decode_pages",
     "empty_offers_frame",
+    "fetch_offers",
+    "load_offers",
     "offers_to_frame",
     "outcome_expr",
     "quality_report",

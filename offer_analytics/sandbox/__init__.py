@@ -1,10 +1,28 @@
-"""A local, Bindbee-compatible offers API and the synthetic data it serves."""
+"""A local, Bindbee-compatible offers API and the synthetic data it serves.
 
+- :func:`generate_offers`: seeded, API-shaped, realistically messy offers per connector.
+- :class:`SandboxServer`: serves them over HTTP on a loopback port (both offers endpoints, auth,
+  cursors, filters, ``include_*``, ``expand``, the rate limit), optionally with seeded
+  :class:`Faults`; records every request as a :class:`RequestRecord`.
+- ``offer-analytics serve`` runs the same server from the command line.
+"""
+
+from offer_analytics.sandbox.faults import Faults
+from offer_analytics.sandbox.gateway import RequestRecord
 from offer_analytics.sandbox.generator import (
     CONNECTOR_LABELS,
     DEFAULT_END,
     GeneratorRates,
     generate_offers,
 )
+from offer_analytics.sandbox.server import SandboxServer
 
-__all__ = ["CONNECTOR_LABELS", "DEFAULT_END", "GeneratorRates", "generate_offers"]
+__all__ = [
+    "CONNECTOR_LABELS",
+    "DEFAULT_END",
+    "Faults",
+    "GeneratorRates",
+    "RequestRecord",
+    "SandboxServer",
+    "generate_offers",
+]

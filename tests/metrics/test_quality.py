@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
-from offer_analytics.metrics import quality
 from offer_analytics.metrics.quality import quality_report
 from offer_analytics.sandbox import generate_offers
 from offer_analytics.schema import decode_pages
@@ -30,10 +28,6 @@ CHECKS = [
     "duplicate_id",
     "missing_application",
 ]
-
-
-def test_docstring_examples_run() -> None:
-    assert doctest.testmod(quality).failed == 0
 
 
 def test_an_empty_frame_reports_every_check_with_zero(offers: OffersFactory) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -31,10 +30,6 @@ STARTS = [
     {"connector": "globex", "outcome": "declined", "start_date": "2024-01-08"},  # proposal only
     {"connector": "acme", "outcome": "superseded", "start_date": "2024-01-08"},
 ]
-
-
-def test_docstring_examples_run() -> None:
-    assert doctest.testmod(starts).failed == 0
 
 
 def test_weeks_start_on_monday_and_empty_weeks_are_zero(offers: OffersFactory) -> None:

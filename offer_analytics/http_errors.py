@@ -1,0 +1,149 @@
+"""Turning an error response of the Bindbee API into a typed error that says what to do next.
+
+Messages name the connector by its label and never contain the API key or a token: text taken from
+the server is scrubbed of both before it is used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from offer_analytics.errors import (
+    AuthenticationError,
+    BindbeeAPIError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    RequestValidationError,
+    ServerError,
+)
+
+__all__ = ["error_for_status", "scrub", "validation_locations"]
+
+_MAX_DETAIL_CHARS = 300
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret in ``text`` with ``***``.
+
+    Examples
+    --------
+    >>> scrub("token tok-123 is not allowed", ["tok-123"])
+    'token *** is not allowed'
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _detail(body: bytes) -> Any:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed.get("detail") if isinstance(parsed, dict) else None
+
+
+def validation_locations(detail: Any) -> list[str]:
+    """The parameter names a 422 ``detail`` list points at (the last element of each ``loc``).
+
+    Examples
+    --------
+    >>> validation_locations([{"loc": ["query", "page_size"], "msg": "too big", "type": "x"}])
+    ['page_size']
+    """
+    names: list[str] = []
+    if isinstance(detail, list):
+        for item in detail:
+            loc = item.get("loc") if isinstance(item, Mapping) else None
+            if isinstance(loc, list | tuple) and loc:
+                names.append(str(loc[-1]))
+    return names
+
+
+def _describe_validation(detail: Any) -> str:
+    if not isinstance(detail, list):
+        return str(detail)[:_MAX_DETAIL_CHARS] if detail is not None else "no details given"
+    parts = []
+    for item in detail:
+        if isinstance(item, Mapping):
+            loc = item.get("loc")
+            where = ".".join(str(x) for x in loc) if isinstance(loc, list | tuple) else "?"
+            parts.append(f"{where}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts)[:_MAX_DETAIL_CHARS] or "no details given"
+
+
+def error_for_status(
+    status: int,
+    body: bytes,
+    *,
+    connector: str,
+    path: str,
+    secrets: Iterable[str],
+) -> BindbeeAPIError:
+    """The typed error for an error response, with advice in its message.
+
+    Parameters
+    ----------
+    status
+        The HTTP status (>= 400).
+    body
+        The response body (``{"detail": ...}``).
+    connector
+        The connector's label, named in the message.
+    path
+        The request path (no query: it may hold long id lists).
+    secrets
+        API key and tokens, scrubbed from anything the server sent back.
+
+    Examples
+    --------
+    >>> err = error_for_status(401, b'{"detail": "bad key"}', connector="acme",
+    ...                        path="/api/ats/v1/offers", secrets=[])
+    >>> type(err).__name__, err.status_code
+    ('AuthenticationError', 401)
+    >>> print(err)  # doctest: +ELLIPSIS
+    Bindbee rejected the API key (401, connector 'acme'): check BINDBEE_API_KEY or api_key=. ...
+    """
+    secrets = list(secrets)
+    detail = _detail(body)
+    if isinstance(detail, str):
+        detail = scrub(detail, secrets)[:_MAX_DETAIL_CHARS]
+    elif detail is not None:
+        detail = json.loads(scrub(json.dumps(detail), secrets))
+    said = f" Server said: {detail}" if isinstance(detail, str) and detail else ""
+    where = f"connector {connector!r}"
+    if status == 401:
+        msg = (
+            f"Bindbee rejected the API key (401, {where}): check BINDBEE_API_KEY or api_key=. "
+            f"The key must be the one Bindbee issued for this host.{said}"
+        )
+        return AuthenticationError(msg, status_code=status, connector=connector, detail=detail)
+    if status == 403:
+        msg = (
+            f"The token of {where} may not read ATS offers (403): it may belong to an HRIS or "
+            f"other non-ATS connector, or not to this API key. Check the connector in the Bindbee "
+            f"dashboard.{said}"
+        )
+        return ForbiddenError(msg, status_code=status, connector=connector, detail=detail)
+    if status == 404:
+        msg = f"Not found (404) at {path} for {where}: check base_url and the offer id.{said}"
+        return NotFoundError(msg, status_code=status, connector=connector, detail=detail)
+    if status == 422:
+        scrubbed = scrub(_describe_validation(detail), secrets)
+        msg = f"Bindbee rejected a request parameter (422, {where}): {scrubbed}. Fix that argument."
+        return RequestValidationError(msg, status_code=status, connector=connector, detail=detail)
+    if status == 429:
+        msg = (
+            f"Rate limit still exceeded after every retry (429, {where}): another client may be "
+            "spending this connector's budget; try again later."
+        )
+        return RateLimitedError(msg, status_code=status, connector=connector, detail=detail)
+    if status >= 500:
+        msg = f"Bindbee server error {status} for {where} at {path}.{said}"
+        return ServerError(msg, status_code=status, connector=connector, detail=detail)
+    msg = f"Bindbee refused the request ({status}, {where}) at {path}.{said}"
+    return BindbeeAPIError(msg, status_code=status, connector=connector, detail=detail)
