@@ -122,7 +122,6 @@ def start_date_distribution(
     lf = typed_offers(frame, columns=["outcome", "start_date"], keys=keys).with_columns(_START)
     grid_keys = keys or [_ALL]
     starts = _accepted_starts(lf.with_columns(pl.lit(True).alias(_ALL)) if not keys else lf)
-    groups = starts.select(grid_keys).unique()
     n = pl.len().cast(pl.Int64).alias("n")
 
     if freq == "weekday":
@@ -133,6 +132,8 @@ def start_date_distribution(
             {"weekday": range(1, 8), "weekday_name": WEEKDAY_NAMES},
             schema={"weekday": pl.Int8, "weekday_name": pl.String},
         )
+        # Groups are the key combinations with at least one start: those in the counts.
+        groups = by_weekday.select(grid_keys).unique()
         table = (
             groups.join(weekdays, how="cross")
             .join(by_weekday, on=[*grid_keys, "weekday"], how="left", nulls_equal=True)
@@ -144,7 +145,7 @@ def start_date_distribution(
         counts = starts.group_by(
             [*grid_keys, period_start(pl.col("start_date"), freq).alias("period")]
         ).agg(n)
-        table = fill_grid(counts, groups, keys=grid_keys, period="period", unit=freq, values=["n"])
+        table = fill_grid(counts, None, keys=grid_keys, period="period", unit=freq, values=["n"])
         order = [*keys, "period"]
         columns = order
     total = pl.col("n").sum().over(grid_keys)
