@@ -464,3 +464,22 @@ def test_all_null_columns_of_dtype_null_work() -> None:
     assert status_counts(frame).schema["status"] == pl.String
     assert acceptance_rates(frame)["n"].to_list() == [2]
     assert acceptance_rates(frame, period="quarter", basis="activity").height == 0
+
+
+def test_results_do_not_depend_on_row_order(generated: pl.DataFrame) -> None:
+    shuffled = generated.sample(fraction=1.0, shuffle=True, seed=11)
+    assert_frame_equal(
+        acceptance_rates(generated, by=["connector", "creator"], period="quarter"),
+        acceptance_rates(shuffled, by=["connector", "creator"], period="quarter"),
+    )
+    assert_frame_equal(
+        status_counts(generated, by="connector"), status_counts(shuffled, by="connector")
+    )
+
+
+def test_group_columns_that_clash_with_outputs_are_refused(offers: OffersFactory) -> None:
+    frame = offers(MIXED).with_columns(pl.lit("x").alias("period"))
+    with pytest.raises(ValueError, match="'period'"):
+        acceptance_rates(frame, by="period")
+    with pytest.raises(ValueError, match="status_counts already splits"):
+        status_counts(frame, by="status")

@@ -205,3 +205,9 @@ def test_all_null_columns_of_dtype_null_work() -> None:
     assert start_date_distribution(frame).height == 0
     assert start_lead_times(frame).schema["start_date"] == pl.Date
     assert upcoming_starts(frame, as_of=date(2024, 1, 1)).height == 0
+
+
+def test_group_columns_that_clash_with_outputs_are_refused(offers: OffersFactory) -> None:
+    frame = offers(STARTS).with_columns(pl.lit(1).alias("share"))
+    with pytest.raises(ValueError, match="share"):
+        start_date_distribution(frame, by="share")
