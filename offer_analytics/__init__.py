@@ -26,7 +26,17 @@ from offer_analytics.errors import (
 )
 from offer_analytics.load_report import LoadReport, LoadResult
 from offer_analytics.loader import fetch_offers, load_offers
-from offer_analytics.metrics import cumulative_incidence, survival_curve, time_to_close
+from offer_analytics.metrics import (
+    acceptance_rates,
+    cumulative_incidence,
+    quality_report,
+    start_date_distribution,
+    start_lead_times,
+    status_counts,
+    survival_curve,
+    time_to_close,
+    upcoming_starts,
+)
 from offer_analytics.progress import ProgressUpdate
 from offer_analytics.retry import RetryPolicy
 from offer_analytics.schema import (
@@ -72,6 +82,7 @@ __all__ = [
     "TimestampError",
     "TransportError",
     "__version__",
+    "acceptance_rates",
     "cumulative_incidence",
     "decode_pages",
     "empty_offers_frame",
@@ -79,6 +90,11 @@ __all__ = [
     "load_offers",
     "offers_to_frame",
     "outcome_expr",
+    "quality_report",
+    "start_date_distribution",
+    "start_lead_times",
+    "status_counts",
     "survival_curve",
     "time_to_close",
+    "upcoming_starts",
 ]
