@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from offer_analytics.metrics import cumulative_incidence, survival_curve, time_to_close
+
 try:
     __version__ = version("offer-analytics")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "__version__",
+    "cumulative_incidence",
+    "survival_curve",
+    "time_to_close",
+]

@@ -1,0 +1,139 @@
+"""Private helpers shared by the metrics: input normalisation, ``by``, ``as_of``, populations.
+
+Every metric accepts a DataFrame or a LazyFrame of the offers frame (DESIGN §3) and builds one lazy
+query that is collected once. These helpers keep the conventions identical across metrics:
+
+- ``by`` is ``None``, a column name or a sequence of names, always turned into a list;
+- ``as_of`` is a datetime (naive means UTC) or ``None`` for "now", always turned into an aware UTC
+  datetime so that it compares with the frame's ``Datetime("us", "UTC")`` columns;
+- the timestamp and outcome columns are cast to their documented types, so frames built by hand with
+  an all-null column (dtype ``Null``) or a naive datetime column still work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Final, TypeAlias
+
+import polars as pl
+
+from offer_analytics.errors import SchemaError
+
+FrameLike: TypeAlias = pl.DataFrame | pl.LazyFrame
+By: TypeAlias = str | Sequence[str] | None
+
+#: The outcome vocabulary in its documented order (the schema module owns the canonical copy; the
+#: metrics only need it to type an all-null or string outcome column the same way).
+OUTCOMES: Final = ("accepted", "declined", "pending", "draft", "rescinded", "superseded", "unknown")
+TIMESTAMP: Final = pl.Datetime("us", "UTC")
+US_PER_DAY: Final = 86_400_000_000.0
+
+#: Outcomes that never enter a time-to-close population: an edited offer's older version is not an
+#: offer the candidate decided on, and a draft was never extended.
+NOT_EXTENDED: Final = ("superseded", "draft")
+
+
+def to_lazy(frame: FrameLike) -> pl.LazyFrame:
+    """Return ``frame`` as a LazyFrame; a DataFrame is wrapped without copying."""
+    return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+
+
+def group_keys(by: By) -> list[str]:
+    """Normalise ``by`` (``None``, a name, or a sequence of names) to a list of unique names."""
+    if by is None:
+        return []
+    keys = [by] if isinstance(by, str) else list(by)
+    if not all(isinstance(key, str) for key in keys):
+        msg = f"by must be a column name or a sequence of column names, got {by!r}"
+        raise TypeError(msg)
+    if len(set(keys)) != len(keys):
+        msg = f"by names a column more than once: {keys!r}"
+        raise ValueError(msg)
+    return keys
+
+
+def resolve_as_of(as_of: datetime | None, *, now: Callable[[], datetime] | None = None) -> datetime:
+    """Return ``as_of`` as an aware UTC datetime; ``None`` means now, a naive value means UTC.
+
+    Examples
+    --------
+    >>> resolve_as_of(datetime(2026, 1, 2, 3, 4))
+    datetime.datetime(2026, 1, 2, 3, 4, tzinfo=datetime.timezone.utc)
+    """
+    if as_of is None:
+        return (now or (lambda: datetime.now(UTC)))().astimezone(UTC)
+    if as_of.tzinfo is None:
+        return as_of.replace(tzinfo=UTC)
+    return as_of.astimezone(UTC)
+
+
+def as_of_literal(as_of: datetime) -> pl.Expr:
+    """``as_of`` as a literal with the frame's timestamp type."""
+    return pl.lit(as_of, dtype=TIMESTAMP)
+
+
+def typed_offers(
+    frame: FrameLike, *, columns: Sequence[str], keys: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Select ``keys`` and ``columns`` from the offers frame, with the documented types.
+
+    Only the named columns are kept, so the query never carries the JSON columns. Timestamps are
+    cast to ``Datetime("us", "UTC")`` (a no-op on a decoded frame) and ``outcome`` to the outcome
+    Enum, which makes all-null columns of dtype ``Null`` behave like empty typed ones.
+
+    Raises
+    ------
+    SchemaError
+        When a needed column is missing.
+    """
+    lf = to_lazy(frame)
+    schema = lf.collect_schema()
+    missing = [name for name in [*keys, *columns] if name not in schema]
+    if missing:
+        msg = f"the offers frame has no column(s) {missing}; expected the columns of OFFER_SCHEMA"
+        raise SchemaError(msg, field=missing[0])
+    exprs: list[pl.Expr] = [pl.col(key) for key in keys]
+    for name in columns:
+        if name in keys:
+            continue
+        dtype = schema[name]
+        if name == "outcome":
+            exprs.append(pl.col(name) if isinstance(dtype, pl.Enum) else _as_outcome(name))
+        elif name.endswith("_at"):
+            exprs.append(pl.col(name) if dtype == TIMESTAMP else _as_timestamp(name, dtype))
+        else:
+            exprs.append(pl.col(name))
+    return lf.select(exprs)
+
+
+def _as_outcome(name: str) -> pl.Expr:
+    return pl.col(name).cast(pl.String).cast(pl.Enum(OUTCOMES))
+
+
+def _as_timestamp(name: str, dtype: pl.DataType) -> pl.Expr:
+    # A tz-aware column in another zone is the same instant; a naive one is UTC (DESIGN §3).
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return pl.col(name).dt.convert_time_zone("UTC").cast(TIMESTAMP)
+    return pl.col(name).cast(TIMESTAMP)
+
+
+def sent_population(as_of: datetime) -> pl.Expr:
+    """Offers sent at or before ``as_of`` that are neither drafts nor superseded versions.
+
+    A null outcome is kept: only the two named outcomes leave the population.
+    """
+    excluded = pl.col("outcome").is_in(NOT_EXTENDED).fill_null(value=False)
+    return pl.col("sent_at").is_not_null() & (pl.col("sent_at") <= as_of_literal(as_of)) & ~excluded
+
+
+def days_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    """Float64 days from ``start`` to ``end`` at microsecond precision."""
+    return (end - start).dt.total_microseconds().cast(pl.Float64) / US_PER_DAY
+
+
+def sort_keys(frame: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
+    """Sort by ``keys`` deterministically (nulls last), keeping ties in their current order."""
+    if not keys:
+        return frame
+    return frame.sort(list(keys), nulls_last=True, maintain_order=True)
