@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from offer_analytics.metrics import cumulative_incidence, survival_curve, time_to_close
+from offer_analytics.metrics import (
+    acceptance_rates,
+    cumulative_incidence,
+    quality_report,
+    start_date_distribution,
+    start_lead_times,
+    status_counts,
+    survival_curve,
+    time_to_close,
+    upcoming_starts,
+)
 
 try:
     __version__ = version("offer-analytics")
@@ -16,7 +26,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "__version__",
+    "acceptance_rates",
     "cumulative_incidence",
+    "quality_report",
+    "start_date_distribution",
+    "start_lead_times",
+    "status_counts",
     "survival_curve",
     "time_to_close",
+    "upcoming_starts",
 ]

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from offer_analytics.metrics.acceptance import acceptance_rates, latest_versions, status_counts
 from offer_analytics.metrics.competing import cumulative_incidence
+from offer_analytics.metrics.quality import quality_report
+from offer_analytics.metrics.starts import (
+    start_date_distribution,
+    start_lead_times,
+    upcoming_starts,
+)
 from offer_analytics.metrics.survival import survival_curve, time_to_close
+from offer_analytics.metrics.wilson import wilson_interval
 
 __all__ = [
+    "acceptance_rates",
     "cumulative_incidence",
+    "latest_versions",
+    "quality_report",
+    "start_date_distribution",
+    "start_lead_times",
+    "status_counts",
     "survival_curve",
     "time_to_close",
+    "upcoming_starts",
+    "wilson_interval",
 ]

@@ -1,0 +1,335 @@
+"""How many offers are accepted: status counts and acceptance rates with Wilson intervals.
+
+Definitions (DESIGN §5) live in the docstrings below; they are part of the product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, Literal, get_args
+
+import polars as pl
+
+from offer_analytics.metrics._calendar import fill_grid, period_start
+from offer_analytics.metrics._input import FrameLike, as_lazy, normalise_by, require_columns
+from offer_analytics.metrics.wilson import wilson_interval
+
+__all__ = ["acceptance_rates", "latest_versions", "status_counts"]
+
+Period = Literal["month", "quarter"]
+Basis = Literal["cohort", "activity"]
+Denominator = Literal["decided", "extended"]
+
+# Which timestamp places an offer in a period, per basis.
+_BASIS_COLUMN: Final[dict[str, str]] = {"cohort": "sent_at", "activity": "closed_at"}
+_COUNTS: Final = ("accepted", "declined", "pending", "rescinded")
+# Stand-in group key when the caller groups by nothing: the grid code always has a key.
+_ALL: Final = "__all__"
+
+
+def status_counts(frame: FrameLike, *, by: str | Sequence[str] | None = None) -> pl.DataFrame:
+    """Count offers by raw status and outcome, with each count's share of its group.
+
+    Every row of the frame counts, superseded versions included: this is an inventory of what
+    the API sent, not a rate. ``status`` is shown exactly as sent, so spelling variants stay
+    apart and a null status is a row of its own; statuses outside the outcome mapping appear
+    with outcome ``unknown`` (extend the mapping to classify them).
+
+    Parameters
+    ----------
+    frame
+        The offers frame (DataFrame or LazyFrame) with at least ``status`` and ``outcome``.
+    by
+        Optional grouping column(s); shares are computed within each group.
+
+    Returns
+    -------
+    pl.DataFrame
+        Columns ``[*by, status, outcome, n, share]``: ``n`` (Int64) offers with that status and
+        outcome, ``share`` (Float64) = n / offers in the group. Sorted by the group keys, then
+        ``outcome`` in its Enum order (accepted, declined, pending, draft, rescinded, superseded,
+        unknown), then ``status`` alphabetically; nulls sort last everywhere.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> outcome = pl.Enum(
+    ...     ["accepted", "declined", "pending", "draft", "rescinded", "superseded", "unknown"]
+    ... )
+    >>> offers = pl.DataFrame(
+    ...     {
+    ...         "status": ["SIGNED", "SIGNED", "ACCEPTED", "DENIED", "EXTENDED", None],
+    ...         "outcome": ["accepted", "accepted", "accepted", "declined", "unknown", "unknown"],
+    ...     },
+    ...     schema_overrides={"outcome": outcome},
+    ... )
+    >>> status_counts(offers)
+    shape: (5, 4)
+    ┌──────────┬──────────┬─────┬──────────┐
+    │ status   ┆ outcome  ┆ n   ┆ share    │
+    │ ---      ┆ ---      ┆ --- ┆ ---      │
+    │ str      ┆ enum     ┆ i64 ┆ f64      │
+    ╞══════════╪══════════╪═════╪══════════╡
+    │ ACCEPTED ┆ accepted ┆ 1   ┆ 0.166667 │
+    │ SIGNED   ┆ accepted ┆ 2   ┆ 0.333333 │
+    │ DENIED   ┆ declined ┆ 1   ┆ 0.166667 │
+    │ EXTENDED ┆ unknown  ┆ 1   ┆ 0.166667 │
+    │ null     ┆ unknown  ┆ 1   ┆ 0.166667 │
+    └──────────┴──────────┴─────┴──────────┘
+    """
+    keys = normalise_by(by)
+    if {"status", "outcome"} & set(keys):
+        msg = "status_counts already splits by status and outcome; leave them out of by"
+        raise ValueError(msg)
+    lf = as_lazy(frame)
+    require_columns(lf, [*keys, "status", "outcome"], metric="status_counts")
+    total = pl.col("n").sum()
+    return (
+        lf.group_by([*keys, "status", "outcome"])
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .with_columns(share=pl.col("n") / (total.over(keys) if keys else total))
+        .sort([*keys, "outcome", "status"], nulls_last=True)
+        .collect()
+    )
+
+
+def latest_versions(frame: FrameLike) -> pl.LazyFrame:
+    """Keep one offer per application: its latest version that is not superseded.
+
+    Superseded versions (outcome ``superseded``) are dropped first. Then, within each
+    application of each connector, the row with the greatest
+    ``(remote_created_at, modified_at, sent_at, id)`` wins, compared left to right with null as
+    the smallest value: the offer created last, ties broken by the last modification, then the
+    last sending, then the id so that the choice never depends on row order. An offer without an
+    application is its own application. Application ids are only compared within a connector.
+
+    Parameters
+    ----------
+    frame
+        The offers frame; needs ``connector``, ``id``, ``application``, ``outcome`` and the
+        three timestamps above.
+
+    Returns
+    -------
+    pl.LazyFrame
+        The same columns, one row per application.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import UTC, datetime
+    >>> t = [datetime(2024, 1, d, tzinfo=UTC) for d in (1, 2, 3, 4)]
+    >>> offers = pl.DataFrame(
+    ...     {
+    ...         "connector": ["default"] * 4,
+    ...         "id": ["a1", "a2", "a3", "b1"],
+    ...         "application": ["A", "A", "A", None],
+    ...         "outcome": ["superseded", "declined", "pending", "accepted"],
+    ...         "remote_created_at": [t[0], t[1], t[2], t[3]],
+    ...         "modified_at": t,
+    ...         "sent_at": t,
+    ...     },
+    ... )
+    >>> latest_versions(offers).select("id", "outcome").sort("id").collect()
+    shape: (2, 2)
+    ┌─────┬──────────┐
+    │ id  ┆ outcome  │
+    │ --- ┆ ---      │
+    │ str ┆ str      │
+    ╞═════╪══════════╡
+    │ a3  ┆ pending  │
+    │ b1  ┆ accepted │
+    └─────┴──────────┘
+    """
+    lf = as_lazy(frame)
+    order = ["remote_created_at", "modified_at", "sent_at", "id"]
+    require_columns(lf, ["connector", "application", "outcome", *order], metric="latest_versions")
+    solo = pl.when(pl.col("application").is_null()).then(pl.col("id")).alias("__solo__")
+    return (
+        lf.filter(pl.col("outcome").ne_missing("superseded"))
+        .with_columns(solo)
+        .sort(order, nulls_last=False, maintain_order=True)
+        .unique(subset=["connector", "application", "__solo__"], keep="last")
+        .drop("__solo__")
+    )
+
+
+def _check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None:
+    if value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        msg = f"{name} must be one of {choices}; got {value!r}"
+        raise ValueError(msg)
+
+
+def acceptance_rates(
+    frame: FrameLike,
+    *,
+    by: str | Sequence[str] | None = None,
+    period: Period | None = None,
+    basis: Basis = "cohort",
+    denominator: Denominator = "decided",
+    latest_per_application: bool = True,
+) -> pl.DataFrame:
+    r"""Acceptance rate per group (and period) with its n and a Wilson 95% interval.
+
+    Population: superseded versions never count. With ``latest_per_application`` (the
+    default) each application contributes only its final offer, as chosen by
+    :func:`latest_versions`; otherwise every non-superseded offer counts. Drafts and offers
+    whose outcome is ``unknown`` are in no column.
+
+    Counts: ``accepted``, ``declined`` and ``pending`` offers by outcome; ``rescinded`` counts
+    rescinded offers that had been sent (one withdrawn before sending was never extended).
+
+    Denominator:
+
+    - ``"decided"``: ``n = accepted + declined``, the offers the candidate answered.
+    - ``"extended"``: ``n = accepted + declined + pending + rescinded``, every offer put in
+      front of a candidate, open ones included.
+
+    ``rate = accepted / n``. The bounds are the Wilson score interval with
+    ``z = 1.959963984540054`` and ``p = rate``:
+    ``(p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n)``, as statsmodels'
+    ``proportion_confint(method="wilson")``. ``rate`` and both bounds are null when ``n`` is 0.
+
+    Periods: with ``period="month"`` or ``"quarter"``, each offer falls in the period of its
+    ``sent_at`` (``basis="cohort"``: how did the offers we sent that month end?) or of its
+    ``closed_at`` (``basis="activity"``: what was decided that month?), as UTC calendar dates.
+    Offers without that timestamp are left out (under ``activity`` that is every pending
+    offer). Periods run from the first to the last period with a counted offer, over all
+    groups, and every group gets every period: a period without offers is a row with zero
+    counts and null rate, never a gap. ``basis`` has no effect without ``period``.
+
+    Groups: every combination of the ``by`` columns present in the input frame gets rows, even
+    one whose offers are all drafts or superseded (its counts are then 0).
+
+    Parameters
+    ----------
+    frame
+        The offers frame (DataFrame or LazyFrame).
+    by
+        Optional grouping column(s).
+    period
+        ``None`` (one row per group), ``"month"`` or ``"quarter"``.
+    basis
+        ``"cohort"`` (period of ``sent_at``) or ``"activity"`` (period of ``closed_at``).
+    denominator
+        ``"decided"`` or ``"extended"``, see above.
+    latest_per_application
+        Count only each application's final offer (default) or every offer.
+
+    Returns
+    -------
+    pl.DataFrame
+        Columns ``[*by, period, accepted, declined, pending, rescinded, n, rate, rate_lower,
+        rate_upper]`` (``period``, a Date on the first day of the month or quarter, only when
+        asked for); counts Int64, rates Float64. Sorted by the group keys, then period; null
+        group values sort last.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``period``, ``basis`` or ``denominator``, or missing columns.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import UTC, datetime
+    >>> outcome = pl.Enum(
+    ...     ["accepted", "declined", "pending", "draft", "rescinded", "superseded", "unknown"]
+    ... )
+    >>> jan, mar = datetime(2024, 1, 10, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC)
+    >>> offers = pl.DataFrame(
+    ...     {
+    ...         "connector": "default",
+    ...         "id": ["1", "2", "3", "4", "5"],
+    ...         "application": ["A", "B", "C", "D", "E"],
+    ...         "outcome": ["accepted", "accepted", "declined", "pending", "accepted"],
+    ...         "sent_at": [jan, jan, jan, jan, mar],
+    ...         "closed_at": [jan, jan, jan, None, mar],
+    ...         "remote_created_at": None,
+    ...         "modified_at": None,
+    ...     },
+    ...     schema_overrides={
+    ...         "outcome": outcome,
+    ...         "remote_created_at": pl.Datetime("us", "UTC"),
+    ...         "modified_at": pl.Datetime("us", "UTC"),
+    ...     },
+    ... )
+    >>> acceptance_rates(offers).select("accepted", "declined", "n", "rate")
+    shape: (1, 4)
+    ┌──────────┬──────────┬─────┬──────┐
+    │ accepted ┆ declined ┆ n   ┆ rate │
+    │ ---      ┆ ---      ┆ --- ┆ ---  │
+    │ i64      ┆ i64      ┆ i64 ┆ f64  │
+    ╞══════════╪══════════╪═════╪══════╡
+    │ 3        ┆ 1        ┆ 4   ┆ 0.75 │
+    └──────────┴──────────┴─────┴──────┘
+    >>> acceptance_rates(offers, period="month", denominator="extended").select(
+    ...     "period", "accepted", "pending", "n", "rate"
+    ... )
+    shape: (3, 5)
+    ┌────────────┬──────────┬─────────┬─────┬──────┐
+    │ period     ┆ accepted ┆ pending ┆ n   ┆ rate │
+    │ ---        ┆ ---      ┆ ---     ┆ --- ┆ ---  │
+    │ date       ┆ i64      ┆ i64     ┆ i64 ┆ f64  │
+    ╞════════════╪══════════╪═════════╪═════╪══════╡
+    │ 2024-01-01 ┆ 2        ┆ 1       ┆ 4   ┆ 0.5  │
+    │ 2024-02-01 ┆ 0        ┆ 0       ┆ 0   ┆ null │
+    │ 2024-03-01 ┆ 1        ┆ 0       ┆ 1   ┆ 1.0  │
+    └────────────┴──────────┴─────────┴─────┴──────┘
+    """
+    _check_choice("period", period, (None, *get_args(Period)))
+    _check_choice("basis", basis, get_args(Basis))
+    _check_choice("denominator", denominator, get_args(Denominator))
+    keys = normalise_by(by)
+    if "period" in keys:
+        msg = "'period' is the name of an output column; rename that grouping column"
+        raise ValueError(msg)
+    lf = as_lazy(frame)
+    needed = [*keys, "outcome", "sent_at"]
+    if period is not None:
+        needed.append(_BASIS_COLUMN[basis])
+    if latest_per_application:
+        needed += ["connector", "id", "application", "remote_created_at", "modified_at"]
+    require_columns(lf, needed, metric="acceptance_rates")
+
+    group_keys = keys or [_ALL]
+    if not keys:
+        lf = lf.with_columns(pl.lit(True).alias(_ALL))
+    groups = lf.select(group_keys).unique()
+    population = latest_versions(lf) if latest_per_application else lf
+    outcome = pl.col("outcome")
+    counted = population.filter(
+        outcome.is_in(["accepted", "declined", "pending"])
+        | ((outcome == "rescinded") & pl.col("sent_at").is_not_null())
+    )
+    sums = [(outcome == name).sum().cast(pl.Int64).alias(name) for name in _COUNTS]
+
+    if period is None:
+        table = groups.join(
+            counted.group_by(group_keys).agg(sums), on=group_keys, how="left", nulls_equal=True
+        ).with_columns(pl.col(_COUNTS).fill_null(0))
+    else:
+        counts = (
+            counted.with_columns(period_start(pl.col(_BASIS_COLUMN[basis]), period).alias("period"))
+            .filter(pl.col("period").is_not_null())
+            .group_by([*group_keys, "period"])
+            .agg(sums)
+        )
+        table = fill_grid(
+            counts, groups, keys=group_keys, period="period", unit=period, values=_COUNTS
+        )
+
+    if denominator == "decided":
+        n = pl.col("accepted") + pl.col("declined")
+    else:
+        n = pl.sum_horizontal(_COUNTS)
+    lower, upper = wilson_interval("accepted", "n")
+    rate = pl.when(pl.col("n") > 0).then(pl.col("accepted") / pl.col("n")).alias("rate")
+    order = [*keys] if period is None else [*keys, "period"]
+    return (
+        table.with_columns(n.cast(pl.Int64).alias("n"))
+        .select(*order, *_COUNTS, "n", rate, lower, upper)
+        .sort(order or "n", nulls_last=True)
+        .collect()
+    )

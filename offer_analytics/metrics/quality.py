@@ -1,0 +1,214 @@
+"""The data-quality report: what in the offers frame a user should know before trusting a number.
+
+Each check is one row, always present and always in the same order, so a report that says 0 is
+visibly a check that passed rather than one that was skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+import polars as pl
+
+from offer_analytics.metrics._input import FrameLike, as_lazy, require_columns
+
+__all__ = ["TIMESTAMP_COLUMNS", "quality_report"]
+
+#: Columns parsed from API timestamp strings, in frame order; each gets an "unparsed" row.
+TIMESTAMP_COLUMNS: Final = (
+    "sent_at",
+    "closed_at",
+    "remote_created_at",
+    "modified_at",
+    "start_date",
+)
+_MAX_EXAMPLES: Final = 5
+_SCHEMA: Final = pl.Schema(
+    [
+        ("check", pl.String()),
+        ("description", pl.String()),
+        ("n", pl.Int64()),
+        ("example_ids", pl.List(pl.String)),
+    ]
+)
+
+# (check, description, rows that fail it); ids of failing rows are counted, see quality_report.
+_ROW_CHECKS: Final[tuple[tuple[str, str, pl.Expr], ...]] = (
+    (
+        "unknown_status",
+        "offers whose status is not in the outcome mapping (outcome 'unknown'); "
+        "see status_counts for the values and extend the mapping",
+        (pl.col("outcome") == "unknown") & pl.col("status").is_not_null(),
+    ),
+    (
+        "null_status",
+        "offers without a status (outcome 'unknown')",
+        pl.col("status").is_null(),
+    ),
+    (
+        "closed_before_sent",
+        "offers whose closed_at is earlier than their sent_at; excluded from time to close",
+        pl.col("closed_at") < pl.col("sent_at"),
+    ),
+    (
+        "start_before_close",
+        "accepted offers whose start_date is before the UTC date of their closed_at",
+        (pl.col("outcome") == "accepted") & (pl.col("start_date") < pl.col("closed_at").dt.date()),
+    ),
+    (
+        "missing_application",
+        "offers without an application id (each counts as its own application in rates)",
+        pl.col("application").is_null(),
+    ),
+)
+# The row order of the report after the unparsed-timestamp rows; duplicate_id is a group check.
+_CHECK_ORDER: Final = (
+    "unknown_status",
+    "null_status",
+    "closed_before_sent",
+    "start_before_close",
+    "duplicate_id",
+    "missing_application",
+)
+
+
+def _examples(ids: pl.Expr) -> pl.Expr:
+    return ids.unique().sort().head(_MAX_EXAMPLES).implode()
+
+
+def quality_report(
+    frame: FrameLike, *, unparsed_timestamps: Mapping[str, Sequence[str]] | None = None
+) -> pl.DataFrame:
+    """One row per data-quality check, with how many offers fail it and a few example ids.
+
+    Checks, in this order (all rows always present, ``n = 0`` when nothing fails):
+
+    1. ``unparsed_<column>`` for each timestamp column (sent_at, closed_at, remote_created_at,
+       modified_at, start_date): values that were present but could not be parsed and became
+       null. The frame cannot show these; they come from ``unparsed_timestamps`` (column ->
+       offending offer ids, e.g. ``LoadReport.unparsed_timestamps``); without it these rows
+       report 0. Columns in the mapping beyond these five get rows after them, alphabetically.
+    2. ``unknown_status``: a non-null status outside the outcome mapping (outcome unknown).
+    3. ``null_status``: no status at all.
+    4. ``closed_before_sent``: ``closed_at < sent_at``.
+    5. ``start_before_close``: accepted offers with ``start_date`` before the UTC calendar date
+       of ``closed_at``.
+    6. ``duplicate_id``: the same ``(connector, id)`` on more than one row; ``n`` counts
+       distinct duplicated ids, not rows.
+    7. ``missing_application``: no application id.
+
+    Every row of the frame is checked, superseded versions included. ``n`` counts offers (rows)
+    except for ``duplicate_id``; ``example_ids`` holds at most 5 distinct ids, sorted.
+
+    Parameters
+    ----------
+    frame
+        The offers frame (DataFrame or LazyFrame).
+    unparsed_timestamps
+        Column name -> ids of offers whose value in that column was unparseable.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``[check, description, n, example_ids]``: String, String, Int64, List(String).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import UTC, datetime
+    >>> t1, t2 = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 5, tzinfo=UTC)
+    >>> offers = pl.DataFrame(
+    ...     {
+    ...         "connector": "default",
+    ...         "id": ["a", "b", "b", "c"],
+    ...         "status": ["SIGNED", "EXTENDED", "EXTENDED", None],
+    ...         "outcome": ["accepted", "unknown", "unknown", "unknown"],
+    ...         "sent_at": [t2, t1, t1, t1],
+    ...         "closed_at": [t1, None, None, None],
+    ...         "start_date": [None, None, None, None],
+    ...         "application": ["A", "B", "B", None],
+    ...     },
+    ...     schema_overrides={"start_date": pl.Date},
+    ... )
+    >>> report = quality_report(offers, unparsed_timestamps={"sent_at": ["z", "y"]})
+    >>> report.filter(pl.col("n") > 0).select("check", "n", "example_ids")
+    shape: (6, 3)
+    ┌─────────────────────┬─────┬─────────────┐
+    │ check               ┆ n   ┆ example_ids │
+    │ ---                 ┆ --- ┆ ---         │
+    │ str                 ┆ i64 ┆ list[str]   │
+    ╞═════════════════════╪═════╪═════════════╡
+    │ unparsed_sent_at    ┆ 2   ┆ ["y", "z"]  │
+    │ unknown_status      ┆ 2   ┆ ["b"]       │
+    │ null_status         ┆ 1   ┆ ["c"]       │
+    │ closed_before_sent  ┆ 1   ┆ ["a"]       │
+    │ duplicate_id        ┆ 1   ┆ ["b"]       │
+    │ missing_application ┆ 1   ┆ ["c"]       │
+    └─────────────────────┴─────┴─────────────┘
+    >>> report.height
+    11
+    """
+    lf = as_lazy(frame)
+    require_columns(
+        lf,
+        [
+            "connector",
+            "id",
+            "status",
+            "outcome",
+            "sent_at",
+            "closed_at",
+            "start_date",
+            "application",
+        ],
+        metric="quality_report",
+    )
+    unparsed = dict(unparsed_timestamps or {})
+    columns = [*TIMESTAMP_COLUMNS, *sorted(set(unparsed) - set(TIMESTAMP_COLUMNS))]
+    rows: list[dict[str, object]] = []
+    for column in columns:
+        ids = sorted(set(unparsed.get(column, ())))
+        rows.append(
+            {
+                "check": f"unparsed_{column}",
+                "description": f"{column} values present but unparseable, now null",
+                "n": len(ids),
+                "example_ids": ids[:_MAX_EXAMPLES],
+            }
+        )
+    static = pl.LazyFrame(rows, schema=_SCHEMA)
+
+    # One pass over the frame for every row check: count and examples per check as columns.
+    aggregated = lf.select(
+        *(
+            expr.fill_null(False).sum().cast(pl.Int64).alias(f"{name}:n")
+            for name, _, expr in _ROW_CHECKS
+        ),
+        *(
+            _examples(pl.col("id").filter(expr.fill_null(False))).alias(f"{name}:ids")
+            for name, _, expr in _ROW_CHECKS
+        ),
+    ).collect()
+    duplicates = (
+        lf.group_by("connector", "id")
+        .agg(pl.len().alias("rows"))
+        .filter(pl.col("rows") > 1)
+        .select(pl.len().cast(pl.Int64).alias("n"), _examples(pl.col("id")).alias("ids"))
+        .collect()
+    )
+    found = {
+        name: (desc, aggregated[f"{name}:n"][0], aggregated[f"{name}:ids"][0].to_list())
+        for name, desc, _ in _ROW_CHECKS
+    }
+    found["duplicate_id"] = (
+        "ids that appear on more than one row of the same connector (n counts distinct ids)",
+        duplicates["n"][0],
+        duplicates["ids"][0].to_list(),
+    )
+    checks = [
+        {"check": name, "description": desc, "n": n, "example_ids": ids}
+        for name in _CHECK_ORDER
+        for desc, n, ids in [found[name]]
+    ]
+    return pl.concat([static, pl.LazyFrame(checks, schema=_SCHEMA)]).collect()

@@ -1,0 +1,313 @@
+"""When new hires start: start-date distributions, lead times and upcoming starts.
+
+Only an accepted offer has a real start: the ``start_date`` of a declined, pending or draft offer
+is a proposal that never happened, so the distribution and upcoming starts use accepted offers only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Final, Literal, get_args
+
+import polars as pl
+
+from offer_analytics.metrics._calendar import fill_grid, period_start
+from offer_analytics.metrics._input import FrameLike, as_lazy, normalise_by, require_columns
+
+__all__ = ["start_date_distribution", "start_lead_times", "upcoming_starts"]
+
+StartFreq = Literal["week", "month", "weekday"]
+
+WEEKDAY_NAMES: Final = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
+_ALL: Final = "__all__"
+_US_PER_DAY: Final = 86_400_000_000.0
+
+
+def _accepted_starts(lf: pl.LazyFrame) -> pl.LazyFrame:
+    return lf.filter((pl.col("outcome") == "accepted") & pl.col("start_date").is_not_null())
+
+
+def start_date_distribution(
+    frame: FrameLike, *, freq: StartFreq = "week", by: str | Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Count accepted offers by the week, month or weekday of their start date.
+
+    Only accepted offers with a ``start_date`` count (superseded versions are therefore out).
+
+    - ``freq="week"``: ``period`` is the Monday of the ISO week holding the start date.
+    - ``freq="month"``: ``period`` is the first day of the month.
+    - ``freq="weekday"``: ``weekday`` 1 (Monday) to 7 (Sunday) with ``weekday_name``; all
+      seven weekdays are present for every group, zeros included.
+
+    For weeks and months, every period from the first to the last start in the data (over
+    all groups) is present for every group, with ``n = 0`` where nobody starts. Groups are the
+    ``by`` combinations that have at least one start.
+
+    Parameters
+    ----------
+    frame
+        The offers frame (DataFrame or LazyFrame); needs ``outcome`` and ``start_date``.
+    freq
+        ``"week"``, ``"month"`` or ``"weekday"``.
+    by
+        Optional grouping column(s); ``share`` is computed within each group.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``[*by, period, n, share]`` (``period`` a Date) or, for weekdays,
+        ``[*by, weekday, weekday_name, n, share]`` (``weekday`` Int8). ``n`` Int64 starts,
+        ``share`` Float64 = n / starts in the group. Sorted by group keys (nulls last), then
+        period or weekday.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import date
+    >>> offers = pl.DataFrame(
+    ...     {
+    ...         "outcome": ["accepted", "accepted", "accepted", "declined"],
+    ...         "start_date": [date(2024, 1, 1), date(2024, 1, 3), date(2024, 1, 15),
+    ...                        date(2024, 1, 8)],
+    ...     }
+    ... )
+    >>> start_date_distribution(offers, freq="week")
+    shape: (3, 3)
+    ┌────────────┬─────┬──────────┐
+    │ period     ┆ n   ┆ share    │
+    │ ---        ┆ --- ┆ ---      │
+    │ date       ┆ i64 ┆ f64      │
+    ╞════════════╪═════╪══════════╡
+    │ 2024-01-01 ┆ 2   ┆ 0.666667 │
+    │ 2024-01-08 ┆ 0   ┆ 0.0      │
+    │ 2024-01-15 ┆ 1   ┆ 0.333333 │
+    └────────────┴─────┴──────────┘
+    >>> start_date_distribution(offers, freq="weekday").head(3)
+    shape: (3, 4)
+    ┌─────────┬──────────────┬─────┬──────────┐
+    │ weekday ┆ weekday_name ┆ n   ┆ share    │
+    │ ---     ┆ ---          ┆ --- ┆ ---      │
+    │ i8      ┆ str          ┆ i64 ┆ f64      │
+    ╞═════════╪══════════════╪═════╪══════════╡
+    │ 1       ┆ Monday       ┆ 2   ┆ 0.666667 │
+    │ 2       ┆ Tuesday      ┆ 0   ┆ 0.0      │
+    │ 3       ┆ Wednesday    ┆ 1   ┆ 0.333333 │
+    └─────────┴──────────────┴─────┴──────────┘
+    """
+    if freq not in get_args(StartFreq):
+        msg = f"freq must be one of 'week', 'month', 'weekday'; got {freq!r}"
+        raise ValueError(msg)
+    keys = normalise_by(by)
+    clash = {"period", "weekday", "weekday_name", "n", "share"} & set(keys)
+    if clash:
+        msg = f"{sorted(clash)!r} would clash with output columns; rename those grouping columns"
+        raise ValueError(msg)
+    lf = as_lazy(frame)
+    require_columns(lf, [*keys, "outcome", "start_date"], metric="start_date_distribution")
+    group_keys = keys or [_ALL]
+    starts = _accepted_starts(lf.with_columns(pl.lit(True).alias(_ALL)) if not keys else lf)
+    groups = starts.select(group_keys).unique()
+    n = pl.len().cast(pl.Int64).alias("n")
+
+    if freq == "weekday":
+        by_weekday = starts.group_by(
+            [*group_keys, pl.col("start_date").dt.weekday().alias("weekday")]
+        ).agg(n)
+        weekdays = pl.LazyFrame(
+            {"weekday": range(1, 8), "weekday_name": WEEKDAY_NAMES},
+            schema={"weekday": pl.Int8, "weekday_name": pl.String},
+        )
+        table = (
+            groups.join(weekdays, how="cross")
+            .join(by_weekday, on=[*group_keys, "weekday"], how="left", nulls_equal=True)
+            .with_columns(pl.col("n").fill_null(0))
+        )
+        order = [*keys, "weekday"]
+        columns = [*keys, "weekday", "weekday_name"]
+    else:
+        counts = starts.group_by(
+            [*group_keys, period_start(pl.col("start_date"), freq).alias("period")]
+        ).agg(n)
+        table = fill_grid(counts, groups, keys=group_keys, period="period", unit=freq, values=["n"])
+        order = [*keys, "period"]
+        columns = order
+    total = pl.col("n").sum().over(group_keys)
+    return (
+        table.select(*columns, "n", (pl.col("n") / total).alias("share"))
+        .sort(order, nulls_last=True)
+        .collect()
+    )
+
+
+def _days_until_start(instant: str) -> pl.Expr:
+    # The start date is read as midnight UTC of that calendar day; an instant is exact.
+    start = pl.col("start_date").cast(pl.Datetime("us", "UTC"))
+    return (start - pl.col(instant)).dt.total_microseconds() / _US_PER_DAY
+
+
+def start_lead_times(frame: FrameLike, *, by: str | Sequence[str] | None = None) -> pl.DataFrame:
+    """Days from acceptance and from sending to the start date, per offer.
+
+    Rows: every offer that is not superseded, has a ``start_date``, and has a ``sent_at`` or
+    is accepted with a ``closed_at``.
+
+    Convention for a date against an instant: ``start_date`` is taken as midnight UTC of that
+    calendar day, and the lead time is that midnight minus the instant, in days (Float64, 1 day
+    = 86,400 s). So an offer accepted on 2024-03-01 at 18:00 UTC for a 2024-03-04 start has
+    ``days_from_acceptance = 2.25``.
+
+    - ``days_from_acceptance``: start minus ``closed_at``, for accepted offers only (the
+      ``closed_at`` of an accepted offer is its acceptance); null otherwise.
+    - ``days_from_sent``: start minus ``sent_at``, for any outcome (for offers other than
+      accepted, the start that was proposed); null without ``sent_at``.
+    - ``negative``: the start date falls on an earlier UTC calendar day than the acceptance or
+      than the sending, i.e. a lead time of -1 day or less. A start on the very day of
+      acceptance is not flagged even though its lead time is slightly negative by the midnight
+      convention; this matches the ``start_before_close`` check of the quality report.
+
+    Parameters
+    ----------
+    frame
+        The offers frame (DataFrame or LazyFrame).
+    by
+        Optional grouping column(s), put first in the output.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``[*by, connector, id, outcome, start_date, days_from_acceptance, days_from_sent,
+        negative]`` (columns already in ``by`` are not repeated), sorted by the group keys
+        (nulls last), ``start_date``, ``connector`` and ``id``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import UTC, date, datetime
+    >>> offers = pl.DataFrame(
+    ...     {
+    ...         "connector": "default",
+    ...         "id": ["a", "b"],
+    ...         "outcome": ["accepted", "accepted"],
+    ...         "sent_at": [datetime(2024, 2, 28, tzinfo=UTC), datetime(2024, 3, 6, tzinfo=UTC)],
+    ...         "closed_at": [datetime(2024, 3, 1, 18, tzinfo=UTC),
+    ...                       datetime(2024, 3, 7, 12, tzinfo=UTC)],
+    ...         "start_date": [date(2024, 3, 4), date(2024, 3, 5)],
+    ...     }
+    ... )
+    >>> start_lead_times(offers).select("id", "days_from_acceptance", "days_from_sent", "negative")
+    shape: (2, 4)
+    ┌─────┬──────────────────────┬────────────────┬──────────┐
+    │ id  ┆ days_from_acceptance ┆ days_from_sent ┆ negative │
+    │ --- ┆ ---                  ┆ ---            ┆ ---      │
+    │ str ┆ f64                  ┆ f64            ┆ bool     │
+    ╞═════╪══════════════════════╪════════════════╪══════════╡
+    │ a   ┆ 2.25                 ┆ 5.0            ┆ false    │
+    │ b   ┆ -2.5                 ┆ -1.0           ┆ true     │
+    └─────┴──────────────────────┴────────────────┴──────────┘
+    """
+    keys = normalise_by(by)
+    lf = as_lazy(frame)
+    base = ["connector", "id", "outcome", "start_date"]
+    require_columns(lf, [*keys, *base, "sent_at", "closed_at"], metric="start_lead_times")
+    accepted = pl.col("outcome") == "accepted"
+    start = pl.col("start_date")
+    from_acceptance = pl.when(accepted).then(_days_until_start("closed_at"))
+    negative = (accepted & (start < pl.col("closed_at").dt.date())).fill_null(False) | (
+        start < pl.col("sent_at").dt.date()
+    ).fill_null(False)
+    order = [*keys, *(c for c in ("start_date", "connector", "id") if c not in keys)]
+    return (
+        lf.filter(
+            pl.col("outcome").ne_missing("superseded")
+            & start.is_not_null()
+            & (pl.col("sent_at").is_not_null() | (accepted & pl.col("closed_at").is_not_null()))
+        )
+        .select(
+            *keys,
+            *(c for c in base if c not in keys),
+            from_acceptance.alias("days_from_acceptance"),
+            _days_until_start("sent_at").alias("days_from_sent"),
+            negative.alias("negative"),
+        )
+        .sort(order, nulls_last=True)
+        .collect()
+    )
+
+
+def _as_of_date(as_of: datetime | date | None) -> date:
+    if as_of is None:
+        return datetime.now(UTC).date()
+    if isinstance(as_of, datetime):
+        # A naive datetime is UTC, like every naive timestamp in this package.
+        aware = as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).date()
+    return as_of
+
+
+def upcoming_starts(frame: FrameLike, *, as_of: datetime | date | None = None) -> pl.DataFrame:
+    """Accepted offers whose start date is on or after the ``as_of`` date, soonest first.
+
+    Parameters
+    ----------
+    frame
+        The offers frame (DataFrame or LazyFrame).
+    as_of
+        The reference day: a date, or a datetime whose UTC calendar date is used (naive = UTC);
+        None means today in UTC.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``[connector, id, application, start_date, days_until]`` with ``days_until`` (Int64)
+        the calendar days from the ``as_of`` date to the start (0 = starts that day), sorted by
+        ``start_date``, ``connector``, ``id``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import date
+    >>> offers = pl.DataFrame(
+    ...     {
+    ...         "connector": "default",
+    ...         "id": ["a", "b", "c"],
+    ...         "application": ["A", "B", "C"],
+    ...         "outcome": ["accepted", "accepted", "declined"],
+    ...         "start_date": [date(2024, 3, 4), date(2024, 2, 5), date(2024, 3, 4)],
+    ...     }
+    ... )
+    >>> upcoming_starts(offers, as_of=date(2024, 3, 1))
+    shape: (1, 5)
+    ┌───────────┬─────┬─────────────┬────────────┬────────────┐
+    │ connector ┆ id  ┆ application ┆ start_date ┆ days_until │
+    │ ---       ┆ --- ┆ ---         ┆ ---        ┆ ---        │
+    │ str       ┆ str ┆ str         ┆ date       ┆ i64        │
+    ╞═══════════╪═════╪═════════════╪════════════╪════════════╡
+    │ default   ┆ a   ┆ A           ┆ 2024-03-04 ┆ 3          │
+    └───────────┴─────┴─────────────┴────────────┴────────────┘
+    """
+    lf = as_lazy(frame)
+    columns = ["connector", "id", "application", "outcome", "start_date"]
+    require_columns(lf, columns, metric="upcoming_starts")
+    day = _as_of_date(as_of)
+    return (
+        _accepted_starts(lf)
+        .filter(pl.col("start_date") >= day)
+        .select(
+            "connector",
+            "id",
+            "application",
+            "start_date",
+            (pl.col("start_date") - pl.lit(day)).dt.total_days().cast(pl.Int64).alias("days_until"),
+        )
+        .sort("start_date", "connector", "id")
+        .collect()
+    )
