@@ -7,6 +7,22 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from offer_analytics.errors import (
+    AuthenticationError,
+    BindbeeAPIError,
+    ConfigurationError,
+    CursorLoopError,
+    ForbiddenError,
+    NotFoundError,
+    OfferAnalyticsError,
+    PartialLoadError,
+    RateLimitedError,
+    RequestValidationError,
+    SchemaError,
+    ServerError,
+    TimestampError,
+    TransportError,
+)
 from offer_analytics.metrics import (
     acceptance_rates,
     cumulative_incidence,
@@ -18,6 +34,17 @@ from offer_analytics.metrics import (
     time_to_close,
     upcoming_starts,
 )
+from offer_analytics.schema import (
+    DEFAULT_OUTCOME_MAPPING,
+    OFFER_SCHEMA,
+    OUTCOME_DTYPE,
+    OUTCOMES,
+    DecodeStats,
+    decode_pages,
+    empty_offers_frame,
+    offers_to_frame,
+    outcome_expr,
+)
 
 try:
     __version__ = version("offer-analytics")
@@ -25,9 +52,32 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "DEFAULT_OUTCOME_MAPPING",
+    "OFFER_SCHEMA",
+    "OUTCOMES",
+    "OUTCOME_DTYPE",
+    "AuthenticationError",
+    "BindbeeAPIError",
+    "ConfigurationError",
+    "CursorLoopError",
+    "DecodeStats",
+    "ForbiddenError",
+    "NotFoundError",
+    "OfferAnalyticsError",
+    "PartialLoadError",
+    "RateLimitedError",
+    "RequestValidationError",
+    "SchemaError",
+    "ServerError",
+    "TimestampError",
+    "TransportError",
     "__version__",
     "acceptance_rates",
     "cumulative_incidence",
+    "decode_pages",
+    "empty_offers_frame",
+    "offers_to_frame",
+    "outcome_expr",
     "quality_report",
     "start_date_distribution",
     "start_lead_times",

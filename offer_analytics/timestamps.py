@@ -1,0 +1,184 @@
+"""ISO-8601 timestamps as source ATSs write them -> UTC instants, without guessing.
+
+Polars' format inference picks one format per column and silently nulls every value written in
+another shape, and formats with ``%.f`` or ``%z`` take Polars' slow general parser (measured ~7x
+slower than a fixed format; a value that *misses* a fixed format falls back to the slow parser
+too). So each value is checked once against an anchored pattern of the accepted shapes, then
+split into parts that each parse on a fast path:
+
+- the wall clock ``YYYY-MM-DDTHH:MM:SS`` with one fixed format (or the date alone with another),
+- the fractional seconds (1-9 digits, truncated to microseconds like Python's ``datetime``) as an
+  integer,
+- the ``Z`` / ``±hh:mm`` suffix as an integer offset in minutes,
+
+and the instant is ``wall clock - offset + fraction``. Every value goes through one parse of each
+part it has, so the cost does not grow with the number of shapes mixed in a column. The work is
+staged in explicit intermediate columns because Polars' common-subexpression elimination does not
+catch all the shared parts of one big expression (measured: 3-4x slower as a single expression).
+
+Accepted shapes (``T`` may also be a single space, as SQL exports and ``str(datetime)`` write it):
+
+==============================  =========================================
+``2024-03-01T14:00:00Z``        UTC
+``2024-03-01T14:00:00+02:00``   offset; ``-05:30`` etc. (hours 00-23)
+``2024-03-01T14:00:00.5Z``      fraction, 1-9 digits, with ``Z``, an offset, or naive
+``2024-03-01T14:00:00``         naive = UTC
+``2024-03-01``                  date only = midnight UTC
+==============================  =========================================
+
+Anything else that is present -- impossible calendar dates (``2024-02-30``), month 13, year 0000,
+``24:00:00``, leap seconds, surrounding blanks, free text -- is *unparseable*: it becomes null and
+callers count it. An empty string counts as absent, not as unparseable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, TypeVar
+
+import polars as pl
+
+__all__ = ["SHAPE_PATTERN", "UTC_DATETIME", "parse_timestamps"]
+
+#: The dtype of every instant column of the offers frame.
+UTC_DATETIME: Final = pl.Datetime("us", "UTC")
+
+_YEAR = r"(?:000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3})"  # 0001-9999, as Python's datetime
+_CLOCK = r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+_ZONE = r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+#: One anchored pattern for every accepted shape; month/day validity is left to the date parser.
+SHAPE_PATTERN: Final = rf"^{_YEAR}-\d\d-\d\d(?:[T ]{_CLOCK}(?:\.\d{{1,9}})?{_ZONE}?)?$"
+
+_WALL_FORMAT: Final = "%Y-%m-%dT%H:%M:%S"
+_DATE_FORMAT: Final = "%Y-%m-%d"
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+
+def _tmp(column: str, part: str) -> str:
+    return f"__ts_{part}__{column}"
+
+
+def parse_timestamps(
+    frame: FrameT, instants: Sequence[str], *, dates: Sequence[str] = ()
+) -> FrameT:
+    """Replace String columns by parsed timestamps; other columns are untouched.
+
+    Parameters
+    ----------
+    frame
+        A DataFrame or LazyFrame (the result has the same kind).
+    instants
+        Columns to parse into UTC instants, ``Datetime("us", "UTC")``.
+    dates
+        Columns to parse into the calendar date *as written* (``Date``), before any time-zone
+        conversion: ``2025-11-10T00:00:00-05:00`` is 10 November although it is 05:00 UTC. The
+        value must still be a valid timestamp in an accepted shape.
+
+    Returns
+    -------
+    DataFrame or LazyFrame
+        The frame with those columns replaced in place. Null, empty and unparseable values are
+        null; compare with the input to count the unparseable ones.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> raw = pl.DataFrame({"t": ["2024-03-01T14:00:00+02:00", "2024-03-01T12:00:00.25Z",
+    ...                           "2024-03-01 12:00:00", "2024-03-01", "2024-02-30T10:00:00Z"]})
+    >>> parse_timestamps(raw, ["t"])["t"].to_list()  # doctest: +NORMALIZE_WHITESPACE
+    [datetime.datetime(2024, 3, 1, 12, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')),
+     datetime.datetime(2024, 3, 1, 12, 0, 0, 250000, tzinfo=zoneinfo.ZoneInfo(key='UTC')),
+     datetime.datetime(2024, 3, 1, 12, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')),
+     datetime.datetime(2024, 3, 1, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')),
+     None]
+    >>> starts = pl.DataFrame({"d": ["2025-11-10T00:00:00-05:00", "2025-11-10", "2023-13-01"]})
+    >>> parse_timestamps(starts, [], dates=["d"])["d"].to_list()
+    [datetime.date(2025, 11, 10), datetime.date(2025, 11, 10), None]
+    """
+    columns = [*instants, *dates]
+    if not columns:
+        return frame
+    lf = frame.lazy()
+
+    # Stage 1: route each value by shape. Masking with when/then *before* parsing keeps every
+    # parse on its fast path (nulls cost nothing; a non-matching value would hit the slow one).
+    stage1: list[pl.Expr] = []
+    for c in columns:
+        s = pl.col(c)
+        n = s.str.len_bytes()
+        ok = s.str.contains(SHAPE_PATTERN)
+        spaced = s.str.contains(" ", literal=True)  # a memchr; the T form is the common one
+        stage1 += [
+            n.alias(_tmp(c, "n")),
+            pl.when(ok & (n >= 19) & ~spaced).then(s.str.slice(0, 19)).alias(_tmp(c, "wall")),
+            pl.when(ok & spaced)
+            .then(s.str.slice(0, 19).str.replace(" ", "T", literal=True, n=1))
+            .alias(_tmp(c, "wall_sp")),
+            pl.when(ok & (n == 10)).then(s).alias(_tmp(c, "day")),
+            pl.when(ok & (n > 19)).then(s.str.slice(19)).alias(_tmp(c, "tail")),
+        ]
+    lf = lf.with_columns(stage1)
+
+    # Stage 2: one fixed-format parse per value; the suffix's zone length (0, 1 for Z, 6).
+    stage2: list[pl.Expr] = []
+    for c in columns:
+        tail = pl.col(_tmp(c, "tail"))
+
+        def wall(name: str) -> pl.Expr:
+            return pl.col(name).str.to_datetime(
+                _WALL_FORMAT, time_unit="us", strict=False, cache=False
+            )
+
+        stage2 += [
+            pl.coalesce(
+                wall(_tmp(c, "wall")),
+                wall(_tmp(c, "wall_sp")),
+                pl.col(_tmp(c, "day"))
+                .str.to_date(_DATE_FORMAT, strict=False, cache=False)
+                .cast(pl.Datetime("us")),
+            ).alias(_tmp(c, "local")),
+            pl.when(tail.str.ends_with("Z"))
+            .then(pl.lit(1, pl.Int64))
+            .when(tail.str.slice(-6, 1).is_in(["+", "-"]))
+            .then(pl.lit(6, pl.Int64))
+            .otherwise(pl.lit(0, pl.Int64))
+            .alias(_tmp(c, "zone_len")),
+        ]
+    lf = lf.with_columns(stage2)
+
+    # Stage 3: offset and fraction as integers, on the rows that have them only.
+    stage3: list[pl.Expr] = []
+    for c in columns:
+        tail, zone_len, n = (
+            pl.col(_tmp(c, "tail")),
+            pl.col(_tmp(c, "zone_len")),
+            pl.col(_tmp(c, "n")),
+        )
+        offset = pl.when(zone_len == 6).then(tail)
+        offset_minutes = (
+            offset.str.slice(-5, 2).str.to_integer(strict=False) * 60
+            + offset.str.slice(-2, 2).str.to_integer(strict=False)
+        ) * pl.when(offset.str.slice(-6, 1) == "-").then(-1).otherwise(1)
+        # Digits after ".", truncated to microseconds by slicing at most 6 of them.
+        digits = (n.cast(pl.Int64) - 20 - zone_len).clip(0, 6)
+        fraction = pl.when(tail.str.starts_with(".")).then(tail)
+        micros = fraction.str.slice(1, digits).str.to_integer(strict=False) * pl.lit(10).pow(
+            6 - digits
+        )
+        utc = (
+            pl.col(_tmp(c, "local"))
+            - pl.duration(minutes=offset_minutes.fill_null(0), time_unit="us")
+            + pl.duration(microseconds=micros.fill_null(0), time_unit="us")
+        ).dt.replace_time_zone("UTC")
+        if c in dates:
+            stage3.append(
+                pl.when(utc.is_not_null())
+                .then(pl.col(c).str.slice(0, 10))
+                .str.to_date(_DATE_FORMAT, strict=False, cache=False)
+                .alias(c)
+            )
+        else:
+            stage3.append(utc.alias(c))
+    lf = lf.with_columns(stage3).select(pl.exclude(r"^__ts_.*$"))
+    return lf if isinstance(frame, pl.LazyFrame) else lf.collect()
