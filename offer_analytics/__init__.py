@@ -34,6 +34,7 @@ from offer_analytics.metrics import (
     time_to_close,
     upcoming_starts,
 )
+from offer_analytics.report import html_report
 from offer_analytics.schema import (
     DEFAULT_OUTCOME_MAPPING,
     OFFER_SCHEMA,
@@ -76,6 +77,7 @@ __all__ = [
     "cumulative_incidence",
     "decode_pages",
     "empty_offers_frame",
+    "html_report",
     "offers_to_frame",
     "outcome_expr",
     "quality_report",

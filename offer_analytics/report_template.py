@@ -17,9 +17,11 @@ import plotly.offline
 import polars as pl
 
 __all__ = [
+    "DEFINITIONS",
     "Column",
     "card",
     "chart_html",
+    "definitions_html",
     "format_days",
     "format_pct",
     "page",
@@ -69,6 +71,72 @@ footer { margin-top: 48px; padding-bottom: 32px; border-top: 1px solid var(--lin
   padding-top: 12px; font-size: 13px; }
 code { font-size: 13px; }
 """
+
+
+#: (term, definition) of every metric in the report, summarised from the metric docstrings.
+DEFINITIONS: Final = (
+    (
+        "Time to close",
+        "The days from sending an offer to its close, for offers sent by the report time (drafts "
+        "and superseded versions left out). Any close counts, whatever the outcome. Offers still "
+        "open at the report time are censored there instead of being dropped, so the "
+        "Kaplan-Meier median (the first day by which at most half are still open, with a 95% "
+        "log-log interval) is not biased towards quick closes; it stays empty ('not reached') "
+        "until half have closed. The quantiles of closed offers only are given beside it for "
+        "comparison and run low while many offers are open. An offer closed before it was sent "
+        "is an anomaly: excluded and counted as invalid.",
+    ),
+    (
+        "Cumulative incidence",
+        "The share of sent offers accepted, or declined, within a number of days "
+        "(Aalen-Johansen). Acceptance and decline compete: an offer that was declined can no "
+        "longer be accepted, and closes that are neither (rescinded, unknown) are a third "
+        "competing cause rather than censored. Unlike 1 - Kaplan-Meier, the curves never add "
+        "up to more than the share of offers that closed.",
+    ),
+    (
+        "Acceptance rate",
+        "Accepted / (accepted + declined): the offers a candidate answered. Superseded versions "
+        "never count and each application counts once, with its latest offer. n is the "
+        "denominator; the 95% interval is the Wilson score interval, which stays within 0-100% "
+        "and is asymmetric near the ends. By month, an offer counts in the month it was sent; "
+        "months without offers are shown as zero rows, not skipped.",
+    ),
+    (
+        "Status and outcome",
+        "The status exactly as the source sent it, mapped to one outcome: accepted, declined, "
+        "pending, draft, rescinded, superseded or unknown. A status the mapping does not know "
+        "(or a missing one) is unknown and is listed, so that the mapping can be extended.",
+    ),
+    (
+        "Start dates and lead time",
+        "Start dates of accepted offers, per week (from Monday), month and weekday. Lead time "
+        "is the days from acceptance (the close of an accepted offer), and from sending, to "
+        "the start date taken as midnight UTC; a start on an earlier calendar day than the "
+        "acceptance or the sending is negative and flagged. Upcoming starts are accepted "
+        "offers whose start date is on or after the report date.",
+    ),
+    (
+        "Data quality",
+        "One row per check, always present so that 0 visibly means passed: timestamps present "
+        "but unparseable (per column), unknown and missing statuses, closed before sent, start "
+        "before close, duplicate ids and missing applications, each with up to five example ids.",
+    ),
+)
+
+
+def definitions_html() -> str:
+    """Return the definitions of the report's metrics as an escaped description list.
+
+    Examples
+    --------
+    >>> definitions_html().count("<dt>") == len(DEFINITIONS)
+    True
+    """
+    items = "".join(
+        f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in DEFINITIONS
+    )
+    return f'<dl class="definitions">{items}</dl>'
 
 
 def page(*, title: str, body: str, footer: str) -> str:
