@@ -72,6 +72,11 @@ def _count(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else "0"
 
 
+def _n(value: object) -> str:
+    # No-break spaces: a line break inside "n = 1,718" reads as two unrelated fragments.
+    return f"n\u00a0=\u00a0{_count(value)}"
+
+
 def _headline(frame: pl.DataFrame, as_of: datetime) -> str:
     overall = _first_row(time_to_close(frame, as_of=as_of))
     rates = _first_row(acceptance_rates(frame))
@@ -106,13 +111,13 @@ def _headline(frame: pl.DataFrame, as_of: datetime) -> str:
                 card(
                     "Acceptance rate",
                     format_pct(rate),
-                    f"{rate_detail}n = {_count(rates['n'])} ({_count(rates['accepted'])} accepted, "
+                    f"{rate_detail}{_n(rates['n'])} ({_count(rates['accepted'])} accepted, "
                     f"{_count(rates['declined'])} declined)",
                 ),
                 card(
                     "Median time to close",
                     "not reached" if median is None else f"{median:.1f} days",
-                    f"Kaplan-Meier; {median_detail}n = {_count(overall['n'])} sent",
+                    f"Kaplan-Meier; {median_detail}{_n(overall['n'])} sent",
                 ),
                 card(
                     "Open offers", _count(overall["n_open"]), "sent, not closed by the report time"

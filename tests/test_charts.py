@@ -272,10 +272,11 @@ def test_acceptance_of_nothing_says_no_data(no_offers: pl.DataFrame) -> None:
 
 def test_status_figure_orders_outcomes_and_keeps_unknown_visible(offers: pl.DataFrame) -> None:
     fig = charts.status_figure(offers)
-    legend = [t.name for t in fig.data if t.showlegend]
+    bars = [t for t in fig.data if t.type == "bar"]
+    legend = [t.name for t in bars if t.showlegend]
     assert legend == [o for o in OUTCOME_ORDER if o in legend]
     assert "unknown" in legend
-    assert {t.name: t.marker.color for t in fig.data} == {
+    assert {t.name: t.marker.color for t in bars} == {
         name: OUTCOME_COLOURS[name] for name in legend
     }
     # Read top-down: accepted statuses first, the unknown one last (Plotly lists bottom-up).

@@ -79,7 +79,7 @@ def test_headline_numbers_are_the_metrics(sample: pl.DataFrame, sample_report: P
     close = time_to_close(sample, as_of=AS_OF).row(0, named=True)
     assert f"{100 * rates['rate']:.1f}%" in text
     assert f"95% CI {100 * rates['rate_lower']:.1f}% to {100 * rates['rate_upper']:.1f}%" in text
-    assert f"n = {rates['n']:,}" in text
+    assert f"n\u00a0=\u00a0{rates['n']:,}" in text
     assert f"{close['km_median_days']:.1f} days" in text
     assert f"{close['km_median_lower']:.1f} to {close['km_median_upper']:.1f} days" in text
     assert f"{sample.height:,}" in text

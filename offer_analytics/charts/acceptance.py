@@ -187,7 +187,8 @@ def status_figure(
     Returns
     -------
     plotly.graph_objects.Figure
-        Per panel, one horizontal bar trace per outcome present.
+        Per panel, one horizontal bar trace per outcome present, then a text trace of the
+        total per status.
 
     Examples
     --------
@@ -208,7 +209,7 @@ def status_figure(
     ...     }
     ... )
     >>> [trace.name for trace in status_figure(offers).data]
-    ['accepted', 'declined', 'pending']
+    ['accepted', 'declined', 'pending', 'total']
     """
     by_list = by_columns(by)
     table = status_counts(frame, by=by)
@@ -258,6 +259,24 @@ def status_figure(
                 col=col,
             )
             seen.add(outcome)
+        # The total at the end of each bar keeps a status with one or two offers (often the
+        # unknown ones) visible next to bars a thousand times longer.
+        totals = rows.group_by("_status", maintain_order=True).agg(pl.col("n").sum())
+        figure.add_trace(
+            go.Scatter(
+                x=totals["n"].to_list(),
+                y=totals["_status"].to_list(),
+                mode="text",
+                text=[f" {n:,}" for n in totals["n"].to_list()],
+                textposition="middle right",
+                textfont={"size": 11, "color": "#444444"},
+                name="total",
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=col,
+        )
     apply_layout(
         figure,
         title=title,
@@ -267,6 +286,11 @@ def status_figure(
         legend_title="Outcome",
     )
     figure.update_layout(barmode="stack")
+    # Leave room right of the longest bar for its total.
+    longest: int = (
+        table.group_by("_group", "_status").agg(pl.col("n").sum()).select(pl.col("n").max()).item()
+    )
+    figure.update_xaxes(range=[0, 1.15 * longest])
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=categories)
     for col in range(2, len(groups) + 1):
         figure.update_xaxes(title_text="Offers", row=1, col=col)

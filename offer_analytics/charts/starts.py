@@ -123,8 +123,9 @@ def lead_times_figure(
 ) -> go.Figure:
     """Histograms of the days from acceptance, and from sending, to the start date.
 
-    Negative lead times (a start before the offer closed or was sent) are data anomalies; they
-    stay visible left of the dashed zero line and their number is given in the panel title.
+    Negative lead times (a start on an earlier day than the acceptance or the sending) are data
+    anomalies; they stay visible left of the dashed zero line and their number is given in the
+    panel title.
     Data come from :func:`offer_analytics.metrics.start_lead_times`.
 
     Parameters
@@ -168,7 +169,9 @@ def lead_times_figure(
     columns = ("days_from_acceptance", "days_from_sent")
     if table.select(pl.any_horizontal(pl.col(c).is_not_null() for c in columns).sum()).item() == 0:
         return empty_figure(title=title, x_title=x_title, y_title=y_title)
-    negative = [table.select((pl.col(c) < 0).sum()).item() for c in columns]
+    # The metric's rule: negative means a start on an earlier calendar day, i.e. at least one
+    # day before (a start later on the day of acceptance is slightly below 0 but fine).
+    negative = [table.select((pl.col(c) <= -1).sum()).item() for c in columns]
     figure = make_subplots(
         rows=1,
         cols=2,

@@ -191,7 +191,8 @@ def apply_layout(
         title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 17}},
         font={"family": _FONT, "size": 13, "color": "#222222"},
         height=height,
-        margin={"l": 70, "r": 30, "t": 60, "b": 60},
+        # Room above the plot for the title and, on subplot charts, the panel titles.
+        margin={"l": 70, "r": 30, "t": 60 if not figure.layout.annotations else 90, "b": 60},
         hoverlabel={"font": {"family": _FONT, "size": 13}, "align": "left"},
         legend={
             "orientation": "v",

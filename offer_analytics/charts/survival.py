@@ -196,7 +196,8 @@ def survival_figure(
         )
     figure.add_hline(y=50, line={"color": "#888888", "dash": "dot", "width": 1}, row=1, col=1)
     apply_layout(figure, title=_SURVIVAL_TITLE, x_title=_DAYS, y_title="Still open (%)")
-    figure.update_layout(barmode="overlay")
+    # One curve needs no legend; the panel titles say what it is.
+    figure.update_layout(barmode="overlay", showlegend=bool(by_list))
     figure.update_yaxes(range=[0, 102], ticksuffix="%", row=1, col=1)
     figure.update_xaxes(range=[0, limit])
     figure.update_xaxes(title_text="Days from sent to close", row=1, col=2)
