@@ -11,6 +11,7 @@ import pytest
 
 from offer_analytics import charts
 from offer_analytics.charts import incidence_figure, survival_figure
+from offer_analytics.charts.shapes import bin_counts, thin
 from offer_analytics.charts.style import (
     GROUP_COLOURS,
     OUTCOME_COLOURS,
@@ -120,7 +121,7 @@ def test_survival_figure_has_band_curve_and_histogram_per_sorted_group(
     offers: pl.DataFrame,
 ) -> None:
     fig = survival_figure(offers.lazy(), by="connector", as_of=AS_OF)
-    assert [type(t).__name__ for t in fig.data] == ["Scatter", "Scatter", "Histogram"] * 2
+    assert [t.type for t in fig.data] == ["scatter", "scatter", "bar"] * 2
     assert [t.name for t in fig.data if t.showlegend is not False] == ["acme", "globex"]
 
 
@@ -137,7 +138,11 @@ def test_survival_curve_and_band_are_the_metric_values(offers: pl.DataFrame) -> 
     assert min(band.y) == pytest.approx(100 * table.select(pl.col("lower").min()).item())
     # The histogram sums the closes at each duration: all closed globex offers.
     assert sum(histogram.y) == table["events"].sum()
-    assert "at risk" in curve.customdata[0]
+    assert "at risk %{customdata[2]}" in curve.hovertemplate
+    first = table.row(0, named=True)
+    assert list(curve.customdata[0]) == pytest.approx(
+        [100 * first["lower"], 100 * first["upper"], first["at_risk"], 0, 0]
+    )
 
 
 def test_survival_figure_without_closes_still_draws_the_flat_curve(
@@ -335,9 +340,14 @@ def test_lead_times_two_histograms_per_group_and_negatives_counted(
         ("globex", "x2"),
     ]
     table = start_lead_times(offers, by="connector")
-    assert sorted(fig.data[2].x) == sorted(
-        table.filter(pl.col("connector") == "globex")["days_from_acceptance"].to_list()
-    )
+    globex = table.filter(pl.col("connector") == "globex")["days_from_acceptance"].to_list()
+    bars = fig.data[2]
+    assert sum(bars.y) == len(globex)
+    for value in globex:  # every lead time is counted in the bar whose bin holds it
+        assert any(
+            count and x - bars.width / 2 <= value < x + bars.width / 2
+            for x, count in zip(bars.x, bars.y, strict=True)
+        )
     titles = [a.text for a in fig.layout.annotations]
     assert titles[0].endswith("1 negative)")
     assert fig.layout.xaxis.title.text == "Days until the start date"
@@ -358,3 +368,21 @@ def test_start_and_status_charts_of_nothing_say_no_data(
     fig = draw(no_offers)
     assert [a.text for a in fig.layout.annotations] == ["No data"]
     assert fig.layout.title.text
+
+
+def test_thinning_keeps_exact_rows_and_the_ends_of_a_long_curve() -> None:
+    times = [i / 997 for i in range(50_000)]
+    curve = pl.DataFrame({"time_days": times, "survival": [1 - t / 60 for t in times]})
+    thinned = thin(curve, max_points=500)
+    assert thinned.height <= 502
+    assert thinned.row(0) == curve.row(0)
+    assert thinned.row(-1) == curve.row(-1)
+    assert thinned.join(curve, on=["time_days", "survival"], how="anti").height == 0
+
+
+def test_bins_count_every_value_once_including_negative_ones() -> None:
+    values = pl.Series([-3.5, -0.2, 0.0, 0.9, 1.0, 13.0, None])
+    bins = bin_counts(values, size=7.0)
+    assert bins.lefts == [-7.0, 0.0, 7.0]
+    assert bins.counts == [2, 3, 1]
+    assert bins.labels()[0] == "-7 to 0 days"

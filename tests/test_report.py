@@ -228,3 +228,13 @@ def test_missing_chromium_fails_in_ci_and_skips_elsewhere(
         monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome):
         _chromium_or_skip()
+
+
+def test_report_stays_small_for_many_offers(tmp_path: Path) -> None:
+    from offer_analytics.sandbox.generator import generate_offers
+
+    frame = offers_to_frame(generate_offers(30_000, connectors=3, seed=3))
+    path = html_report(frame, tmp_path / "big.html", as_of=AS_OF)
+    # Curves are thinned to ~1,000 points per group and histograms binned by Polars, so the
+    # file does not carry a row per offer: ~30,000 rows would be several megabytes.
+    assert path.stat().st_size - len(plotly.offline.get_plotlyjs()) < 1_000_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -9,6 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from offer_analytics.charts.shapes import bin_counts, nice_bin_size
 from offer_analytics.charts.style import (
     WEEKDAY_NAMES,
     apply_layout,
@@ -138,7 +140,8 @@ def lead_times_figure(
     Returns
     -------
     plotly.graph_objects.Figure
-        Two histogram traces per group (from acceptance, from sent).
+        Two histogram traces per group (from acceptance, from sent), as bars of counts
+        computed by Polars.
 
     Examples
     --------
@@ -159,8 +162,8 @@ def lead_times_figure(
     ...     }
     ... )
     >>> fig = lead_times_figure(offers)
-    >>> list(fig.data[0].x)
-    [25.0]
+    >>> fig.data[0].customdata, fig.data[0].y
+    (('25 to 26 days',), (1,))
     """
     by_list = by_columns(by)
     table = start_lead_times(frame, by=by)
@@ -181,21 +184,34 @@ def lead_times_figure(
             f"From sending (all offers with a start date; {negative[1]} negative)",
         ),
     )
+    # One bin grid per panel, shared by all groups, so that overlaid bars line up.
+    grids: dict[str, tuple[float, float]] = {}
+    for column in columns:
+        low, high = table.select(
+            pl.col(column).min().alias("low"), pl.col(column).max().alias("high")
+        ).row(0)
+        # Whole days at least: start dates are calendar days.
+        size = nice_bin_size((high or 0.0) - (low or 0.0), bins=40, smallest=1.0)
+        grids[column] = (size, math.floor((low or 0.0) / size) * size)
     labels = group_labels(table, by_list)
     table = table.with_columns(pl.Series("_group", labels, pl.String))
     for index, name in enumerate(sorted(set(labels))):
         rows = table.filter(pl.col("_group") == name)
         colour = group_colour(index)
         for col, column in enumerate(columns, start=1):
+            size, start = grids[column]
+            counts = bin_counts(rows[column], size=size, start=start)
             figure.add_trace(
-                go.Histogram(
-                    x=rows[column].drop_nulls().to_list(),
-                    nbinsx=40,
+                go.Bar(
+                    x=counts.centres,
+                    y=counts.counts,
+                    width=size,
                     name=name,
                     legendgroup=name,
                     showlegend=col == 1 and bool(by_list),
                     marker={"color": rgba(colour, 0.65), "line": {"color": colour, "width": 1}},
-                    hovertemplate=f"{name}<br>%{{x}} days<br>%{{y}} offers<extra></extra>",
+                    customdata=counts.labels(),
+                    hovertemplate=f"{name}<br>%{{customdata}}<br>%{{y}} offers<extra></extra>",
                 ),
                 row=1,
                 col=col,

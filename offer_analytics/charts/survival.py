@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from offer_analytics.charts.shapes import bin_counts, compact, nice_bin_size, steps, thin
 from offer_analytics.charts.style import (
     GROUP_DASHES,
     OUTCOME_COLOURS,
@@ -28,19 +29,6 @@ _INCIDENCE_TITLE = "Acceptance and decline over time (cumulative incidence)"
 _DAYS = "Days since the offer was sent"
 
 
-def _steps(times: Sequence[float], values: Sequence[float]) -> tuple[list[float], list[float]]:
-    """Expand a right-continuous step function into the corner points of its drawn line."""
-    xs: list[float] = []
-    ys: list[float] = []
-    for i, (time, value) in enumerate(zip(times, values, strict=True)):
-        if i:
-            xs.append(time)
-            ys.append(ys[-1])
-        xs.append(time)
-        ys.append(value)
-    return xs, ys
-
-
 def _display_limit(table: pl.DataFrame, events: str | Sequence[str]) -> float:
     """Days by which 99% of all closes happened, plus a margin: the initially shown x range.
 
@@ -58,6 +46,12 @@ def _display_limit(table: pl.DataFrame, events: str | Sequence[str]) -> float:
         .item()
     )
     return max(1.0, 1.1 * reached)
+
+
+def _corner_data(columns: pl.DataFrame) -> list[tuple[object, ...]]:
+    """Hover values per drawn corner: a riser's corners show the row the step leads to."""
+    rows = columns.rows()
+    return [rows[(i + 1) // 2] for i in range(2 * len(rows) - 1)] if rows else []
 
 
 def _groups(table: pl.DataFrame, by: list[str]) -> list[tuple[str, pl.DataFrame]]:
@@ -116,7 +110,7 @@ def survival_figure(
     ... )
     >>> fig = survival_figure(offers, as_of=datetime(2026, 2, 1))
     >>> [trace.type for trace in fig.data]
-    ['scatter', 'scatter', 'histogram']
+    ['scatter', 'scatter', 'bar']
     >>> survival_figure(offers.clear()).layout.annotations[0].text
     'No data'
     """
@@ -132,17 +126,19 @@ def survival_figure(
         horizontal_spacing=0.1,
         subplot_titles=("Still open (Kaplan-Meier, 95% band)", "Durations of closed offers"),
     )
+    # Same bins for every group, so overlaid bars compare like with like.
+    bin_size = nice_bin_size(limit, bins=30)
     for index, (name, rows) in enumerate(_groups(curve, by_list)):
         colour = group_colour(index)
-        times = rows["time_days"].to_list()
-        band = rows.filter(pl.col("lower").is_not_null() & pl.col("upper").is_not_null())
-        band_x, upper = _steps(band["time_days"].to_list(), band["upper"].to_list())
-        _, lower = _steps(band["time_days"].to_list(), band["lower"].to_list())
+        shown = compact(thin(rows, span=limit), percent=["survival", "lower", "upper"])
+        band = shown.filter(pl.col("lower").is_not_null() & pl.col("upper").is_not_null())
+        band_x, upper = steps(band["time_days"].to_list(), band["upper"].to_list())
+        _, lower = steps(band["time_days"].to_list(), band["lower"].to_list())
         # One closed polygon (upper forwards, lower backwards) keeps band and curve independent.
         figure.add_trace(
             go.Scatter(
                 x=band_x + band_x[::-1],
-                y=[100 * v for v in upper + lower[::-1]],
+                y=upper + lower[::-1],
                 fill="toself",
                 fillcolor=rgba(colour, 0.18),
                 line={"width": 0},
@@ -154,14 +150,7 @@ def survival_figure(
             row=1,
             col=1,
         )
-        xs, ys = _steps(times, [100 * v for v in rows["survival"].to_list()])
-        hover = [
-            f"{name}<br>day {t:g}: {100 * s:.1f}% still open"
-            f"<br>95% CI {_pct(lo)} to {_pct(hi)}<br>at risk {n}, closed {e}, censored {c}"
-            for t, s, lo, hi, n, e, c in rows.select(
-                "time_days", "survival", "lower", "upper", "at_risk", "events", "censored"
-            ).iter_rows()
-        ]
+        xs, ys = steps(shown["time_days"].to_list(), shown["survival"].to_list())
         figure.add_trace(
             go.Scatter(
                 x=xs,
@@ -170,26 +159,40 @@ def survival_figure(
                 line={"color": colour, "width": 2.2},
                 name=name,
                 legendgroup=name,
-                # Hover on the corners that carry a value, not on the drawn risers.
-                customdata=[hover[(i + 1) // 2] for i in range(len(xs))],
-                hovertemplate="%{customdata}<extra></extra>",
+                customdata=_corner_data(
+                    shown.select(
+                        pl.col("lower", "upper").fill_null(float("nan")),
+                        "at_risk",
+                        "events",
+                        "censored",
+                    )
+                ),
+                hovertemplate=(
+                    f"{name}<br>day %{{x:.2f}}: %{{y:.1f}}% still open"
+                    "<br>95% CI %{customdata[0]:.1f}% to %{customdata[1]:.1f}%"
+                    "<br>at risk %{customdata[2]}, closed %{customdata[3]},"
+                    " censored %{customdata[4]}<extra></extra>"
+                ),
             ),
             row=1,
             col=1,
         )
-        closed = rows.filter(pl.col("events") > 0)
+        closed = bin_counts(rows["time_days"], weights=rows["events"], size=bin_size, start=0.0)
         figure.add_trace(
-            go.Histogram(
-                x=closed["time_days"].to_list(),
-                y=closed["events"].to_list(),
-                histfunc="sum",
-                # Same bins for every group, so overlaid bars compare like with like.
-                xbins={"start": 0.0, "size": limit / 30},
-                marker={"color": rgba(colour, 0.65), "line": {"color": colour, "width": 1}},
+            go.Bar(
+                x=closed.centres,
+                y=closed.counts,
+                width=bin_size,
+                # Lighter when overlaid, so that every group's bars stay visible.
+                marker={
+                    "color": rgba(colour, 0.4 if by_list else 0.65),
+                    "line": {"color": colour, "width": 1},
+                },
                 name=f"{name}: closed",
                 legendgroup=name,
                 showlegend=False,
-                hovertemplate=f"{name}<br>%{{x}} days<br>%{{y}} offers closed<extra></extra>",
+                customdata=closed.labels(),
+                hovertemplate=f"{name}<br>%{{customdata}}<br>%{{y}} offers closed<extra></extra>",
             ),
             row=1,
             col=2,
@@ -203,10 +206,6 @@ def survival_figure(
     figure.update_xaxes(title_text="Days from sent to close", row=1, col=2)
     figure.update_yaxes(title_text="Closed offers", row=1, col=2)
     return figure
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
 def incidence_figure(
@@ -263,18 +262,13 @@ def incidence_figure(
     y_title = "Share of sent offers (%)"
     if table.height == 0 or table["at_risk"].max() in (None, 0):
         return empty_figure(title=_INCIDENCE_TITLE, x_title=_DAYS, y_title=y_title)
+    limit = _display_limit(table, ("accepted", "declined"))
     figure = go.Figure()
     for index, (name, rows) in enumerate(_groups(table, by_list)):
         dash = GROUP_DASHES[index % len(GROUP_DASHES)]
+        shown = compact(thin(rows, span=limit), percent=["cif_accepted", "cif_declined"])
         for outcome in ("accepted", "declined"):
-            values = rows[f"cif_{outcome}"].to_list()
-            xs, ys = _steps(rows["time_days"].to_list(), [100 * v for v in values])
-            hover = [
-                f"{name}<br>day {t:g}: {100 * v:.1f}% {outcome}<br>at risk {n}"
-                for t, v, n in zip(
-                    rows["time_days"].to_list(), values, rows["at_risk"].to_list(), strict=True
-                )
-            ]
+            xs, ys = steps(shown["time_days"].to_list(), shown[f"cif_{outcome}"].to_list())
             trace_name = outcome if not by_list else f"{name}: {outcome}"
             figure.add_trace(
                 go.Scatter(
@@ -284,11 +278,14 @@ def incidence_figure(
                     line={"color": OUTCOME_COLOURS[outcome], "dash": dash, "width": 2.2},
                     name=trace_name,
                     legendgroup=name,
-                    customdata=[hover[(i + 1) // 2] for i in range(len(xs))],
-                    hovertemplate="%{customdata}<extra></extra>",
+                    customdata=_corner_data(shown.select("at_risk")),
+                    hovertemplate=(
+                        f"{name}<br>day %{{x:.2f}}: %{{y:.1f}}% {outcome}"
+                        "<br>at risk %{customdata[0]}<extra></extra>"
+                    ),
                 )
             )
     apply_layout(figure, title=_INCIDENCE_TITLE, x_title=_DAYS, y_title=y_title)
     figure.update_yaxes(rangemode="tozero", ticksuffix="%")
-    figure.update_xaxes(range=[0, _display_limit(table, ("accepted", "declined"))])
+    figure.update_xaxes(range=[0, limit])
     return figure
