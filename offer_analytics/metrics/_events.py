@@ -9,7 +9,9 @@ The population, event and censoring definitions live in the survival module's do
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 import polars as pl
 
@@ -32,11 +34,52 @@ def observations(frame: FrameLike, keys: Sequence[str], as_of: datetime) -> pl.L
     closed = pl.col("closed_at").is_not_null() & (pl.col("closed_at") <= at)
     end = pl.when(closed).then(pl.col("closed_at")).otherwise(at)
     return lf.filter(sent_population(as_of)).select(
-        *keys,
-        "outcome",
+        *dict.fromkeys([*keys, "outcome"]),
         closed.alias("closed"),
         days_between(pl.col("sent_at"), end).alias("time_days"),
     )
+
+
+#: The columns of :func:`observations` besides the keys.
+OBSERVED: Final = ("outcome", "closed", "time_days")
+
+#: The dense group number that stands in for the ``by`` columns inside the heavy steps.
+GROUP: Final = "_group"
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """Observations whose ``by`` columns are replaced by one dense group number.
+
+    Hashing and sorting millions of rows on a UInt32 is several times faster than on strings, and
+    numbering the groups in key order means a table sorted by the number is sorted by the keys.
+    """
+
+    rows: pl.LazyFrame
+    #: ``[GROUP, *keys]`` in key order (nulls last); ``None`` when there are no keys.
+    groups: pl.LazyFrame | None
+    #: ``[GROUP]`` or ``[]``: what the heavy steps group by.
+    keys: list[str]
+
+    def restore(self, table: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
+        """Put the ``by`` columns back in front of ``table`` in place of the group number."""
+        if self.groups is None:
+            return table
+        joined = table.join(self.groups, on=GROUP, how="left", maintain_order="left")
+        return joined.select(*keys, pl.exclude(GROUP, *keys))
+
+
+def number_groups(rows: pl.LazyFrame, keys: Sequence[str]) -> Numbered:
+    """Replace the ``keys`` of ``rows`` by a dense UInt32 :data:`GROUP` number in key order."""
+    # Several branches (counts, curve, key restore) read these: cache so each is computed once.
+    rows = rows.cache()
+    if not keys:
+        return Numbered(rows, None, [])
+    groups = rows.select(keys).unique().sort(keys, nulls_last=True).with_row_index(GROUP).cache()
+    # Keys that are also observation columns (grouping by outcome) stay for the counts.
+    dropped = [key for key in keys if key not in OBSERVED]
+    numbered = rows.join(groups, on=list(keys), how="inner", nulls_equal=True).drop(dropped)
+    return Numbered(numbered.cache(), groups, [GROUP])
 
 
 def within(expr: pl.Expr, keys: Sequence[str]) -> pl.Expr:
@@ -49,9 +92,10 @@ def event_table(
 ) -> pl.LazyFrame:
     """Per group and distinct time (plus a time-0 row): ``removed``, ``at_risk`` and ``counts``.
 
-    ``counts`` are Boolean expressions over ``valid`` rows, summed per time. ``at_risk`` at time
-    ``t`` is the number of offers whose duration is ``>= t``: censoring at a tied time happens
-    after the closes at that time.
+    ``valid`` holds observations with non-negative durations, grouped by ``keys`` (in practice the
+    group number). ``counts`` are Boolean expressions over its rows, summed per time. ``at_risk``
+    at time ``t`` is the number of offers whose duration is ``>= t``: censoring at a tied time
+    happens after the closes at that time.
     """
     rows = valid.select(
         *keys,

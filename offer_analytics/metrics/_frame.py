@@ -93,15 +93,13 @@ def typed_offers(
     if missing:
         msg = f"the offers frame has no column(s) {missing}; expected the columns of OFFER_SCHEMA"
         raise SchemaError(msg, field=missing[0])
-    exprs: list[pl.Expr] = [pl.col(key) for key in keys]
-    for name in columns:
-        if name in keys:
-            continue
+    exprs: list[pl.Expr] = []
+    for name in dict.fromkeys([*keys, *columns]):  # a key may also be a needed column
         dtype = schema[name]
-        if name == "outcome":
-            exprs.append(pl.col(name) if isinstance(dtype, pl.Enum) else _as_outcome(name))
-        elif name.endswith("_at"):
-            exprs.append(pl.col(name) if dtype == TIMESTAMP else _as_timestamp(name, dtype))
+        if name == "outcome" and not isinstance(dtype, pl.Enum):
+            exprs.append(_as_outcome(name))
+        elif name.endswith("_at") and dtype != TIMESTAMP:
+            exprs.append(_as_timestamp(name, dtype))
         else:
             exprs.append(pl.col(name))
     return lf.select(exprs)
@@ -130,10 +128,3 @@ def sent_population(as_of: datetime) -> pl.Expr:
 def days_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
     """Float64 days from ``start`` to ``end`` at microsecond precision."""
     return (end - start).dt.total_microseconds().cast(pl.Float64) / US_PER_DAY
-
-
-def sort_keys(frame: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
-    """Sort by ``keys`` deterministically (nulls last), keeping ties in their current order."""
-    if not keys:
-        return frame
-    return frame.sort(list(keys), nulls_last=True, maintain_order=True)

@@ -13,7 +13,13 @@ from typing import Final
 
 import polars as pl
 
-from offer_analytics.metrics._events import event_table, log_survival, observations, within
+from offer_analytics.metrics._events import (
+    event_table,
+    log_survival,
+    number_groups,
+    observations,
+    within,
+)
 from offer_analytics.metrics._frame import By, FrameLike, group_keys, resolve_as_of
 
 __all__ = ["cumulative_incidence"]
@@ -96,28 +102,31 @@ def cumulative_incidence(
     └───────────┴─────────┴──────────┴──────────┴──────────────┴──────────────┘
     """
     keys = group_keys(by)
-    valid = observations(frame, keys, resolve_as_of(as_of)).filter(pl.col("time_days") >= 0.0)
+    numbered = number_groups(observations(frame, keys, resolve_as_of(as_of)), keys)
+    valid = numbered.rows.filter(pl.col("time_days") >= 0.0)
     closed = pl.col("closed")
+    groups = numbered.keys
     counts = {"events": closed} | {cause: closed & (pl.col("outcome") == cause) for cause in CAUSES}
     table = (
-        event_table(valid, keys, counts)
+        event_table(valid, groups, counts)
         .with_columns(
             (pl.col("events") - pl.col("accepted") - pl.col("declined")).alias("other"),
             (pl.col("removed") - pl.col("events")).alias("censored"),
-            log_survival(keys).alias("_log_s"),
+            log_survival(groups).alias("_log_s"),
         )
         # S(t-): the all-cause survival after the previous distinct time (1 before the first).
         .with_columns(
-            within(pl.col("_log_s").shift(1, fill_value=0.0), keys).exp().alias("_s_before")
+            within(pl.col("_log_s").shift(1, fill_value=0.0), groups).exp().alias("_s_before")
         )
     )
 
     def incidence(cause: str) -> pl.Expr:
         hazard = pl.col(cause).cast(pl.Float64) / pl.col("at_risk").cast(pl.Float64)
-        return within((pl.col("_s_before") * hazard).cum_sum(), keys).alias(f"cif_{cause}")
+        return within((pl.col("_s_before") * hazard).cum_sum(), groups).alias(f"cif_{cause}")
 
+    curve = table.with_columns(incidence(cause) for cause in (*CAUSES, "other"))
     return (
-        table.with_columns(incidence(cause) for cause in (*CAUSES, "other"))
+        numbered.restore(curve, keys)
         .select(
             *keys,
             "time_days",

@@ -43,8 +43,15 @@ from typing import Final
 
 import polars as pl
 
-from offer_analytics.metrics._events import event_table, log_survival, observations, within
-from offer_analytics.metrics._frame import By, FrameLike, group_keys, resolve_as_of, sort_keys
+from offer_analytics.metrics._events import (
+    Numbered,
+    event_table,
+    log_survival,
+    number_groups,
+    observations,
+    within,
+)
+from offer_analytics.metrics._frame import By, FrameLike, group_keys, resolve_as_of
 
 __all__ = ["survival_curve", "time_to_close"]
 
@@ -80,11 +87,12 @@ def kaplan_meier(table: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
     )
 
 
-def _km_curve(frame: FrameLike, keys: list[str], as_of: datetime) -> pl.LazyFrame:
-    valid = observations(frame, keys, as_of).filter(pl.col("time_days") >= 0.0)
-    table = event_table(valid, keys, {"events": pl.col("closed")})
-    return kaplan_meier(table, keys).select(
-        *keys,
+def _km_curve(numbered: Numbered) -> pl.LazyFrame:
+    """The KM table keyed by the group number (callers put the ``by`` columns back)."""
+    valid = numbered.rows.filter(pl.col("time_days") >= 0.0)
+    table = event_table(valid, numbered.keys, {"events": pl.col("closed")})
+    return kaplan_meier(table, numbered.keys).select(
+        *numbered.keys,
         "time_days",
         "at_risk",
         "events",
@@ -152,7 +160,8 @@ def survival_curve(
     └───────────┴─────────┴────────┴──────────┴──────────┘
     """
     keys = group_keys(by)
-    return _km_curve(frame, keys, resolve_as_of(as_of)).collect()
+    numbered = number_groups(observations(frame, keys, resolve_as_of(as_of)), keys)
+    return numbered.restore(_km_curve(numbered), keys).collect()
 
 
 def time_to_close(
@@ -215,8 +224,8 @@ def time_to_close(
     └─────┴──────────┴────────┴───────────┴────────────────┴──────────────────┘
     """
     keys = group_keys(by)
-    at = resolve_as_of(as_of)
-    obs = observations(frame, keys, at)
+    numbered = number_groups(observations(frame, keys, resolve_as_of(as_of)), keys)
+    groups = numbered.keys
     valid = pl.col("time_days") >= 0.0
     done = pl.col("time_days").filter(valid & pl.col("closed"))
     stats = [
@@ -231,7 +240,8 @@ def time_to_close(
             for name, q in CLOSED_QUANTILES
         ),
     ]
-    counts = obs.group_by(keys).agg(stats) if keys else obs.select(stats).filter(pl.col("n") > 0)
+    rows = numbered.rows
+    counts = rows.group_by(groups).agg(stats) if groups else rows.select(stats)
 
     def first_time(column: str) -> pl.Expr:
         # The earliest time at or under 0.5 is where the (non-increasing) curve crosses it.
@@ -242,14 +252,16 @@ def time_to_close(
         first_time("lower").alias("km_median_lower"),
         first_time("upper").alias("km_median_upper"),
     ]
-    curve = _km_curve(frame, keys, at)
-    km = curve.group_by(keys).agg(medians) if keys else curve.select(medians)
+    curve = _km_curve(numbered)
+    km = curve.group_by(groups).agg(medians) if groups else curve.select(medians)
+    # A group of only anomalies has no curve: left join keeps it with null medians.
     joined = (
-        counts.join(km, on=keys, how="left", nulls_equal=True)
-        if keys
-        else counts.join(km, how="cross")
+        counts.join(km, on=groups, how="left")
+        if groups
+        else counts.filter(pl.col("n") > 0).join(km, how="cross")
     )
     columns = ["n", "n_closed", "n_open", "n_invalid", "km_median_days", "km_median_lower"]
     columns += ["km_median_upper", "closed_mean_days", "closed_median_days"]
     columns += [f"closed_{name}_days" for name, _ in CLOSED_QUANTILES]
-    return sort_keys(joined.select(*keys, *columns), keys).collect()
+    ordered = joined.select(*groups, *columns).sort(groups) if groups else joined
+    return numbered.restore(ordered, keys).select(*keys, *columns).collect()
