@@ -5,13 +5,13 @@ Definitions (DESIGN §5) live in the docstrings below; they are part of the prod
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Final, Literal, get_args
 
 import polars as pl
 
+from offer_analytics.errors import SchemaError
 from offer_analytics.metrics._calendar import fill_grid, period_start
-from offer_analytics.metrics._input import FrameLike, as_lazy, normalise_by, require_columns
+from offer_analytics.metrics._frame import By, FrameLike, group_keys, to_lazy, typed_offers
 from offer_analytics.metrics.wilson import wilson_interval
 
 __all__ = ["acceptance_rates", "latest_versions", "status_counts"]
@@ -27,7 +27,7 @@ _COUNTS: Final = ("accepted", "declined", "pending", "rescinded")
 _ALL: Final = "__all__"
 
 
-def status_counts(frame: FrameLike, *, by: str | Sequence[str] | None = None) -> pl.DataFrame:
+def status_counts(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
     """Count offers by raw status and outcome, with each count's share of its group.
 
     Every row of the frame counts, superseded versions included: this is an inventory of what
@@ -77,12 +77,11 @@ def status_counts(frame: FrameLike, *, by: str | Sequence[str] | None = None) ->
     │ null     ┆ unknown  ┆ 1   ┆ 0.166667 │
     └──────────┴──────────┴─────┴──────────┘
     """
-    keys = normalise_by(by)
+    keys = group_keys(by)
     if {"status", "outcome"} & set(keys):
         msg = "status_counts already splits by status and outcome; leave them out of by"
         raise ValueError(msg)
-    lf = as_lazy(frame)
-    require_columns(lf, [*keys, "status", "outcome"], metric="status_counts")
+    lf = typed_offers(frame, columns=["status", "outcome"], keys=keys)
     total = pl.col("n").sum()
     return (
         lf.group_by([*keys, "status", "outcome"])
@@ -141,9 +140,13 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
     │ b1  ┆ accepted │
     └─────┴──────────┘
     """
-    lf = as_lazy(frame)
+    lf = to_lazy(frame)
     order = ["remote_created_at", "modified_at", "sent_at", "id"]
-    require_columns(lf, ["connector", "application", "outcome", *order], metric="latest_versions")
+    schema = lf.collect_schema()
+    missing = [c for c in ["connector", "application", "outcome", *order] if c not in schema]
+    if missing:
+        msg = f"latest_versions needs the column(s) {missing}, which the frame does not have"
+        raise SchemaError(msg, field=missing[0])
     solo = pl.when(pl.col("application").is_null()).then(pl.col("id")).alias("__solo__")
     return (
         lf.filter(pl.col("outcome").ne_missing("superseded"))
@@ -164,7 +167,7 @@ def _check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None
 def acceptance_rates(
     frame: FrameLike,
     *,
-    by: str | Sequence[str] | None = None,
+    by: By = None,
     period: Period | None = None,
     basis: Basis = "cohort",
     denominator: Denominator = "decided",
@@ -228,7 +231,9 @@ def acceptance_rates(
     Raises
     ------
     ValueError
-        For an unknown ``period``, ``basis`` or ``denominator``, or missing columns.
+        For an unknown ``period``, ``basis`` or ``denominator``.
+    SchemaError
+        When a needed column is missing.
 
     Examples
     --------
@@ -281,22 +286,21 @@ def acceptance_rates(
     _check_choice("period", period, (None, *get_args(Period)))
     _check_choice("basis", basis, get_args(Basis))
     _check_choice("denominator", denominator, get_args(Denominator))
-    keys = normalise_by(by)
+    keys = group_keys(by)
     if "period" in keys:
         msg = "'period' is the name of an output column; rename that grouping column"
         raise ValueError(msg)
-    lf = as_lazy(frame)
-    needed = [*keys, "outcome", "sent_at"]
+    needed = ["outcome", "sent_at"]
     if period is not None:
         needed.append(_BASIS_COLUMN[basis])
     if latest_per_application:
         needed += ["connector", "id", "application", "remote_created_at", "modified_at"]
-    require_columns(lf, needed, metric="acceptance_rates")
+    lf = typed_offers(frame, columns=list(dict.fromkeys(needed)), keys=keys)
 
-    group_keys = keys or [_ALL]
+    grid_keys = keys or [_ALL]
     if not keys:
         lf = lf.with_columns(pl.lit(True).alias(_ALL))
-    groups = lf.select(group_keys).unique()
+    groups = lf.select(grid_keys).unique()
     population = latest_versions(lf) if latest_per_application else lf
     outcome = pl.col("outcome")
     counted = population.filter(
@@ -307,17 +311,17 @@ def acceptance_rates(
 
     if period is None:
         table = groups.join(
-            counted.group_by(group_keys).agg(sums), on=group_keys, how="left", nulls_equal=True
+            counted.group_by(grid_keys).agg(sums), on=grid_keys, how="left", nulls_equal=True
         ).with_columns(pl.col(_COUNTS).fill_null(0))
     else:
         counts = (
             counted.with_columns(period_start(pl.col(_BASIS_COLUMN[basis]), period).alias("period"))
             .filter(pl.col("period").is_not_null())
-            .group_by([*group_keys, "period"])
+            .group_by([*grid_keys, "period"])
             .agg(sums)
         )
         table = fill_grid(
-            counts, groups, keys=group_keys, period="period", unit=period, values=_COUNTS
+            counts, groups, keys=grid_keys, period="period", unit=period, values=_COUNTS
         )
 
     if denominator == "decided":

@@ -11,7 +11,7 @@ from typing import Final
 
 import polars as pl
 
-from offer_analytics.metrics._input import FrameLike, as_lazy, require_columns
+from offer_analytics.metrics._frame import FrameLike, typed_offers
 
 __all__ = ["TIMESTAMP_COLUMNS", "quality_report"]
 
@@ -149,20 +149,10 @@ def quality_report(
     >>> report.height
     11
     """
-    lf = as_lazy(frame)
-    require_columns(
-        lf,
-        [
-            "connector",
-            "id",
-            "status",
-            "outcome",
-            "sent_at",
-            "closed_at",
-            "start_date",
-            "application",
-        ],
-        metric="quality_report",
+    lf = typed_offers(
+        frame,
+        columns=["connector", "id", "status", "outcome", "sent_at", "closed_at", "start_date"],
+        keys=["application"],
     )
     unparsed = dict(unparsed_timestamps or {})
     columns = [*TIMESTAMP_COLUMNS, *sorted(set(unparsed) - set(TIMESTAMP_COLUMNS))]

@@ -6,14 +6,20 @@ is a proposal that never happened, so the distribution and upcoming starts use a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Final, Literal, get_args
 
 import polars as pl
 
 from offer_analytics.metrics._calendar import fill_grid, period_start
-from offer_analytics.metrics._input import FrameLike, as_lazy, normalise_by, require_columns
+from offer_analytics.metrics._frame import (
+    By,
+    FrameLike,
+    days_between,
+    group_keys,
+    resolve_as_of,
+    typed_offers,
+)
 
 __all__ = ["start_date_distribution", "start_lead_times", "upcoming_starts"]
 
@@ -29,7 +35,6 @@ WEEKDAY_NAMES: Final = (
     "Sunday",
 )
 _ALL: Final = "__all__"
-_US_PER_DAY: Final = 86_400_000_000.0
 
 
 def _accepted_starts(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -37,7 +42,7 @@ def _accepted_starts(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def start_date_distribution(
-    frame: FrameLike, *, freq: StartFreq = "week", by: str | Sequence[str] | None = None
+    frame: FrameLike, *, freq: StartFreq = "week", by: By = None
 ) -> pl.DataFrame:
     """Count accepted offers by the week, month or weekday of their start date.
 
@@ -106,21 +111,20 @@ def start_date_distribution(
     if freq not in get_args(StartFreq):
         msg = f"freq must be one of 'week', 'month', 'weekday'; got {freq!r}"
         raise ValueError(msg)
-    keys = normalise_by(by)
+    keys = group_keys(by)
     clash = {"period", "weekday", "weekday_name", "n", "share"} & set(keys)
     if clash:
         msg = f"{sorted(clash)!r} would clash with output columns; rename those grouping columns"
         raise ValueError(msg)
-    lf = as_lazy(frame)
-    require_columns(lf, [*keys, "outcome", "start_date"], metric="start_date_distribution")
-    group_keys = keys or [_ALL]
+    lf = typed_offers(frame, columns=["outcome", "start_date"], keys=keys)
+    grid_keys = keys or [_ALL]
     starts = _accepted_starts(lf.with_columns(pl.lit(True).alias(_ALL)) if not keys else lf)
-    groups = starts.select(group_keys).unique()
+    groups = starts.select(grid_keys).unique()
     n = pl.len().cast(pl.Int64).alias("n")
 
     if freq == "weekday":
         by_weekday = starts.group_by(
-            [*group_keys, pl.col("start_date").dt.weekday().alias("weekday")]
+            [*grid_keys, pl.col("start_date").dt.weekday().alias("weekday")]
         ).agg(n)
         weekdays = pl.LazyFrame(
             {"weekday": range(1, 8), "weekday_name": WEEKDAY_NAMES},
@@ -128,19 +132,19 @@ def start_date_distribution(
         )
         table = (
             groups.join(weekdays, how="cross")
-            .join(by_weekday, on=[*group_keys, "weekday"], how="left", nulls_equal=True)
+            .join(by_weekday, on=[*grid_keys, "weekday"], how="left", nulls_equal=True)
             .with_columns(pl.col("n").fill_null(0))
         )
         order = [*keys, "weekday"]
         columns = [*keys, "weekday", "weekday_name"]
     else:
         counts = starts.group_by(
-            [*group_keys, period_start(pl.col("start_date"), freq).alias("period")]
+            [*grid_keys, period_start(pl.col("start_date"), freq).alias("period")]
         ).agg(n)
-        table = fill_grid(counts, groups, keys=group_keys, period="period", unit=freq, values=["n"])
+        table = fill_grid(counts, groups, keys=grid_keys, period="period", unit=freq, values=["n"])
         order = [*keys, "period"]
         columns = order
-    total = pl.col("n").sum().over(group_keys)
+    total = pl.col("n").sum().over(grid_keys)
     return (
         table.select(*columns, "n", (pl.col("n") / total).alias("share"))
         .sort(order, nulls_last=True)
@@ -150,11 +154,10 @@ def start_date_distribution(
 
 def _days_until_start(instant: str) -> pl.Expr:
     # The start date is read as midnight UTC of that calendar day; an instant is exact.
-    start = pl.col("start_date").cast(pl.Datetime("us", "UTC"))
-    return (start - pl.col(instant)).dt.total_microseconds() / _US_PER_DAY
+    return days_between(pl.col(instant), pl.col("start_date").cast(pl.Datetime("us", "UTC")))
 
 
-def start_lead_times(frame: FrameLike, *, by: str | Sequence[str] | None = None) -> pl.DataFrame:
+def start_lead_times(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
     """Days from acceptance and from sending to the start date, per offer.
 
     Rows: every offer that is not superseded, has a ``start_date``, and has a ``sent_at`` or
@@ -214,10 +217,9 @@ def start_lead_times(frame: FrameLike, *, by: str | Sequence[str] | None = None)
     │ b   ┆ -2.5                 ┆ -1.0           ┆ true     │
     └─────┴──────────────────────┴────────────────┴──────────┘
     """
-    keys = normalise_by(by)
-    lf = as_lazy(frame)
+    keys = group_keys(by)
     base = ["connector", "id", "outcome", "start_date"]
-    require_columns(lf, [*keys, *base, "sent_at", "closed_at"], metric="start_lead_times")
+    lf = typed_offers(frame, columns=[*base, "sent_at", "closed_at"], keys=keys)
     accepted = pl.col("outcome") == "accepted"
     start = pl.col("start_date")
     from_acceptance = pl.when(accepted).then(_days_until_start("closed_at"))
@@ -244,13 +246,9 @@ def start_lead_times(frame: FrameLike, *, by: str | Sequence[str] | None = None)
 
 
 def _as_of_date(as_of: datetime | date | None) -> date:
-    if as_of is None:
-        return datetime.now(UTC).date()
-    if isinstance(as_of, datetime):
-        # A naive datetime is UTC, like every naive timestamp in this package.
-        aware = as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).date()
-    return as_of
+    if isinstance(as_of, date) and not isinstance(as_of, datetime):
+        return as_of
+    return resolve_as_of(as_of).date()
 
 
 def upcoming_starts(frame: FrameLike, *, as_of: datetime | date | None = None) -> pl.DataFrame:
@@ -294,9 +292,8 @@ def upcoming_starts(frame: FrameLike, *, as_of: datetime | date | None = None) -
     │ default   ┆ a   ┆ A           ┆ 2024-03-04 ┆ 3          │
     └───────────┴─────┴─────────────┴────────────┴────────────┘
     """
-    lf = as_lazy(frame)
     columns = ["connector", "id", "application", "outcome", "start_date"]
-    require_columns(lf, columns, metric="upcoming_starts")
+    lf = typed_offers(frame, columns=columns)
     day = _as_of_date(as_of)
     return (
         _accepted_starts(lf)

@@ -9,26 +9,11 @@ from typing import Any
 import polars as pl
 import pytest
 
-OUTCOME = pl.Enum(
-    ["accepted", "declined", "pending", "draft", "rescinded", "superseded", "unknown"]
-)
+from offer_analytics.schema import OFFER_SCHEMA
+
 UTC_US = pl.Datetime("us", "UTC")
-SCHEMA = pl.Schema(
-    [
-        ("connector", pl.String()),
-        ("id", pl.String()),
-        ("remote_id", pl.String()),
-        ("status", pl.String()),
-        ("outcome", OUTCOME),
-        ("sent_at", UTC_US),
-        ("closed_at", UTC_US),
-        ("remote_created_at", UTC_US),
-        ("modified_at", UTC_US),
-        ("start_date", pl.Date()),
-        ("application", pl.String()),
-        ("creator", pl.String()),
-    ]
-)
+SCHEMA = OFFER_SCHEMA
+
 _DEFAULT_STATUS = {
     "accepted": "SIGNED",
     "declined": "DENIED",

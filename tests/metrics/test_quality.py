@@ -1,0 +1,118 @@
+"""The data-quality report: every check present, in order, with counts and example ids."""
+
+from __future__ import annotations
+
+import doctest
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from offer_analytics.metrics import quality
+from offer_analytics.metrics.quality import quality_report
+from offer_analytics.sandbox import generate_offers
+from offer_analytics.schema import decode_pages
+
+# The `offers` fixture (tests/metrics/conftest.py) builds frames with the exact offers dtypes.
+OffersFactory = Callable[[Sequence[Mapping[str, Any]]], pl.DataFrame]
+
+CHECKS = [
+    "unparsed_sent_at",
+    "unparsed_closed_at",
+    "unparsed_remote_created_at",
+    "unparsed_modified_at",
+    "unparsed_start_date",
+    "unknown_status",
+    "null_status",
+    "closed_before_sent",
+    "start_before_close",
+    "duplicate_id",
+    "missing_application",
+]
+
+
+def test_docstring_examples_run() -> None:
+    assert doctest.testmod(quality).failed == 0
+
+
+def test_an_empty_frame_reports_every_check_with_zero(offers: OffersFactory) -> None:
+    report = quality_report(offers([]).lazy())
+    assert report["check"].to_list() == CHECKS
+    assert report["n"].to_list() == [0] * len(CHECKS)
+    assert report["example_ids"].to_list() == [[]] * len(CHECKS)
+    assert dict(report.schema) == {
+        "check": pl.String,
+        "description": pl.String,
+        "n": pl.Int64,
+        "example_ids": pl.List(pl.String),
+    }
+    assert report["description"].str.len_chars().min() > 10  # type: ignore[operator]
+
+
+def test_each_check_counts_the_offers_that_fail_it(offers: OffersFactory) -> None:
+    ok = {"application": "A", "sent_at": "2024-01-01", "closed_at": "2024-01-02"}
+    frame = offers(
+        [
+            {**ok, "id": "fine", "outcome": "accepted", "start_date": "2024-01-02"},
+            {**ok, "id": "u1", "outcome": "unknown", "status": "EXTENDED"},
+            {**ok, "id": "u2", "outcome": "unknown", "status": "offered"},
+            {**ok, "id": "n1", "outcome": "unknown", "status": None},
+            # closed before sent; a missing timestamp is not a failure.
+            {**ok, "id": "cb", "outcome": "declined", "closed_at": "2023-12-31"},
+            {**ok, "id": "nc", "outcome": "declined", "closed_at": None},
+            # starts the day before its acceptance (same day would be fine: see "fine").
+            {**ok, "id": "sb", "outcome": "accepted", "start_date": "2024-01-01"},
+            {**ok, "id": "sd", "outcome": "declined", "start_date": "2023-01-01"},  # not accepted
+            # the same id twice in acme, once in globex: one duplicated id.
+            {**ok, "id": "dup", "connector": "acme", "outcome": "pending"},
+            {**ok, "id": "dup", "connector": "acme", "outcome": "pending"},
+            {**ok, "id": "dup", "connector": "globex", "outcome": "pending"},
+            {"id": "noapp", "outcome": "pending", "sent_at": "2024-01-01"},
+        ]
+    )
+    report = quality_report(frame, unparsed_timestamps={"closed_at": ["x9", "x1", "x1"]})
+    got = {row["check"]: (row["n"], row["example_ids"]) for row in report.iter_rows(named=True)}
+    assert got == {
+        "unparsed_sent_at": (0, []),
+        "unparsed_closed_at": (2, ["x1", "x9"]),
+        "unparsed_remote_created_at": (0, []),
+        "unparsed_modified_at": (0, []),
+        "unparsed_start_date": (0, []),
+        "unknown_status": (2, ["u1", "u2"]),
+        "null_status": (1, ["n1"]),
+        "closed_before_sent": (1, ["cb"]),
+        "start_before_close": (1, ["sb"]),
+        "duplicate_id": (1, ["dup"]),
+        "missing_application": (1, ["noapp"]),
+    }
+
+
+def test_examples_are_at_most_five_sorted_ids(offers: OffersFactory) -> None:
+    frame = offers([{"id": f"id{i:02d}", "outcome": "pending"} for i in range(12, 0, -1)])
+    report = quality_report(frame)
+    row = report.filter(pl.col("check") == "missing_application").row(0, named=True)
+    assert row["n"] == 12
+    assert row["example_ids"] == ["id01", "id02", "id03", "id04", "id05"]
+
+
+def test_unparsed_columns_beyond_the_timestamps_come_last(offers: OffersFactory) -> None:
+    report = quality_report(offers([]), unparsed_timestamps={"zz_custom": ["a"], "aa": ["b"]})
+    assert report["check"].to_list() == [
+        *CHECKS[:5],
+        "unparsed_aa",
+        "unparsed_zz_custom",
+        *CHECKS[5:],
+    ]
+
+
+def test_unparsed_timestamps_from_decoding_reach_the_report() -> None:
+    items = generate_offers(20, seed=3)["default"]
+    items[4] = {**items[4], "sent_at": "2024-02-30T10:00:00Z"}  # no such day
+    items[9] = {**items[9], "closed_at": "yesterday"}
+    page = json.dumps({"cursor": None, "page_size": len(items), "items": items}).encode()
+    frame, stats = decode_pages([page])
+    report = quality_report(frame, unparsed_timestamps=stats.unparsed)
+    got = dict(report.select("check", "example_ids").iter_rows())
+    assert got["unparsed_sent_at"] == [items[4]["id"]]
+    assert got["unparsed_closed_at"] == [items[9]["id"]]
