@@ -19,9 +19,11 @@ from typing import Any, Final, Literal
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pa_compute
 import pyarrow.json as pa_json
 
 from offer_analytics.errors import ConfigurationError, SchemaError, TimestampError
+from offer_analytics.json_fields import RELATIONS, read_json_fields
 from offer_analytics.outcomes import (
     DEFAULT_OUTCOME_MAPPING,
     OUTCOME_DTYPE,
@@ -73,7 +75,7 @@ OPTIONAL_COLUMNS: Final = ("application_data", "creator_data", "custom_fields", 
 #: The columns parsed as UTC instants.
 INSTANT_COLUMNS: Final = ("sent_at", "closed_at", "remote_created_at", "modified_at")
 _TIMESTAMP_COLUMNS: Final = (*INSTANT_COLUMNS, "start_date")
-_RELATIONS: Final[tuple[Relation, ...]] = ("application", "creator")
+_RELATIONS: Final[tuple[Relation, ...]] = RELATIONS
 # Offer fields that must be a JSON string or null (the relations too, unless expanded).
 _STRING_FIELDS: Final = ("id", "remote_id", "status", *_TIMESTAMP_COLUMNS)
 _OBJECT_FIELDS: Final = ("custom_fields", "raw_data")
@@ -188,7 +190,8 @@ def _ndjson(pages: Sequence[bytes], kind: PageKind) -> tuple[bytes, int]:
 
 
 def _read_strict(data: bytes, longest: int, fields: Sequence[str]) -> pa.Table:
-    item = pa.struct([(name, pa.string()) for name in fields])
+    # string_view is Polars' own string layout: the columns then cross into Polars without a copy.
+    item = pa.struct([(name, pa.string_view()) for name in fields])
     return pa_json.read_json(
         io.BytesIO(data),
         # Blocks are parsed in parallel; each must hold at least one whole page.
@@ -200,8 +203,12 @@ def _read_strict(data: bytes, longest: int, fields: Sequence[str]) -> pa.Table:
     )
 
 
-def _explode_items(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.explode("items", keep_nulls=False).unnest("items")
+def _offers_table(items: pa.ChunkedArray) -> pa.Table:
+    """The offers of all pages as one table; flattening a list array is zero-copy, unlike an
+    explode. A null offer inside a list becomes a row of nulls, caught by the id check."""
+    item_type = items.type.value_type
+    batches = [pa.RecordBatch.from_struct_array(chunk.flatten()) for chunk in items.chunks]
+    return pa.Table.from_batches(batches, schema=pa.schema(list(item_type)))
 
 
 def _type_name(value: object) -> str:
@@ -276,30 +283,6 @@ def _explain(
                         field=name,
                     )
     return None
-
-
-def _flexible_parts(
-    data: bytes, relations: Sequence[Relation], objects: Sequence[str]
-) -> pl.DataFrame:
-    """The fields whose JSON type varies, as JSON text (objects) or the string itself (ids)."""
-    fields = [*relations, *objects]
-    item = pl.Struct(dict.fromkeys(fields, pl.String))
-    raw = _explode_items(pl.read_ndjson(data, schema={"items": pl.List(item)}))
-    parts: list[pl.Expr] = []
-    for relation in relations:
-        value = pl.col(relation)
-        is_object = value.str.starts_with("{")
-        parts += [
-            pl.when(is_object)
-            .then(value.str.json_path_match("$.id"))
-            .otherwise(value)
-            .alias(relation),
-            pl.when(is_object).then(value).alias(f"{relation}_data"),
-        ]
-    parts += [pl.col(name) for name in objects]
-    checks = [~pl.col(r).str.starts_with("[") for r in relations]
-    checks += [pl.col(o).str.starts_with("{") for o in objects]
-    return raw.select(*parts, ok=pl.all_horizontal(c.fill_null(True) for c in checks))
 
 
 def decode_pages(
@@ -393,18 +376,22 @@ def decode_pages(
         table = _read_strict(data, longest, fixed)
     except pa.ArrowInvalid as exc:
         raise explained(f"the pages do not have the offers shape: {exc}") from None
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    if frame.height != len(pages) or frame["items"].null_count():
+    items = table.column("items")
+    if table.num_rows != len(pages) or items.null_count:
         raise explained("a page has no items list, or more than one JSON value")
-    frame = frame.explode("items", keep_nulls=False)  # empty pages add no rows
-    if frame["items"].null_count():
-        raise explained("a page lists null as an offer")
-    frame = frame.unnest("items")
+    frame = pl.from_arrow(_offers_table(items))
+    assert isinstance(frame, pl.DataFrame)
     if frame["id"].null_count():
-        raise explained("an offer has no id")
+        raise explained("an offer has no id, or a page lists null as an offer")
     if relations or objects:
-        flexible = _flexible_parts(data, relations, objects)
+        flexible = read_json_fields(
+            pages,
+            data,
+            pa_compute.list_value_length(items).to_pylist(),
+            kind=kind,
+            relations=relations,
+            objects=objects,
+        )
         if not flexible["ok"].all():
             raise explained("an expanded or JSON field has the wrong type")
         frame = frame.hstack(flexible.drop("ok"))

@@ -1,0 +1,226 @@
+"""Decoding 1M offers: ``decode_pages`` against pyarrow's JSON reader and json.loads + Polars.
+
+Run: ``uv run python bench/bench_decode.py`` (``--offers 200000 --repeats 3`` for a quick look).
+
+What each contender gets, all built once before timing from the same generated offers (4
+connectors, so all four dominant timestamp shapes occur), serialised as the API sends a listing
+without include_* flags: compact JSON (``separators=(",", ":")``, ``ensure_ascii=False``, as
+Starlette's JSONResponse writes it), ``{"cursor", "page_size", "items"}`` pages of 200 offers.
+
+- ``decode_pages``: the page bodies of each connector (a list of bytes, as the loader holds
+  them), one call per connector, frames concatenated. Output: the typed offers frame (UTC
+  timestamps, start dates, outcome Enum, connector).
+- ``pyarrow pages``: the same bodies joined with newlines (the join is timed), read by
+  ``pyarrow.json.read_json`` with an explicit all-string schema for ``items``, then
+  ``pl.from_arrow`` + explode + unnest. Output: the same rows, every field a string.
+- ``pyarrow NDJSON``: one offer per line (the same offers re-serialised the same way; building
+  it is *not* timed), ``pyarrow.json.read_json`` with an explicit all-string schema. This is
+  pyarrow's natural input and its best case. Output: a ``pa.Table`` of strings.
+- ``json.loads + pl.DataFrame``: ``json.loads`` of each body, items collected into a list, then
+  ``pl.DataFrame(items, schema=<all strings>)``. Output: rows of strings, no typing at all.
+- ``json.loads + same typing``: the above per connector, then the typing ``decode_pages`` does
+  (timestamps, start date, outcome, connector). Output: the same frame as ``decode_pages``
+  (asserted), so this isolates the reader.
+
+Contenders run round-robin in each repeat so that load from other processes on this shared
+machine spreads over all of them; medians are reported, then a breakdown of ``decode_pages``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.json as pa_json
+
+from offer_analytics import OFFER_SCHEMA, decode_pages, schema
+from offer_analytics.outcomes import resolve_outcome_mapping
+from offer_analytics.sandbox import generate_offers
+from offer_analytics.schema import INSTANT_COLUMNS
+from offer_analytics.timestamps import parse_timestamps
+
+FIELDS = (
+    "id",
+    "remote_id",
+    "modified_at",
+    "remote_created_at",
+    "sent_at",
+    "closed_at",
+    "start_date",
+    "status",
+    "application",
+    "creator",
+)
+STRING_ITEM = pa.struct([(name, pa.string()) for name in FIELDS])
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def build(n: int) -> tuple[dict[str, list[bytes]], bytes]:
+    data = generate_offers(n, connectors=4, seed=0)
+    pages: dict[str, list[bytes]] = {}
+    lines: list[bytes] = []
+    for label, offers in data.items():
+        items = [{k: o[k] for k in FIELDS} for o in offers]  # no include_* flags
+        pages[label] = [
+            dumps({"cursor": f"c{i}", "page_size": 200, "items": items[i : i + 200]})
+            for i in range(0, len(items), 200)
+        ]
+        lines += [dumps(item) for item in items]
+    return pages, b"\n".join(lines)
+
+
+def ours(pages: dict[str, list[bytes]]) -> pl.DataFrame:
+    return pl.concat([decode_pages(p, connector=label)[0] for label, p in pages.items()])
+
+
+def pyarrow_pages(pages: dict[str, list[bytes]]) -> pl.DataFrame:
+    data = b"\n".join(page for p in pages.values() for page in p)
+    table = pa_json.read_json(
+        io.BytesIO(data),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=pa.schema([("items", pa.list_(STRING_ITEM))]),
+            unexpected_field_behavior="ignore",
+        ),
+    )
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.explode("items", keep_nulls=False).unnest("items")
+
+
+def pyarrow_ndjson(ndjson: bytes) -> pa.Table:
+    return pa_json.read_json(
+        io.BytesIO(ndjson),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=pa.schema(list(STRING_ITEM)), unexpected_field_behavior="ignore"
+        ),
+    )
+
+
+def json_loads(pages: dict[str, list[bytes]]) -> pl.DataFrame:
+    items: list[dict[str, Any]] = []
+    for p in pages.values():
+        for page in p:
+            items.extend(json.loads(page)["items"])
+    return pl.DataFrame(items, schema=dict.fromkeys(FIELDS, pl.String))
+
+
+def json_loads_typed(pages: dict[str, list[bytes]]) -> pl.DataFrame:
+    """json.loads + pl.DataFrame, then the same typing decode_pages does: the same frame."""
+    mapping = resolve_outcome_mapping()
+    frames = []
+    for label, p in pages.items():
+        items: list[dict[str, Any]] = []
+        for page in p:
+            items.extend(json.loads(page)["items"])
+        strings = pl.DataFrame(items, schema=dict.fromkeys(FIELDS, pl.String))
+        frames.append(
+            schema._finish(strings, OFFER_SCHEMA, connector=label, strict=False, mapping=mapping)[0]
+        )
+    return pl.concat(frames)
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of this process (all threads): on a machine shared with
+    other work, CPU time shows the work done, wall time what a user waits."""
+    gc.collect()
+    cpu, start = time.process_time(), time.perf_counter()
+    result = fn()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    del result
+    return elapsed, cpu
+
+
+def breakdown(pages: dict[str, list[bytes]], repeats: int) -> None:
+    """Where decode_pages' time goes, stage by stage (private helpers, called as it calls them)."""
+    all_pages = [page for p in pages.values() for page in p]
+    fields = [*schema._STRING_FIELDS, "application", "creator"]
+    data, longest = schema._ndjson(all_pages, "list")
+    table = schema._read_strict(data, longest, fields)
+    strings = pl.from_arrow(schema._offers_table(table.column("items")))
+    assert isinstance(strings, pl.DataFrame)
+    mapping = resolve_outcome_mapping()
+    stages: dict[str, Callable[[], object]] = {
+        "join pages into NDJSON": lambda: schema._ndjson(all_pages, "list"),
+        "pyarrow strict read": lambda: schema._read_strict(data, longest, fields),
+        "flatten into Polars (zero-copy)": lambda: pl.from_arrow(
+            schema._offers_table(table.column("items"))
+        ),
+        "timestamps (4 instants + start_date)": lambda: parse_timestamps(
+            strings, INSTANT_COLUMNS, dates=["start_date"]
+        ),
+        "typing all (timestamps, outcome, stats)": lambda: schema._finish(
+            strings, OFFER_SCHEMA, connector="x", strict=False, mapping=mapping
+        ),
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in stages}
+    for _ in range(repeats):
+        for name, fn in stages.items():
+            times[name].append(timed(fn))
+    print("\ndecode_pages breakdown (medians, all connectors as one call):  wall     cpu")
+    for name, ts in times.items():
+        wall = statistics.median(w for w, _ in ts)
+        cpu = statistics.median(c for _, c in ts)
+        print(f"  {name:58s} {wall:6.2f}s {cpu:6.2f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--offers", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    pages, ndjson = build(args.offers)
+    n_pages = sum(map(len, pages.values()))
+    page_mb = sum(len(b) for p in pages.values() for b in p) / 1e6
+    print(f"{args.offers:,} offers, {n_pages:,} pages of 200 ({page_mb:.0f} MB of bodies)")
+    print(f"polars {pl.__version__}, pyarrow {pa.__version__}, {os.cpu_count()} cores")
+    print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1 and 5 min)")
+
+    check = ours(pages)
+    assert check.equals(json_loads_typed(pages))  # same frame, whichever reader
+    assert pyarrow_ndjson(ndjson).num_rows == args.offers == pyarrow_pages(pages).height
+    del check
+
+    contenders: dict[str, Callable[[], object]] = {
+        "decode_pages (typed frame)": lambda: ours(pages),
+        "pyarrow read_json, pages": lambda: pyarrow_pages(pages),
+        "pyarrow read_json, NDJSON": lambda: pyarrow_ndjson(ndjson),
+        "json.loads + pl.DataFrame": lambda: json_loads(pages),
+        "json.loads + same typing": lambda: json_loads_typed(pages),
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
+    for _ in range(args.repeats):
+        for name, fn in contenders.items():
+            times[name].append(timed(fn))
+    wall = {name: statistics.median(w for w, _ in ts) for name, ts in times.items()}
+    cpu = {name: statistics.median(c for _, c in ts) for name, ts in times.items()}
+    ours_name = "decode_pages (typed frame)"
+    print(
+        f"\n{'contender':28s} {'wall med':>9s} {'min':>6s} {'max':>6s} {'cpu med':>8s}"
+        "   ours/it: wall   cpu"
+    )
+    for name, ts in times.items():
+        walls = [w for w, _ in ts]
+        print(
+            f"{name:28s} {wall[name]:8.2f}s {min(walls):5.2f}s {max(walls):5.2f}s"
+            f" {cpu[name]:7.2f}s   {wall[ours_name] / wall[name]:12.2f}x"
+            f" {cpu[ours_name] / cpu[name]:5.2f}x"
+        )
+    breakdown(pages, max(3, args.repeats // 2))
+    print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1 and 5 min)")
+
+
+if __name__ == "__main__":
+    main()

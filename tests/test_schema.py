@@ -1,0 +1,431 @@
+"""API bodies -> the offers frame: exact schema, flexible fields, errors that name the offer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from offer_analytics import (
+    OFFER_SCHEMA,
+    ConfigurationError,
+    DecodeStats,
+    SchemaError,
+    TimestampError,
+    decode_pages,
+    empty_offers_frame,
+    offers_to_frame,
+)
+from offer_analytics.sandbox import generate_offers
+from offer_analytics.schema import OPTIONAL_COLUMNS, offers_schema
+
+GARBAGE = ("2024-02-30T10:00:00Z", "2023-13-01", "0000-00-00T00:00:00Z", "not a date")
+TIMESTAMP_COLUMNS = ("sent_at", "closed_at", "remote_created_at", "modified_at", "start_date")
+
+
+def offer(offer_id: str = "o1", **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": offer_id,
+        "remote_id": "r1",
+        "modified_at": "2025-01-04T10:00:00.123Z",
+        "remote_created_at": "2025-01-01T09:00:00Z",
+        "sent_at": "2025-01-02T09:00:00+01:00",
+        "closed_at": "2025-01-03",
+        "start_date": "2025-02-03",
+        "status": "SIGNED",
+        "application": "app-1",
+        "creator": "user-1",
+    }
+    return {**base, **fields}
+
+
+def page(
+    items: Sequence[Mapping[str, Any]], cursor: str | None = None, **json_options: Any
+) -> bytes:
+    body = {"cursor": cursor, "page_size": 200, "items": list(items)}
+    return json.dumps(body, **json_options).encode()
+
+
+def pages_of(offers: Sequence[Mapping[str, Any]], size: int = 200) -> list[bytes]:
+    return [page(offers[i : i + size], cursor=f"c{i}") for i in range(0, len(offers), size)]
+
+
+# -- schema ------------------------------------------------------------------------------------
+
+
+def test_base_columns_and_dtypes_are_exact() -> None:
+    frame, stats = decode_pages([page([offer()])])
+    assert frame.schema == OFFER_SCHEMA
+    assert frame.columns == [
+        "connector", "id", "remote_id", "status", "outcome", "sent_at", "closed_at",
+        "remote_created_at", "modified_at", "start_date", "application", "creator",
+    ]  # fmt: skip
+    assert frame.row(0, named=True) == {
+        "connector": "default",
+        "id": "o1",
+        "remote_id": "r1",
+        "status": "SIGNED",
+        "outcome": "accepted",
+        "sent_at": datetime(2025, 1, 2, 8, tzinfo=UTC),
+        "closed_at": datetime(2025, 1, 3, tzinfo=UTC),
+        "remote_created_at": datetime(2025, 1, 1, 9, tzinfo=UTC),
+        "modified_at": datetime(2025, 1, 4, 10, 0, 0, 123000, tzinfo=UTC),
+        "start_date": date(2025, 2, 3),
+        "application": "app-1",
+        "creator": "user-1",
+    }
+    assert stats == DecodeStats(1, {})
+
+
+@pytest.mark.parametrize(
+    ("options", "extra"),
+    [
+        ({}, []),
+        ({"expand": ["creator"]}, ["creator_data"]),
+        ({"expand": "creator,application"}, ["application_data", "creator_data"]),
+        ({"include_raw_data": True}, ["raw_data"]),
+        (
+            {
+                "expand": ["application[id,name]"],
+                "include_custom_fields": True,
+                "include_raw_data": True,
+            },
+            ["application_data", "custom_fields", "raw_data"],
+        ),
+    ],
+)
+def test_optional_columns_only_when_requested_in_fixed_order(
+    options: dict[str, Any], extra: list[str]
+) -> None:
+    item = offer(custom_fields={"a": 1}, raw_data={"b": 2})
+    frame, _ = decode_pages([page([item])], **options)
+    assert frame.columns == [*OFFER_SCHEMA, *extra]
+    assert all(frame.schema[c] == pl.String for c in extra)
+    assert [c for c in OPTIONAL_COLUMNS if c in frame.columns] == extra
+    assert frame.schema == offers_schema(**options)
+    assert empty_offers_frame(**options).schema == frame.schema
+
+
+def test_connector_comes_from_the_argument() -> None:
+    frame, _ = decode_pages([page([offer()])], connector="acme")
+    assert frame["connector"].to_list() == ["acme"]
+
+
+def test_unknown_expand_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="offer_letter"):
+        decode_pages([page([offer()])], expand=["offer_letter"])
+
+
+# -- shapes of input ----------------------------------------------------------------------------
+
+
+def test_no_pages_and_empty_pages_give_an_empty_typed_frame() -> None:
+    assert decode_pages([])[0].schema == OFFER_SCHEMA
+    frame, stats = decode_pages([page([]), page([]), page([])], include_raw_data=True)
+    assert frame.height == 0
+    assert frame.schema == offers_schema(include_raw_data=True)
+    assert stats.offers == 0
+
+
+def test_rows_keep_page_order_across_empty_pages() -> None:
+    offers = [offer(f"o{i}") for i in range(450)]
+    pages = [*pages_of(offers[:200]), page([]), *pages_of(offers[200:])]
+    assert decode_pages(pages)[0]["id"].to_list() == [o["id"] for o in offers]
+
+
+def test_all_null_columns_keep_their_dtypes() -> None:
+    # More than 100 rows of nulls: where Polars' own inference would guess a type.
+    nulls = dict.fromkeys(["remote_id", "status", *TIMESTAMP_COLUMNS, "application", "creator"])
+    frame, stats = decode_pages(pages_of([offer(f"o{i}", **nulls) for i in range(300)]))
+    assert frame.schema == OFFER_SCHEMA
+    assert frame.drop("connector", "id", "outcome").null_count().row(0) == (300,) * 9
+    assert frame["outcome"].unique().to_list() == ["unknown"]
+    assert stats.unparsed == {}
+
+
+def test_missing_fields_are_null_and_unknown_fields_are_ignored() -> None:
+    item = {"id": "o1", "status": "SENT", "salary": {"deep": [1, {"x": None}]}, "tags": ["a"]}
+    body = json.dumps({"cursor": None, "page_size": 1, "total": 7, "items": [item]}).encode()
+    frame, _ = decode_pages([body])
+    row = frame.row(0, named=True)
+    assert (row["id"], row["status"], row["outcome"], row["sent_at"]) == (
+        "o1",
+        "SENT",
+        "pending",
+        None,
+    )
+
+
+def test_pretty_printed_bodies_decode_the_same() -> None:
+    items = [offer("o1", status="line\nbreak"), offer("o2")]
+    compact = decode_pages([page(items, separators=(",", ":"))])[0]
+    pretty = decode_pages([page(items, indent=2).replace(b"\n", b"\r\n")])[0]
+    assert pretty.equals(compact)
+    assert pretty["status"][0] == "line\nbreak"
+
+
+def test_single_offer_bodies() -> None:
+    bodies = [json.dumps(offer("o1")).encode(), json.dumps(offer("o2", status="DRAFT")).encode()]
+    frame, _ = decode_pages(bodies, kind="offer", connector="acme")
+    assert frame.select("connector", "id", "outcome").rows() == [
+        ("acme", "o1", "accepted"),
+        ("acme", "o2", "draft"),
+    ]
+
+
+def test_start_date_is_the_date_as_written() -> None:
+    items = [
+        offer("o1", start_date="2025-11-10T00:00:00-05:00"),
+        offer("o2", start_date="2025-11-10"),
+        offer("o3", start_date="2025-11-10T23:30:00+09:00"),
+        offer("o4", start_date=None),
+    ]
+    frame, _ = decode_pages([page(items)])
+    assert frame["start_date"].to_list() == [date(2025, 11, 10)] * 3 + [None]
+
+
+def test_outcome_mapping_passes_through() -> None:
+    items = [offer("o1", status="Extended"), offer("o2", status="DENIED", sent_at=None)]
+    frame, _ = decode_pages([page(items)], outcome_mapping={"EXTENDED": "pending"})
+    assert frame["outcome"].to_list() == ["pending", "draft"]
+    with pytest.raises(ConfigurationError):
+        decode_pages([page(items)], outcome_mapping={"EXTENDED": "maybe"})
+
+
+# -- flexible fields ----------------------------------------------------------------------------
+
+
+def test_expanded_relations_give_the_id_and_the_objects_json() -> None:
+    app = {"id": "app-9", "job": {"title": "Engineer", "levels": [1, 2]}, "note": 'ü"q'}
+    items = [
+        offer("o1", application=app, creator={"id": "u-2", "email": None}),
+        offer("o2"),  # a plain id is fine too
+        offer("o3", application=None, creator=None),
+    ]
+    frame, _ = decode_pages([page(items)], expand=["application", "creator"])
+    assert frame["application"].to_list() == ["app-9", "app-1", None]
+    assert frame["creator"].to_list() == ["u-2", "user-1", None]
+    assert json.loads(frame["application_data"][0]) == app
+    assert json.loads(frame["creator_data"][0]) == {"id": "u-2", "email": None}
+    assert frame["application_data"].to_list()[1:] == [None, None]
+
+
+def test_expanded_object_without_id_gives_a_null_id() -> None:
+    # expand=application[name] picks fields; the object may then lack its id
+    frame, _ = decode_pages([page([offer(application={"name": "x"})])], expand="application[name]")
+    assert frame["application"].to_list() == [None]
+    assert json.loads(frame["application_data"][0]) == {"name": "x"}
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+json_objects = st.dictionaries(st.text(max_size=6), json_values, max_size=5)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(json_objects, max_size=4), min_size=1, max_size=4), st.booleans())
+def test_json_columns_round_trip(pages_of_objects: list[list[dict[str, Any]]], ascii: bool) -> None:
+    # Pages with and without escapes take different paths; both must give json.loads-equal text.
+    n = 0
+    pages = []
+    for objects in pages_of_objects:
+        items = [
+            offer(
+                f"o{n + i}", custom_fields=o, raw_data={"i": n + i, "o": o}, creator=o | {"id": "u"}
+            )
+            for i, o in enumerate(objects)
+        ]
+        n += len(items)
+        pages.append(page(items, ensure_ascii=ascii))
+    frame, _ = decode_pages(
+        pages, expand=["creator"], include_custom_fields=True, include_raw_data=True
+    )
+    expected = [o for objects in pages_of_objects for o in objects]
+    assert [json.loads(v) for v in frame["custom_fields"]] == expected
+    assert [json.loads(v) for v in frame["raw_data"]] == [
+        {"i": i, "o": o} for i, o in enumerate(expected)
+    ]
+    assert [json.loads(v) for v in frame["creator_data"]] == [o | {"id": "u"} for o in expected]
+    assert frame["creator"].to_list() == ["u"] * n
+
+
+def test_json_columns_round_trip_awkward_values() -> None:
+    awkward: list[dict[str, Any]] = [
+        {"base_salary": 93500, "currency": "EUR", "signing_bonus": None},
+        {"tab": "a\tb", "ctl": "\x01\x1f", "quote": 'say "hi"', "bsl": "a\\b", 'k"ey': 1},
+        {"big": 1e300, "tiny": 1.5e-10, "huge_int": 123456789012345678901234567890, "neg0": -0.0},
+        {"unicode": "naïve ✓ 😀", "nested": {"deep": [1, 2.5, True, None, []]}},
+        {},
+    ]
+    items = [offer(f"o{i}", custom_fields=o) for i, o in enumerate(awkward)]
+    items.append(offer("o-null", custom_fields=None))
+    for ascii in (True, False):
+        frame, _ = decode_pages([page(items, ensure_ascii=ascii)], include_custom_fields=True)
+        assert [json.loads(v) for v in frame["custom_fields"].to_list()[:-1]] == awkward
+        assert frame["custom_fields"].to_list()[-1] is None
+
+
+def test_json_fields_not_requested_are_not_read() -> None:
+    frame, _ = decode_pages([page([offer(custom_fields="not even an object")])])
+    assert "custom_fields" not in frame.columns
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("items", "options", "offer_id", "field", "message"),
+    [
+        ([offer("o1"), offer("o2", status=5)], {}, "o2", "status", "o2: status is a number"),
+        ([offer("o1", sent_at=True)], {}, "o1", "sent_at", "sent_at is a boolean"),
+        ([offer("o1", remote_id=7)], {}, "o1", "remote_id", "remote_id is a number"),
+        ([offer("o1"), {"status": "SENT"}], {}, None, "id", "offer 1 of page 1 has no id"),
+        ([offer("o1", id=None)], {}, None, "id", "has no id"),
+        ([offer(id=12)], {}, None, "id", "has a number as id"),
+        (
+            [offer("o3", application={"id": "a"})],
+            {},
+            "o3",
+            "application",
+            r"expand=\['application'\]",
+        ),
+        ([offer("o4", creator=["u"])], {"expand": ["creator"]}, "o4", "creator", "an array"),
+        (
+            [offer("o5", custom_fields="x")],
+            {"include_custom_fields": True},
+            "o5",
+            "custom_fields",
+            "custom_fields is a string, expected an object",
+        ),
+        ([offer("o6", raw_data=[1])], {"include_raw_data": True}, "o6", "raw_data", "an array"),
+        (["not an offer"], {}, None, "items", "offer 0 of page 1 is a string"),
+        ([None], {}, None, "items", "is null"),
+    ],
+)
+def test_wrong_shapes_name_the_offer_and_field(
+    items: list[Any], options: dict[str, Any], offer_id: str | None, field: str, message: str
+) -> None:
+    with pytest.raises(SchemaError, match=message) as info:
+        decode_pages([page([offer("ok")]), page(items)], **options)
+    assert (info.value.offer_id, info.value.field) == (offer_id, field)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"items": [{"id": "o1"}', "page 1 is not valid JSON"),
+        (b"<html>502 Bad Gateway</html>", "page 1 is not valid JSON"),
+        (b"", "page 1 is empty"),
+        (b"   ", "page 1 is empty"),
+        (b'{"items": []} {"items": []}', "page 1 is not valid JSON"),
+        (b'{"items": {"id": "o1"}}', "page 1 has items as an object"),
+        (b'{"cursor": null}', "page 1 has no items"),
+        (b"[]", "page 1 is an array"),
+    ],
+)
+def test_malformed_bodies_are_schema_errors(body: bytes, message: str) -> None:
+    with pytest.raises(SchemaError, match=message):
+        decode_pages([page([offer()]), body])
+
+
+# -- timestamps through decoding -------------------------------------------------------------
+
+
+def test_unparseable_timestamps_are_null_and_counted_per_column() -> None:
+    items = [
+        offer("o1", sent_at=GARBAGE[0], closed_at=GARBAGE[1]),
+        offer("o2", sent_at=GARBAGE[2], start_date=GARBAGE[3]),
+        offer("o3", modified_at="", remote_created_at=None),  # absent, not unparseable
+        offer("o4"),
+    ]
+    frame, stats = decode_pages([page(items)])
+    assert stats.unparsed == {"sent_at": ["o1", "o2"], "closed_at": ["o1"], "start_date": ["o2"]}
+    assert frame["sent_at"].to_list()[:2] == [None, None]
+    assert frame["start_date"].to_list()[1] is None
+    assert frame["status"].to_list() == ["SIGNED"] * 4  # the rest of the row is intact
+
+
+def test_strict_raises_naming_offer_and_raw_value() -> None:
+    items = [offer("o1"), offer("o2", closed_at="not a date")]
+    with pytest.raises(TimestampError, match=r"closed_at.*offer o2: 'not a date'") as info:
+        decode_pages([page(items)], strict=True)
+    assert info.value.column == "closed_at"
+    assert info.value.rows == [("o2", "not a date")]
+    assert info.value.offer_id == "o2"
+    decode_pages([page([offer("o1")])], strict=True)  # clean data passes
+
+
+def test_stats_add_up_across_decodes() -> None:
+    a = DecodeStats(2, {"sent_at": ["a"]})
+    b = DecodeStats(3, {"sent_at": ["b"], "closed_at": ["c"]})
+    assert a + b == DecodeStats(5, {"sent_at": ["a", "b"], "closed_at": ["c"]})
+    assert a == DecodeStats(2, {"sent_at": ["a"]})  # operands untouched
+
+
+# -- offers_to_frame and the generator ----------------------------------------------------------
+
+
+def test_offers_to_frame_sets_connectors_from_labels_and_matches_decode_pages() -> None:
+    data = generate_offers(600, connectors=3, seed=4)
+    frame = offers_to_frame(data, include_custom_fields=True)
+    assert frame["connector"].unique(maintain_order=True).to_list() == ["acme", "globex", "initech"]
+    assert frame["id"].to_list() == [o["id"] for label in data for o in data[label]]
+    direct, _ = decode_pages(
+        pages_of(data["globex"]), connector="globex", include_custom_fields=True
+    )
+    assert frame.filter(pl.col("connector") == "globex").equals(direct)
+    assert offers_to_frame([offer()])["connector"].to_list() == ["default"]
+    assert offers_to_frame({}).schema == OFFER_SCHEMA
+
+
+def test_offers_to_frame_detects_expanded_objects() -> None:
+    frame = offers_to_frame([offer(creator={"id": "u9", "name": "N"}), offer("o2")])
+    assert frame["creator"].to_list() == ["u9", "user-1"]
+    assert frame.columns[-1] == "creator_data"
+
+
+def test_offers_to_frame_rejects_what_json_cannot_hold() -> None:
+    with pytest.raises(SchemaError, match="JSON"):
+        offers_to_frame([offer(sent_at=datetime(2024, 1, 1))])
+
+
+def test_generated_offers_decode_with_exactly_the_planted_garbage_unparsed() -> None:
+    data = generate_offers(30_000, connectors=3, seed=0)
+    frames, total = [], DecodeStats(0)
+    for label, offers in data.items():
+        frame, stats = decode_pages(
+            pages_of(offers), connector=label, include_custom_fields=True, include_raw_data=True
+        )
+        frames.append(frame)
+        total = total + stats
+    frame = pl.concat(frames)
+    assert total.offers == frame.height == 30_000
+    everything = [o for offers in data.values() for o in offers]
+    for column in TIMESTAMP_COLUMNS:
+        planted = [o["id"] for o in everything if o[column] in GARBAGE]
+        assert total.unparsed.get(column, []) == planted
+        assert frame[column].null_count() == sum(o[column] is None for o in everything) + len(
+            planted
+        )
+    assert sum(len(ids) for ids in total.unparsed.values()) > 0
+    assert frame["status"].to_list() == [o["status"] for o in everything]
+    sample = frame.gather([0, 12_345, 29_999])
+    for row in sample.iter_rows(named=True):
+        source = next(o for o in everything if o["id"] == row["id"])
+        assert json.loads(row["custom_fields"]) == source["custom_fields"]
+        assert json.loads(row["raw_data"]) == source["raw_data"]
