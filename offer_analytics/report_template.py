@@ -184,7 +184,9 @@ def chart_html(figure: go.Figure, *, chart_id: str, caption: str) -> str:
         full_html=False,
         include_plotlyjs=False,
         div_id=chart_id,
-        config={"displaylogo": False, "responsive": True},
+        # plotly.js 4 shows a "Share chart" button that uploads the figure to Plotly's cloud;
+        # a report of recruiting data must not offer that, and the logo links out as well.
+        config={"displaylogo": False, "responsive": True, "showSendToCloud": False},
     )
     return f'<figure class="chart">{div}<figcaption>{html.escape(caption)}</figcaption></figure>'
 

@@ -187,6 +187,21 @@ def test_report_renders_offline_in_headless_chromium(sample_report: Path, tmp_pa
                 timeout=60_000,
             )
             drawn = page.locator(".js-plotly-plot:has(.main-svg .trace)").count()
+            buttons = page.evaluate(
+                "[...document.querySelectorAll('.modebar-btn')].map(b => b.dataset.title)"
+            )
+            # Hovering a monthly rate shows its n: the hover text is really there and readable.
+            monthly = "#" + page.evaluate(
+                "[...document.querySelectorAll('.plotly-graph-div')]"
+                ".find(d => d.layout.title.text === 'Acceptance rate by month').id"
+            )
+            point = page.locator(f"{monthly} .scatterlayer .point").nth(2)
+            point.scroll_into_view_if_needed()
+            box = point.bounding_box()
+            assert box is not None
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_selector(f"{monthly} .hoverlayer .hovertext", timeout=10_000)
+            hover = page.locator(f"{monthly} .hoverlayer").text_content() or ""
             shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=True)
             survival = tmp_path / "survival.png"
@@ -196,6 +211,10 @@ def test_report_renders_offline_in_headless_chromium(sample_report: Path, tmp_pa
 
     assert charts >= 6
     assert drawn == charts
+    assert "Download plot as a PNG" in buttons
+    assert not [title for title in buttons if "share" in title.lower()]
+    assert "n = " in hover
+    assert "95% CI" in hover
     assert requests == [url]
     assert errors == []
     colours = _colours(shot)
