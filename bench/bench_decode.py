@@ -44,6 +44,7 @@ import pyarrow.json as pa_json
 
 from offer_analytics import OFFER_SCHEMA, decode_pages, schema
 from offer_analytics.outcomes import resolve_outcome_mapping
+from offer_analytics.pages import STRING_FIELDS, offers_table, pages_to_ndjson, read_string_fields
 from offer_analytics.sandbox import generate_offers
 from offer_analytics.schema import INSTANT_COLUMNS
 from offer_analytics.timestamps import parse_timestamps
@@ -143,19 +144,19 @@ def timed(fn: Callable[[], object]) -> tuple[float, float]:
 
 
 def breakdown(pages: dict[str, list[bytes]], repeats: int) -> None:
-    """Where decode_pages' time goes, stage by stage (private helpers, called as it calls them)."""
+    """Where decode_pages' time goes, stage by stage, calling its steps as it calls them."""
     all_pages = [page for p in pages.values() for page in p]
-    fields = [*schema._STRING_FIELDS, "application", "creator"]
-    data, longest = schema._ndjson(all_pages, "list")
-    table = schema._read_strict(data, longest, fields)
-    strings = pl.from_arrow(schema._offers_table(table.column("items")))
+    fields = [*STRING_FIELDS, "application", "creator"]
+    data, longest = pages_to_ndjson(all_pages, "list")
+    table = read_string_fields(data, longest, fields)
+    strings = pl.from_arrow(offers_table(table.column("items")))
     assert isinstance(strings, pl.DataFrame)
     mapping = resolve_outcome_mapping()
     stages: dict[str, Callable[[], object]] = {
-        "join pages into NDJSON": lambda: schema._ndjson(all_pages, "list"),
-        "pyarrow strict read": lambda: schema._read_strict(data, longest, fields),
+        "join pages into NDJSON": lambda: pages_to_ndjson(all_pages, "list"),
+        "pyarrow strict read": lambda: read_string_fields(data, longest, fields),
         "flatten into Polars (zero-copy)": lambda: pl.from_arrow(
-            schema._offers_table(table.column("items"))
+            offers_table(table.column("items"))
         ),
         "timestamps (4 instants + start_date)": lambda: parse_timestamps(
             strings, INSTANT_COLUMNS, dates=["start_date"]

@@ -11,16 +11,14 @@ individual records only to explain an error.
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pa_compute
-import pyarrow.json as pa_json
 
 from offer_analytics.errors import ConfigurationError, SchemaError, TimestampError
 from offer_analytics.json_fields import RELATIONS, read_json_fields
@@ -30,6 +28,14 @@ from offer_analytics.outcomes import (
     OUTCOMES,
     outcome_expr,
     resolve_outcome_mapping,
+)
+from offer_analytics.pages import (
+    STRING_FIELDS,
+    PageKind,
+    explain_shape_error,
+    offers_table,
+    pages_to_ndjson,
+    read_string_fields,
 )
 from offer_analytics.timestamps import UTC_DATETIME, parse_timestamps
 
@@ -50,7 +56,6 @@ __all__ = [
     "outcome_expr",
 ]
 
-PageKind = Literal["list", "offer"]
 Relation = Literal["application", "creator"]
 
 #: The base columns of the offers frame, in order, with their exact dtypes.
@@ -76,8 +81,6 @@ OPTIONAL_COLUMNS: Final = ("application_data", "creator_data", "custom_fields", 
 INSTANT_COLUMNS: Final = ("sent_at", "closed_at", "remote_created_at", "modified_at")
 _TIMESTAMP_COLUMNS: Final = (*INSTANT_COLUMNS, "start_date")
 _RELATIONS: Final[tuple[Relation, ...]] = RELATIONS
-# Offer fields that must be a JSON string or null (the relations too, unless expanded).
-_STRING_FIELDS: Final = ("id", "remote_id", "status", *_TIMESTAMP_COLUMNS)
 _OBJECT_FIELDS: Final = ("custom_fields", "raw_data")
 _EXAMPLES: Final = 5  # offending rows named in an error message
 _PAGE: Final = 2_000  # offers per synthetic page in offers_to_frame; any size decodes the same
@@ -169,122 +172,6 @@ def empty_offers_frame(
     )
 
 
-def _ndjson(pages: Sequence[bytes], kind: PageKind) -> tuple[bytes, int]:
-    """One NDJSON line per page, so both readers see the pages, in order, one row each.
-
-    Returns the buffer and its longest line (a reader's block must hold a whole line).
-    """
-    lines = []
-    for index, page in enumerate(pages):
-        if not isinstance(page, bytes | bytearray | memoryview):
-            raise TypeError(f"page {index} is {type(page).__name__}, expected the body bytes")
-        body = bytes(page)
-        if not body.strip():
-            raise SchemaError(f"page {index} is empty, expected a JSON object", field="items")
-        # A raw line break in valid JSON can only be whitespace between tokens (inside strings
-        # it must be escaped), so turning it into a space keeps the page on one line unchanged.
-        if b"\n" in body or b"\r" in body:
-            body = body.replace(b"\r", b" ").replace(b"\n", b" ")
-        lines.append(b'{"items":[' + body + b"]}" if kind == "offer" else body)
-    return b"\n".join(lines), max(map(len, lines))
-
-
-def _read_strict(data: bytes, longest: int, fields: Sequence[str]) -> pa.Table:
-    # string_view is Polars' own string layout: the columns then cross into Polars without a copy.
-    item = pa.struct([(name, pa.string_view()) for name in fields])
-    return pa_json.read_json(
-        io.BytesIO(data),
-        # Blocks are parsed in parallel; each must hold at least one whole page.
-        read_options=pa_json.ReadOptions(block_size=max(1 << 20, 2 * longest)),
-        parse_options=pa_json.ParseOptions(
-            explicit_schema=pa.schema([("items", pa.list_(item))]),
-            unexpected_field_behavior="ignore",
-        ),
-    )
-
-
-def _offers_table(items: pa.ChunkedArray) -> pa.Table:
-    """The offers of all pages as one table; flattening a list array is zero-copy, unlike an
-    explode. A null offer inside a list becomes a row of nulls, caught by the id check."""
-    item_type = items.type.value_type
-    batches = [pa.RecordBatch.from_struct_array(chunk.flatten()) for chunk in items.chunks]
-    return pa.Table.from_batches(batches, schema=pa.schema(list(item_type)))
-
-
-def _type_name(value: object) -> str:
-    names = {dict: "an object", list: "an array", bool: "a boolean", str: "a string"}
-    return "null" if value is None else names.get(type(value), "a number")
-
-
-def _explain(
-    pages: Sequence[bytes], kind: PageKind, relations: Iterable[str], objects: Iterable[str]
-) -> SchemaError | None:
-    """Find the first offer that breaks the documented shape, in plain Python (error path only)."""
-    relations, objects = set(relations), set(objects)
-    for p, page in enumerate(pages):
-        try:
-            doc = json.loads(page)
-        except ValueError as exc:
-            return SchemaError(f"page {p} is not valid JSON: {exc}", field="items")
-        if kind == "offer":
-            items: Any = [doc]
-        elif not isinstance(doc, dict):
-            return SchemaError(f"page {p} is {_type_name(doc)}, expected an object", field="items")
-        else:
-            items = doc.get("items")
-        if not isinstance(items, list):
-            what = "has no items" if items is None else f"has items as {_type_name(items)}"
-            return SchemaError(f"page {p} {what}, expected a list of offers", field="items")
-        for i, item in enumerate(items):
-            where = f"offer {i} of page {p}"
-            if not isinstance(item, dict):
-                return SchemaError(
-                    f"{where} is {_type_name(item)}, expected an object", field="items"
-                )
-            offer_id = item.get("id")
-            if not isinstance(offer_id, str):
-                what = "has no id" if offer_id is None else f"has {_type_name(offer_id)} as id"
-                return SchemaError(f"{where} {what}, expected a string", field="id")
-            for name, value in item.items():
-                if value is None:
-                    continue
-                if name in _STRING_FIELDS and not isinstance(value, str):
-                    return SchemaError(
-                        f"offer {offer_id}: {name} is {_type_name(value)}, "
-                        "expected a string or null",
-                        offer_id=offer_id,
-                        field=name,
-                    )
-                if name in _RELATIONS:
-                    if name in relations and not isinstance(value, str | dict):
-                        return SchemaError(
-                            f"offer {offer_id}: {name} is {_type_name(value)}, expected an id or "
-                            "an expanded object",
-                            offer_id=offer_id,
-                            field=name,
-                        )
-                    if name not in relations and not isinstance(value, str):
-                        hint = (
-                            f" (pass expand=['{name}'] to decode it)"
-                            if isinstance(value, dict)
-                            else ""
-                        )
-                        return SchemaError(
-                            f"offer {offer_id}: {name} is {_type_name(value)}, "
-                            f"expected an id{hint}",
-                            offer_id=offer_id,
-                            field=name,
-                        )
-                if name in objects and not isinstance(value, dict):
-                    return SchemaError(
-                        f"offer {offer_id}: {name} is {_type_name(value)}, "
-                        "expected an object or null",
-                        offer_id=offer_id,
-                        field=name,
-                    )
-    return None
-
-
 def decode_pages(
     pages: Sequence[bytes],
     *,
@@ -366,20 +253,22 @@ def decode_pages(
     ]
     if not pages:
         return pl.DataFrame(schema=schema), DecodeStats(0)
-    data, longest = _ndjson(pages, kind)
-    fixed = [*_STRING_FIELDS, *(r for r in _RELATIONS if r not in relations)]
+    data, longest = pages_to_ndjson(pages, kind)
+    fixed = [*STRING_FIELDS, *(r for r in _RELATIONS if r not in relations)]
 
     def explained(fallback: str) -> SchemaError:
-        return _explain(pages, kind, relations, objects) or SchemaError(fallback, field="items")
+        return explain_shape_error(
+            pages, kind=kind, relations=relations, objects=objects
+        ) or SchemaError(fallback, field="items")
 
     try:
-        table = _read_strict(data, longest, fixed)
+        table = read_string_fields(data, longest, fixed)
     except pa.ArrowInvalid as exc:
         raise explained(f"the pages do not have the offers shape: {exc}") from None
     items = table.column("items")
     if table.num_rows != len(pages) or items.null_count:
         raise explained("a page has no items list, or more than one JSON value")
-    frame = pl.from_arrow(_offers_table(items))
+    frame = pl.from_arrow(offers_table(items))
     assert isinstance(frame, pl.DataFrame)
     if frame["id"].null_count():
         raise explained("an offer has no id, or a page lists null as an offer")
@@ -480,11 +369,6 @@ def offers_to_frame(
         for r in _RELATIONS
         if any(isinstance(o.get(r), Mapping) for batch in groups.values() for o in batch)
     ]
-    options = {
-        "expand": expanded,
-        "include_custom_fields": include_custom_fields,
-        "include_raw_data": include_raw_data,
-    }
     frames = []
     for label, batch in groups.items():
         try:
@@ -503,9 +387,15 @@ def offers_to_frame(
             connector=label,
             strict=strict,
             outcome_mapping=outcome_mapping,
-            **options,  # type: ignore[arg-type]
+            expand=expanded,
+            include_custom_fields=include_custom_fields,
+            include_raw_data=include_raw_data,
         )
         frames.append(frame)
     if not frames:
-        return empty_offers_frame(**options)  # type: ignore[arg-type]
+        return empty_offers_frame(
+            expand=expanded,
+            include_custom_fields=include_custom_fields,
+            include_raw_data=include_raw_data,
+        )
     return pl.concat(frames, how="vertical")

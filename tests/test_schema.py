@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
+from types import ModuleType
 from typing import Any
 
 import polars as pl
@@ -22,6 +24,11 @@ from offer_analytics import (
     empty_offers_frame,
     offers_to_frame,
 )
+from offer_analytics import json_fields as json_fields_module
+from offer_analytics import outcomes as outcomes_module
+from offer_analytics import pages as pages_module
+from offer_analytics import schema as schema_module
+from offer_analytics import timestamps as timestamps_module
 from offer_analytics.sandbox import generate_offers
 from offer_analytics.schema import OPTIONAL_COLUMNS, offers_schema
 
@@ -429,3 +436,15 @@ def test_generated_offers_decode_with_exactly_the_planted_garbage_unparsed() -> 
         source = next(o for o in everything if o["id"] == row["id"])
         assert json.loads(row["custom_fields"]) == source["custom_fields"]
         assert json.loads(row["raw_data"]) == source["raw_data"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [schema_module, pages_module, json_fields_module, timestamps_module, outcomes_module],
+    ids=lambda m: m.__name__,
+)
+def test_docstring_examples_run(module: ModuleType) -> None:
+    # pytest's testpaths holds only tests/, so --doctest-modules alone would not reach them.
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0
+    assert failures == 0
