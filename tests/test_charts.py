@@ -11,15 +11,9 @@ import pytest
 
 from offer_analytics import charts
 from offer_analytics.charts import incidence_figure, survival_figure
-from offer_analytics.charts.shapes import bin_counts, thin
 from offer_analytics.charts.style import (
-    GROUP_COLOURS,
     OUTCOME_COLOURS,
     OUTCOME_ORDER,
-    apply_layout,
-    empty_figure,
-    group_labels,
-    label,
 )
 from offer_analytics.metrics import (
     acceptance_rates,
@@ -187,55 +181,6 @@ def test_incidence_figure_of_nothing_says_no_data(no_offers: pl.DataFrame) -> No
     assert [a.text for a in fig.layout.annotations] == ["No data"]
 
 
-def test_every_outcome_has_its_own_colour() -> None:
-    assert tuple(OUTCOME_COLOURS) == OUTCOME_ORDER
-    assert len(set(OUTCOME_COLOURS.values())) == len(OUTCOME_ORDER)
-
-
-def test_group_colours_are_distinct_and_avoid_outcome_colour_clashes_first() -> None:
-    assert len(set(GROUP_COLOURS)) == len(GROUP_COLOURS)
-    # The first group is never the colour of "accepted", which the acceptance charts use.
-    assert GROUP_COLOURS[0] != OUTCOME_COLOURS["accepted"]
-
-
-def test_labels_show_markup_literally() -> None:
-    assert label("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
-    assert label("a & b") == "a &amp; b"
-
-
-def test_group_labels_join_several_keys_and_name_missing_values() -> None:
-    table = pl.DataFrame({"connector": ["acme", "acme"], "outcome": ["accepted", None]})
-    assert group_labels(table, ["connector", "outcome"]) == [
-        "acme · accepted",
-        "acme · (missing)",
-    ]
-
-
-def test_layout_is_plain_and_titled() -> None:
-    fig = apply_layout(
-        empty_figure(title="x", x_title="a", y_title="b"),
-        title="T",
-        x_title="Days",
-        y_title="Offers",
-    )
-    assert fig.layout.title.text == "T"
-    assert fig.layout.xaxis.title.text == "Days"
-    assert fig.layout.yaxis.title.text == "Offers"
-    assert fig.layout.template.layout.paper_bgcolor in (
-        "white",
-        "#fff",
-        "#ffffff",
-        "rgb(255,255,255)",
-    )
-
-
-def test_empty_figure_says_no_data_and_keeps_axis_titles() -> None:
-    fig = empty_figure(title="Time to close", x_title="Days", y_title="Offers")
-    assert len(fig.data) == 0
-    assert [a.text for a in fig.layout.annotations] == ["No data"]
-    assert fig.layout.xaxis.title.text == "Days"
-
-
 def test_acceptance_error_bars_are_the_wilson_bounds_and_hover_shows_n(
     offers: pl.DataFrame,
 ) -> None:
@@ -370,19 +315,27 @@ def test_start_and_status_charts_of_nothing_say_no_data(
     assert fig.layout.title.text
 
 
-def test_thinning_keeps_exact_rows_and_the_ends_of_a_long_curve() -> None:
-    times = [i / 997 for i in range(50_000)]
-    curve = pl.DataFrame({"time_days": times, "survival": [1 - t / 60 for t in times]})
-    thinned = thin(curve, max_points=500)
-    assert thinned.height <= 502
-    assert thinned.row(0) == curve.row(0)
-    assert thinned.row(-1) == curve.row(-1)
-    assert thinned.join(curve, on=["time_days", "survival"], how="anti").height == 0
+_EVERY_CHART: list[Callable[[pl.LazyFrame], go.Figure]] = [
+    lambda f: charts.survival_figure(f, by="connector", as_of=AS_OF),
+    lambda f: charts.incidence_figure(f, by="connector", as_of=AS_OF),
+    lambda f: charts.acceptance_figure(f, by="connector"),
+    lambda f: charts.acceptance_figure(f, period="quarter", basis="activity"),
+    lambda f: charts.status_figure(f, by="connector"),
+    lambda f: charts.start_dates_figure(f, freq="month"),
+    lambda f: charts.lead_times_figure(f),
+]
 
 
-def test_bins_count_every_value_once_including_negative_ones() -> None:
-    values = pl.Series([-3.5, -0.2, 0.0, 0.9, 1.0, 13.0, None])
-    bins = bin_counts(values, size=7.0)
-    assert bins.lefts == [-7.0, 0.0, 7.0]
-    assert bins.counts == [2, 3, 1]
-    assert bins.labels()[0] == "-7 to 0 days"
+@pytest.mark.parametrize("draw", _EVERY_CHART)
+def test_every_chart_takes_a_lazyframe_and_is_fully_labelled(
+    offers: pl.DataFrame, draw: Callable[[pl.LazyFrame], go.Figure]
+) -> None:
+    fig = draw(offers.lazy())
+    assert isinstance(fig, go.Figure)
+    assert fig.layout.title.text
+    assert fig.layout.xaxis.title.text
+    assert fig.layout.yaxis.title.text
+    # The value axis (y, or x for the horizontal status bars) names its unit or what it counts.
+    titles = f"{fig.layout.xaxis.title.text} {fig.layout.yaxis.title.text}"
+    assert any(unit in titles for unit in ("(%)", "offers", "Offers"))
+    assert fig.layout.template.layout.plot_bgcolor in (None, "white")

@@ -26,7 +26,6 @@ __all__ = [
     "group_colour",
     "group_labels",
     "label",
-    "lazy",
     "rgba",
 ]
 
@@ -80,17 +79,6 @@ WEEKDAY_NAMES: Final = (
 
 _FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 _GRID: Final = "#E5E5E5"
-
-
-def lazy(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    """Return ``frame`` as a LazyFrame, so that every chart accepts both kinds.
-
-    Examples
-    --------
-    >>> isinstance(lazy(pl.DataFrame({"a": [1]})), pl.LazyFrame)
-    True
-    """
-    return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
 
 
 def by_columns(by: str | Sequence[str] | None) -> list[str]:
