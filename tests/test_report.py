@@ -257,3 +257,9 @@ def test_report_stays_small_for_many_offers(tmp_path: Path) -> None:
     # Curves are thinned to ~1,000 points per group and histograms binned by Polars, so the
     # file does not carry a row per offer: ~30,000 rows would be several megabytes.
     assert path.stat().st_size - len(plotly.offline.get_plotlyjs()) < 1_000_000
+
+
+def test_naive_report_time_means_utc(sample: pl.DataFrame, tmp_path: Path) -> None:
+    naive = html_report(sample.head(200), tmp_path / "naive.html", as_of=AS_OF.replace(tzinfo=None))
+    aware = html_report(sample.head(200), tmp_path / "aware.html", as_of=AS_OF)
+    assert naive.read_bytes() == aware.read_bytes()
