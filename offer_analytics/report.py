@@ -8,6 +8,7 @@ in the page stops the browser from loading anything at all, which makes the prom
 from __future__ import annotations
 
 import html
+import itertools
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -190,19 +191,22 @@ def _section(title: str, *parts: str) -> str:
     return f"<section><h2>{html.escape(title)}</h2>{''.join(parts)}</section>"
 
 
-def _body(frame: pl.DataFrame, *, title: str, as_of: datetime, unparsed: object) -> str:
+def _body(
+    frame: pl.DataFrame,
+    *,
+    title: str,
+    as_of: datetime,
+    unparsed: Mapping[str, Sequence[str]] | None,
+) -> str:
     # Compare connectors only when there is more than one; a single group adds only noise.
     by = ["connector"] if frame["connector"].n_unique() > 1 else []
     by_opt = by or None
-    figures = iter(range(1, 100))
+    figures = itertools.count(1)
 
     def chart(figure: go.Figure, caption: str) -> str:
         return chart_html(figure, chart_id=f"chart-{next(figures)}", caption=caption)
 
-    quality = quality_report(
-        frame,
-        unparsed_timestamps=unparsed if isinstance(unparsed, Mapping) else None,
-    )
+    quality = quality_report(frame, unparsed_timestamps=unparsed)
     issues = int(quality["n"].sum())
     sections = [
         _section(
