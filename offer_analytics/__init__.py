@@ -38,6 +38,7 @@ from offer_analytics.metrics import (
     upcoming_starts,
 )
 from offer_analytics.progress import ProgressUpdate
+from offer_analytics.report import html_report
 from offer_analytics.retry import RetryPolicy
 from offer_analytics.schema import (
     DEFAULT_OUTCOME_MAPPING,
@@ -87,6 +88,7 @@ __all__ = [
     "decode_pages",
     "empty_offers_frame",
     "fetch_offers",
+    "html_report",
     "load_offers",
     "offers_to_frame",
     "outcome_expr",

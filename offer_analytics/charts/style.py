@@ -1,0 +1,224 @@
+"""The one visual language of every chart: palette, outcome colours, layout and the empty figure.
+
+Colours come from the Okabe-Ito palette, which stays distinguishable for the common forms of
+colour blindness. Outcomes always get the same colour, wherever they appear, so that a reader who
+learnt "green = accepted" on one chart can trust it on the next.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import plotly.graph_objects as go
+import polars as pl
+
+__all__ = [
+    "GROUP_COLOURS",
+    "GROUP_DASHES",
+    "OUTCOME_COLOURS",
+    "OUTCOME_ORDER",
+    "WEEKDAY_NAMES",
+    "apply_layout",
+    "by_columns",
+    "empty_figure",
+    "group_colour",
+    "group_labels",
+    "label",
+    "rgba",
+]
+
+#: Outcomes in the order of the outcome Enum; legends and categories follow it.
+OUTCOME_ORDER: Final = (
+    "accepted",
+    "declined",
+    "pending",
+    "draft",
+    "rescinded",
+    "superseded",
+    "unknown",
+)
+
+#: Outcome -> colour (Okabe-Ito; grey for superseded, black so that unknown stands out).
+OUTCOME_COLOURS: Final[Mapping[str, str]] = {
+    "accepted": "#009E73",
+    "declined": "#D55E00",
+    "pending": "#56B4E9",
+    "draft": "#E69F00",
+    "rescinded": "#CC79A7",
+    "superseded": "#999999",
+    "unknown": "#000000",
+}
+
+#: Colours of groups (connectors and other ``by`` keys), in order of the sorted group labels.
+GROUP_COLOURS: Final = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+
+#: Line dashes that tell groups apart where colour already encodes the outcome.
+GROUP_DASHES: Final = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+
+#: ISO weekday names, Monday first (``weekday`` 1 = Monday in the metrics).
+WEEKDAY_NAMES: Final = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
+
+_FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+_GRID: Final = "#E5E5E5"
+
+
+def by_columns(by: str | Sequence[str] | None) -> list[str]:
+    """Normalise a ``by`` option (None, one name or several) into a list of column names.
+
+    Examples
+    --------
+    >>> by_columns(None), by_columns("connector"), by_columns(("connector", "outcome"))
+    ([], ['connector'], ['connector', 'outcome'])
+    """
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    return list(by)
+
+
+def label(value: object) -> str:
+    """Return ``value`` as text that Plotly shows literally.
+
+    Plotly reads a small HTML subset in labels and hover text, so a status such as ``<b>`` would
+    change the rendering; escaping makes every user-controlled value display as written.
+
+    Examples
+    --------
+    >>> label("<script>x</script>")
+    '&lt;script&gt;x&lt;/script&gt;'
+    >>> label(None)
+    '(missing)'
+    """
+    return "(missing)" if value is None else html.escape(str(value))
+
+
+def group_labels(table: pl.DataFrame, by: Sequence[str]) -> list[str]:
+    """Return one display label per row of ``table``: the ``by`` values joined by " · ".
+
+    Without ``by`` every row belongs to the single group "all offers".
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"connector": ["acme", None], "n": [1, 2]})
+    >>> group_labels(t, ["connector"])
+    ['acme', '(missing)']
+    >>> group_labels(t, [])
+    ['all offers', 'all offers']
+    """
+    if not by:
+        return ["all offers"] * table.height
+    rows = table.select(by).rows()
+    return [" · ".join(label(value) for value in row) for row in rows]
+
+
+def group_colour(index: int) -> str:
+    """Return the colour of the ``index``-th group (cycling when there are many).
+
+    Examples
+    --------
+    >>> group_colour(0), group_colour(len(GROUP_COLOURS))
+    ('#0072B2', '#0072B2')
+    """
+    return GROUP_COLOURS[index % len(GROUP_COLOURS)]
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """Return a ``#RRGGBB`` colour as a CSS ``rgba()`` string with the given opacity.
+
+    Examples
+    --------
+    >>> rgba("#0072B2", 0.2)
+    'rgba(0, 114, 178, 0.2)'
+    """
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
+def apply_layout(
+    figure: go.Figure,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    height: int = 420,
+    legend_title: str | None = None,
+) -> go.Figure:
+    """Give ``figure`` the shared plain look: title, axis titles, font, grid and legend.
+
+    The legend is one column right of the plot: a horizontal legend under the plot wraps into
+    several rows with many groups and then runs into the axis title.
+
+    Examples
+    --------
+    >>> fig = apply_layout(go.Figure(), title="T", x_title="Days", y_title="Offers")
+    >>> fig.layout.title.text, fig.layout.xaxis.title.text, fig.layout.yaxis.title.text
+    ('T', 'Days', 'Offers')
+    """
+    figure.update_layout(
+        template="simple_white",
+        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 17}},
+        font={"family": _FONT, "size": 13, "color": "#222222"},
+        height=height,
+        # Room above the plot for the title and, on subplot charts, the panel titles.
+        margin={"l": 70, "r": 30, "t": 60 if not figure.layout.annotations else 90, "b": 60},
+        hoverlabel={"font": {"family": _FONT, "size": 13}, "align": "left"},
+        legend={
+            "orientation": "v",
+            "yanchor": "top",
+            "y": 1.0,
+            "xanchor": "left",
+            "x": 1.02,
+            "title": {"text": legend_title or ""},
+        },
+        hovermode="closest",
+    )
+    axis_style: dict[str, Any] = {"showgrid": True, "gridcolor": _GRID, "zeroline": False}
+    figure.update_xaxes(**axis_style)
+    figure.update_yaxes(**axis_style)
+    # Only the first axes get the titles given here; subplot charts set the others themselves.
+    figure.update_layout(xaxis_title_text=x_title, yaxis_title_text=y_title)
+    return figure
+
+
+def empty_figure(*, title: str, x_title: str, y_title: str, message: str = "No data") -> go.Figure:
+    """Return a figure that says plainly that there is nothing to plot.
+
+    Examples
+    --------
+    >>> fig = empty_figure(title="Time to close", x_title="Days", y_title="Offers")
+    >>> fig.layout.annotations[0].text, len(fig.data)
+    ('No data', 0)
+    """
+    figure = apply_layout(go.Figure(), title=title, x_title=x_title, y_title=y_title)
+    figure.add_annotation(
+        text=message,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font={"size": 18, "color": "#666666"},
+    )
+    figure.update_xaxes(showticklabels=False, showgrid=False)
+    figure.update_yaxes(showticklabels=False, showgrid=False)
+    return figure

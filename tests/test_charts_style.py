@@ -1,0 +1,64 @@
+"""The shared look of the charts: palette, escaping of labels, layout and the empty figure."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from offer_analytics.charts.style import (
+    GROUP_COLOURS,
+    OUTCOME_COLOURS,
+    OUTCOME_ORDER,
+    apply_layout,
+    empty_figure,
+    group_labels,
+    label,
+)
+
+
+def test_every_outcome_has_its_own_colour() -> None:
+    assert tuple(OUTCOME_COLOURS) == OUTCOME_ORDER
+    assert len(set(OUTCOME_COLOURS.values())) == len(OUTCOME_ORDER)
+
+
+def test_group_colours_are_distinct_and_avoid_outcome_colour_clashes_first() -> None:
+    assert len(set(GROUP_COLOURS)) == len(GROUP_COLOURS)
+    # The first group is never the colour of "accepted", which the acceptance charts use.
+    assert GROUP_COLOURS[0] != OUTCOME_COLOURS["accepted"]
+
+
+def test_labels_show_markup_literally() -> None:
+    assert label("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert label("a & b") == "a &amp; b"
+
+
+def test_group_labels_join_several_keys_and_name_missing_values() -> None:
+    table = pl.DataFrame({"connector": ["acme", "acme"], "outcome": ["accepted", None]})
+    assert group_labels(table, ["connector", "outcome"]) == [
+        "acme · accepted",
+        "acme · (missing)",
+    ]
+
+
+def test_layout_is_plain_and_titled() -> None:
+    fig = apply_layout(
+        empty_figure(title="x", x_title="a", y_title="b"),
+        title="T",
+        x_title="Days",
+        y_title="Offers",
+    )
+    assert fig.layout.title.text == "T"
+    assert fig.layout.xaxis.title.text == "Days"
+    assert fig.layout.yaxis.title.text == "Offers"
+    assert fig.layout.template.layout.paper_bgcolor in (
+        "white",
+        "#fff",
+        "#ffffff",
+        "rgb(255,255,255)",
+    )
+
+
+def test_empty_figure_says_no_data_and_keeps_axis_titles() -> None:
+    fig = empty_figure(title="Time to close", x_title="Days", y_title="Offers")
+    assert len(fig.data) == 0
+    assert [a.text for a in fig.layout.annotations] == ["No data"]
+    assert fig.layout.xaxis.title.text == "Days"
