@@ -1,7 +1,8 @@
 """The data-quality report: what in the offers frame a user should know before trusting a number.
 
 Each check is one row, always present and always in the same order, so a report that says 0 is
-visibly a check that passed rather than one that was skipped.
+visibly a check that passed rather than one that was skipped; a check that could not be run says
+so with a null ``n`` and a description of what it needs.
 """
 
 from __future__ import annotations
@@ -82,13 +83,17 @@ def quality_report(
 ) -> pl.DataFrame:
     """One row per data-quality check, with how many offers fail it and a few example ids.
 
-    Checks, in this order (all rows always present, ``n = 0`` when nothing fails):
+    Checks, in this order (all rows always present, ``n = 0`` when the check ran and nothing
+    fails, ``n`` null when it could not run):
 
     1. ``unparsed_<column>`` for each timestamp column (sent_at, closed_at, remote_created_at,
        modified_at, start_date): values that were present but could not be parsed and became
        null. The frame cannot show these; they come from ``unparsed_timestamps`` (column ->
-       offending offer ids, e.g. ``LoadReport.unparsed_timestamps``); without it these rows
-       report 0. Columns in the mapping beyond these five get rows after them, alphabetically.
+       offending offer ids, e.g. ``LoadReport.unparsed_timestamps``). When it is ``None``
+       these rows are *not checked*: ``n`` is null, ``example_ids`` empty, and the
+       description says to pass ``LoadReport.unparsed_timestamps``. A mapping (even an empty
+       one) means the decoding was checked: a column it does not name reports 0. Columns in
+       the mapping beyond these five get rows after them, alphabetically.
     2. ``unknown_status``: a non-null status outside the outcome mapping (outcome unknown).
     3. ``null_status``: no status at all.
     4. ``closed_before_sent``: ``closed_at < sent_at``.
@@ -106,12 +111,14 @@ def quality_report(
     frame
         The offers frame (DataFrame or LazyFrame).
     unparsed_timestamps
-        Column name -> ids of offers whose value in that column was unparseable.
+        Column name -> ids of offers whose value in that column was unparseable, usually
+        ``LoadReport.unparsed_timestamps``; ``None`` (default) leaves those checks not run.
 
     Returns
     -------
     pl.DataFrame
-        ``[check, description, n, example_ids]``: String, String, Int64, List(String).
+        ``[check, description, n, example_ids]``: String, String, Int64 (null = not checked),
+        List(String).
 
     Examples
     --------
@@ -148,6 +155,16 @@ def quality_report(
     └─────────────────────┴─────┴─────────────┘
     >>> report.height
     11
+    >>> quality_report(offers).select("check", "n").head(2)
+    shape: (2, 2)
+    ┌────────────────────┬──────┐
+    │ check              ┆ n    │
+    │ ---                ┆ ---  │
+    │ str                ┆ i64  │
+    ╞════════════════════╪══════╡
+    │ unparsed_sent_at   ┆ null │
+    │ unparsed_closed_at ┆ null │
+    └────────────────────┴──────┘
     """
     lf = typed_offers(
         frame,
@@ -161,11 +178,21 @@ def quality_report(
     rows: list[dict[str, object]] = []
     for column in columns:
         ids = sorted(set(unparsed.get(column, ())))
+        if unparsed_timestamps is None:
+            # The frame alone cannot tell a null from an unparseable value: 0 would be a claim.
+            description = (
+                f"not checked: {column} values present but unparseable are only known to the "
+                "decoder; pass unparsed_timestamps=LoadReport.unparsed_timestamps"
+            )
+            n: int | None = None
+        else:
+            description = f"{column} values present but unparseable, now null"
+            n = len(ids)
         rows.append(
             {
                 "check": f"unparsed_{column}",
-                "description": f"{column} values present but unparseable, now null",
-                "n": len(ids),
+                "description": description,
+                "n": n,
                 "example_ids": ids[:_MAX_EXAMPLES],
             }
         )

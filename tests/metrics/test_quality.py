@@ -31,7 +31,7 @@ CHECKS = [
 
 
 def test_an_empty_frame_reports_every_check_with_zero(offers: OffersFactory) -> None:
-    report = quality_report(offers([]).lazy())
+    report = quality_report(offers([]).lazy(), unparsed_timestamps={})
     assert report["check"].to_list() == CHECKS
     assert report["n"].to_list() == [0] * len(CHECKS)
     assert report["example_ids"].to_list() == [[]] * len(CHECKS)
@@ -88,6 +88,19 @@ def test_examples_are_at_most_five_sorted_ids(offers: OffersFactory) -> None:
     row = report.filter(pl.col("check") == "missing_application").row(0, named=True)
     assert row["n"] == 12
     assert row["example_ids"] == ["id01", "id02", "id03", "id04", "id05"]
+
+
+def test_unparsed_checks_say_not_checked_without_the_decoder_ids(offers: OffersFactory) -> None:
+    report = quality_report(offers([{"id": "a", "outcome": "accepted", "application": "A"}]))
+    assert report["check"].to_list() == CHECKS
+    unparsed = report.filter(pl.col("check").str.starts_with("unparsed_"))
+    # Null, not 0: nobody looked, so the report must not claim the check passed.
+    assert unparsed["n"].to_list() == [None] * 5
+    assert unparsed["example_ids"].to_list() == [[]] * 5
+    assert unparsed["description"].str.starts_with("not checked").all()
+    assert unparsed["description"].str.contains("LoadReport.unparsed_timestamps").all()
+    # The checks the frame can answer still ran.
+    assert report.filter(~pl.col("check").str.starts_with("unparsed_"))["n"].to_list() == [0] * 6
 
 
 def test_unparsed_columns_beyond_the_timestamps_come_last(offers: OffersFactory) -> None:
