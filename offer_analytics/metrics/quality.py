@@ -31,16 +31,18 @@ _SCHEMA: Final = pl.Schema(
         ("description", pl.String()),
         ("n", pl.Int64()),
         ("example_ids", pl.List(pl.String)),
+        ("example_values", pl.List(pl.Struct({"value": pl.String, "n": pl.Int64}))),
     ]
 )
 
+_UNKNOWN_STATUS: Final = (pl.col("outcome") == "unknown") & pl.col("status").is_not_null()
 # (check, description, rows that fail it); ids of failing rows are counted, see quality_report.
 _ROW_CHECKS: Final[tuple[tuple[str, str, pl.Expr], ...]] = (
     (
         "unknown_status",
         "offers whose status is not in the outcome mapping (outcome 'unknown'); "
-        "see status_counts for the values and extend the mapping",
-        (pl.col("outcome") == "unknown") & pl.col("status").is_not_null(),
+        "example_values lists every such status with its count: extend the mapping",
+        _UNKNOWN_STATUS,
     ),
     (
         "null_status",
@@ -105,6 +107,9 @@ def quality_report(
 
     Every row of the frame is checked, superseded versions included. ``n`` counts offers (rows)
     except for ``duplicate_id``; ``example_ids`` holds at most 5 distinct ids, sorted.
+    ``example_values`` lists, on the ``unknown_status`` row, every distinct raw status outside
+    the mapping with its number of offers (``{value, n}``), most frequent first, ties by value:
+    the values to add to the outcome mapping. It is empty on every other row.
 
     Parameters
     ----------
@@ -117,8 +122,8 @@ def quality_report(
     Returns
     -------
     pl.DataFrame
-        ``[check, description, n, example_ids]``: String, String, Int64 (null = not checked),
-        List(String).
+        ``[check, description, n, example_ids, example_values]``: String, String, Int64
+        (null = not checked), List(String), List(Struct(value: String, n: Int64)).
 
     Examples
     --------
@@ -155,6 +160,8 @@ def quality_report(
     └─────────────────────┴─────┴─────────────┘
     >>> report.height
     11
+    >>> report.filter(check="unknown_status")["example_values"].to_list()
+    [[{'value': 'EXTENDED', 'n': 2}]]
     >>> quality_report(offers).select("check", "n").head(2)
     shape: (2, 2)
     ┌────────────────────┬──────┐
@@ -194,6 +201,7 @@ def quality_report(
                 "description": description,
                 "n": n,
                 "example_ids": ids[:_MAX_EXAMPLES],
+                "example_values": [],
             }
         )
     static = pl.LazyFrame(rows, schema=_SCHEMA)
@@ -216,6 +224,16 @@ def quality_report(
         .select(pl.len().cast(pl.Int64).alias("n"), _examples(pl.col("id")).alias("ids"))
         .collect()
     )
+    unknown_values = (
+        lf.filter(_UNKNOWN_STATUS.fill_null(False))
+        .group_by("status")
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .sort(["n", "status"], descending=[True, False])
+        .select(pl.struct(value="status", n="n").implode())
+        .collect()
+        .item()
+        .to_list()
+    )
     found = {
         name: (desc, aggregated[f"{name}:n"][0], aggregated[f"{name}:ids"][0].to_list())
         for name, desc, _ in _ROW_CHECKS
@@ -226,7 +244,13 @@ def quality_report(
         duplicates["ids"][0].to_list(),
     )
     checks = [
-        {"check": name, "description": desc, "n": n, "example_ids": ids}
+        {
+            "check": name,
+            "description": desc,
+            "n": n,
+            "example_ids": ids,
+            "example_values": unknown_values if name == "unknown_status" else [],
+        }
         for name in _CHECK_ORDER
         for desc, n, ids in [found[name]]
     ]

@@ -40,7 +40,9 @@ def test_an_empty_frame_reports_every_check_with_zero(offers: OffersFactory) -> 
         "description": pl.String,
         "n": pl.Int64,
         "example_ids": pl.List(pl.String),
+        "example_values": pl.List(pl.Struct({"value": pl.String, "n": pl.Int64})),
     }
+    assert report["example_values"].to_list() == [[]] * len(CHECKS)
     assert report["description"].str.len_chars().min() > 10  # type: ignore[operator]
 
 
@@ -101,6 +103,31 @@ def test_unparsed_checks_say_not_checked_without_the_decoder_ids(offers: OffersF
     assert unparsed["description"].str.contains("LoadReport.unparsed_timestamps").all()
     # The checks the frame can answer still ran.
     assert report.filter(~pl.col("check").str.starts_with("unparsed_"))["n"].to_list() == [0] * 6
+
+
+def test_unknown_statuses_are_listed_with_counts_most_frequent_first(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [
+            {"outcome": "unknown", "status": "offered"},
+            {"outcome": "unknown", "status": "EXTENDED"},
+            {"outcome": "unknown", "status": "OUT"},
+            {"outcome": "unknown", "status": "offered"},
+            {"outcome": "unknown", "status": "EXTENDED"},
+            {"outcome": "unknown", "status": None},  # null_status, not an unknown value
+            {"outcome": "accepted", "status": "SIGNED"},
+        ]
+    )
+    report = quality_report(frame, unparsed_timestamps={})
+    values = dict(zip(report["check"], report["example_values"].to_list(), strict=True))
+    # Count descending, then the raw value (as sent, case kept) ascending.
+    assert values["unknown_status"] == [
+        {"value": "EXTENDED", "n": 2},
+        {"value": "offered", "n": 2},
+        {"value": "OUT", "n": 1},
+    ]
+    assert all(v == [] for check, v in values.items() if check != "unknown_status")
 
 
 def test_unparsed_columns_beyond_the_timestamps_come_last(offers: OffersFactory) -> None:
