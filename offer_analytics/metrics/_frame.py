@@ -29,6 +29,9 @@ OUTCOMES: Final = ("accepted", "declined", "pending", "draft", "rescinded", "sup
 TIMESTAMP: Final = pl.Datetime("us", "UTC")
 US_PER_DAY: Final = 86_400_000_000.0
 
+#: Stand-in group column when a metric groups by nothing: the grid and join code always has a key.
+ALL_GROUP: Final = "__all__"
+
 #: Outcomes that never enter a time-to-close population: an edited offer's older version is not an
 #: offer the candidate decided on, and a draft was never extended.
 NOT_EXTENDED: Final = ("superseded", "draft")

@@ -14,6 +14,7 @@ import polars as pl
 from offer_analytics.errors import SchemaError
 from offer_analytics.metrics._calendar import fill_grid, period_start
 from offer_analytics.metrics._frame import (
+    ALL_GROUP,
     AS_OF_COLUMNS,
     By,
     FrameLike,
@@ -34,8 +35,6 @@ Denominator = Literal["decided", "extended"]
 # Which timestamp places an offer in a period, per basis.
 _BASIS_COLUMN: Final[dict[str, str]] = {"cohort": "sent_at", "activity": "closed_at"}
 _COUNTS: Final = ("accepted", "declined", "pending", "rescinded")
-# Stand-in group key when the caller groups by nothing: the grid code always has a key.
-_ALL: Final = "__all__"
 
 
 def status_counts(
@@ -395,10 +394,10 @@ def acceptance_rates(
 
     carried = [c for c in dict.fromkeys([*keys, *counted_columns]) if c not in _LATEST_KEY]
     population = _latest(lf, carried) if latest_per_application else lf
-    grid_keys = keys or [_ALL]
+    grid_keys = keys or [ALL_GROUP]
     if not keys:
-        typed = typed.with_columns(pl.lit(True).alias(_ALL))
-        population = population.with_columns(pl.lit(True).alias(_ALL))
+        typed = typed.with_columns(pl.lit(True).alias(ALL_GROUP))
+        population = population.with_columns(pl.lit(True).alias(ALL_GROUP))
     # Groups come from the whole input, so one with offers only after as_of still gets a row.
     groups = typed.select(grid_keys).unique()
     outcome = pl.col("outcome")
