@@ -146,9 +146,11 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
     Among the extended versions of each application of each connector, the row with the
     greatest ``(remote_created_at, modified_at, sent_at, id)`` wins, compared left to right with
     null as the smallest value: the offer created last, ties broken by the last modification,
-    then the last sending, then the id so that the choice never depends on row order. An offer
-    without an application is its own application. Application ids are only compared within a
-    connector.
+    then the last sending, then the id. Rows tied on all four are the same id more than once
+    (flagged by :func:`quality_report`); among them the greatest by ``outcome`` (in its Enum
+    order), then by each remaining column in frame order (null smallest) wins, so the choice
+    never depends on row order. An offer without an application is its own application.
+    Application ids are only compared within a connector.
 
     Parameters
     ----------
@@ -224,7 +226,8 @@ def _latest(lf: pl.LazyFrame, keep: Sequence[str] | None = None) -> pl.LazyFrame
     # the whole frame is its own latest version, so only rows with a repeated (or null) id pay
     # for the group-by with a per-group sort: 1.6x faster at 10M rows than grouping everything.
     # Ties on all four order keys are the same id twice (duplicates, flagged by the quality
-    # report); sort_by(maintain_order=True) would settle them but made the group-by ~10x slower.
+    # report). sort_by(maintain_order=True) would only make them follow row order (and made the
+    # group-by ~10x slower); the carried columns as further keys settle them by value instead.
     repeated = pl.col("application").is_duplicated()
     flagged = current.with_columns(repeated.alias("__repeated__"))
     single = flagged.filter(~pl.col("__repeated__")).select("connector", "application", *carried)
@@ -232,10 +235,16 @@ def _latest(lf: pl.LazyFrame, keep: Sequence[str] | None = None) -> pl.LazyFrame
         flagged.filter(pl.col("__repeated__"))
         .with_columns(solo)
         .group_by(key)
-        .agg(pl.col(carried).sort_by(list(_LATEST_ORDER), nulls_last=False).last())
+        .agg(pl.col(carried).sort_by(_tie_order(carried), nulls_last=False).last())
         .drop("__solo__")
     )
     return pl.concat([single, several])
+
+
+def _tie_order(carried: Sequence[str]) -> list[str]:
+    """The sort keys of latest_versions: the documented order, then outcome, then the rest."""
+    rest = [c for c in carried if c not in _LATEST_ORDER and c != "outcome"]
+    return [*_LATEST_ORDER, *(["outcome"] if "outcome" in carried else []), *rest]
 
 
 def _check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None:

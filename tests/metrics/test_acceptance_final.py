@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import polars as pl
@@ -189,3 +189,32 @@ def test_status_counts_as_of(offers: OffersFactory) -> None:
     ]
     assert counts["share"].sum() == pytest.approx(1.0)
     assert status_counts(frame)["n"].sum() == len(HISTORY)
+
+
+# --- determinism -------------------------------------------------------------------------------
+
+
+def test_duplicate_ids_tied_on_every_key_give_the_same_answer_in_any_row_order(
+    offers: OffersFactory,
+) -> None:
+    same = {"id": "x", "application": "A", "remote_created_at": "2024-01-01"}
+    rows = [
+        {**same, "outcome": "accepted", "sent_at": "2024-01-02", "closed_at": "2024-01-03"},
+        {**same, "outcome": "declined", "sent_at": "2024-01-02", "closed_at": "2024-01-04"},
+        {**same, "outcome": "declined", "sent_at": "2024-01-02", "closed_at": "2024-01-05"},
+        {**same, "outcome": "pending", "sent_at": "2024-01-02", "connector": "acme"},
+        {"id": "y", "application": "B", "outcome": "accepted"},
+    ]
+    frame = offers(rows)
+    expected = latest_versions(frame).collect()
+    # declined ranks above accepted in the Enum; then the later closed_at wins.
+    assert expected.select("connector", "id", "outcome", "closed_at").rows() == [
+        ("acme", "x", "pending", None),
+        ("default", "x", "declined", datetime(2024, 1, 5, tzinfo=UTC)),
+        ("default", "y", "accepted", None),
+    ]
+    rates = acceptance_rates(frame, by="connector", period="month")
+    for seed in range(12):
+        shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)
+        assert_frame_equal(latest_versions(shuffled).collect(), expected)
+        assert_frame_equal(acceptance_rates(shuffled, by="connector", period="month"), rates)
