@@ -98,6 +98,9 @@ class BindbeeClient:
     rate_limit
         ``(requests, window seconds)`` per connector token before the server's headers say
         otherwise; Bindbee's is ``(200, 60.0)``.
+    max_pause_s
+        The longest pause a ``Retry-After`` or ``Reset`` header may impose on a connector;
+        ``None``: two rate-limit windows. A server asking for more is capped and noted.
     transport
         An httpx transport to use instead of the network (``httpx.MockTransport`` in tests).
     clock, wall_clock, sleep
@@ -127,6 +130,7 @@ class BindbeeClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing it is safe
         rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
+        max_pause_s: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -139,6 +143,7 @@ class BindbeeClient:
         self.concurrency = concurrency
         self.retry = retry
         self._rate_limit = rate_limit
+        self._max_pause_s = max_pause_s
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
@@ -188,12 +193,19 @@ class BindbeeClient:
             gate = RateGate(
                 limit=limit,
                 window_s=window_s,
+                max_pause_s=self._max_pause_s,
+                label=connector.label,
                 clock=self._clock,
                 wall_clock=self._wall_clock,
                 sleep=self._sleep,
             )
             self._gates[connector.token] = gate
         return gate
+
+    def notes(self, connector: Connector) -> list[str]:
+        """What the connector's gate had to tell (e.g. a capped pause), oldest first."""
+        gate = self._gates.get(connector.token)
+        return list(gate.notes) if gate is not None else []
 
     def offer_url_length(self, params: Mapping[str, str]) -> int:
         """Length of the full list-endpoint URL for these query parameters."""
@@ -283,7 +295,12 @@ class BindbeeClient:
                 raise TransportError(msg) from None
             return JSONResponse(status, response.content, data)
         raise error_for_status(
-            status, response.content, connector=connector.label, path=path, secrets=self._secrets
+            status,
+            response.content,
+            connector=connector.label,
+            path=path,
+            secrets=self._secrets,
+            retry_after=headers.get("retry-after"),
         )
 
     def _transport_error(

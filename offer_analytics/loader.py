@@ -219,6 +219,7 @@ async def fetch_offers(
     http = client or BindbeeClient(
         api_key=api_key, base_url=base_url, concurrency=concurrency, rate_limit=rate_limit
     )
+    notes_before = {c.label: len(http.notes(c)) for c in resolved}
     bar = RichProgress() if progress is True else None
     callback = bar if bar is not None else (progress or None)
     started_wall = datetime.now(UTC)
@@ -269,6 +270,8 @@ async def fetch_offers(
             frames.append(frame)
             stats.extend(connector_stats)
     frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    # Only what this load added: a client= shared by several loads keeps its gates' notes.
+    gate_notes = [n for c in resolved for n in http.notes(c)[notes_before[c.label] :]]
     report = LoadReport(
         connectors=tuple(c.label for c in resolved),
         requests=job.stats.requests,
@@ -282,16 +285,17 @@ async def fetch_offers(
         duration_s=time.perf_counter() - started,
         watermark=started_wall - WATERMARK_OVERLAP,
         unparsed_timestamps=merge_unparsed(stats),
-        notes=tuple(job.notes),
+        notes=(*job.notes, *gate_notes),
     )
     if not report.complete and not keep_partial:
         failed = ", ".join(f"{label!r}" for label in report.failed)
+        cause = next(iter(job.errors.values()), None)
         msg = (
             f"The load of {failed} did not finish after every retry; exception.frame holds the "
             f"{frame.height} offers loaded, exception.missing what is not. Retry later, or pass "
-            "keep_partial=True to keep partial results."
+            f"keep_partial=True to keep partial results. First error: {cause}"
         )
-        raise PartialLoadError(msg, frame=frame, report=report, missing=report.failed)
+        raise PartialLoadError(msg, frame=frame, report=report, missing=report.failed) from cause
     return LoadResult(frame, report)
 
 

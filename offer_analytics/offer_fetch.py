@@ -124,6 +124,8 @@ class FetchJob:
         self.missing: dict[str, list[str]] = {}
         self.failed: dict[str, list[str]] = {}
         self.notes: list[str] = []
+        self.errors: dict[str, Exception] = {}
+        """Per connector, the first error it gave up on (the cause of a partial load)."""
         self._page_size = page_size
         self._page_sizes: dict[str, int] = {}
         self._progress = progress
@@ -173,6 +175,7 @@ class FetchJob:
 
     def _fail(self, label: str, what: Sequence[str], exc: Exception) -> None:
         self.failed.setdefault(label, []).extend(what)
+        self.errors.setdefault(label, exc)
         logger.warning("Giving up on part of connector %r after retries: %s", label, exc)
 
     async def _pages(

@@ -22,6 +22,12 @@ unix seconds). The gate spends what it *knows* is left at once and paces only wh
 - **A 429 pauses everything.** Every task of the connector waits until ``Retry-After`` (or
   ``Reset``, or a jittered backoff when neither is usable), and the snapshot is dropped: the gate
   paces again until a fresh 2xx arrives.
+- **No pause is longer than ``max_pause_s``** (two windows, at least a minute, by default). A
+  ``Retry-After`` of a year, or a ``Reset`` far in the future, is a server bug or a proxy's
+  invention; obeying it would hang the load with no sign of life. The gate caps it, says so once
+  (a warning and :attr:`RateGate.notes`), and lets the retry policy decide: a server that keeps
+  refusing ends the load with a :class:`~offer_analytics.errors.RateLimitedError` after the last
+  attempt.
 
 Which clock error is dangerous: ``Reset`` is the server's unix time, converted with the client's.
 A client clock *ahead* of the server's makes the window seem to end early, so the gate would
@@ -39,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import math
 import random
 import time
@@ -47,6 +54,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 __all__ = ["Permit", "RateGate", "parse_retry_after"]
+
+logger = logging.getLogger(__name__)
 
 #: A Reset header below this is a number of seconds, not a unix time (some APIs send deltas).
 _UNIX_TIME_FLOOR: Final = 1_000_000_000
@@ -143,6 +152,12 @@ class RateGate:
     backoff_initial_s, backoff_max_s
         The pause after a 429 that carries neither a usable ``Retry-After`` nor ``Reset``: doubles
         with every such 429 in a row, plus up to 50% jitter.
+    max_pause_s
+        The longest pause any header may impose (``Retry-After`` after a 429, a spent window's
+        ``Reset``); ``None`` means two windows but at least a minute (servers count penalties in
+        seconds to minutes, whatever their window). A longer one is cut to this and noted once.
+    label
+        The connector's label, named in the note about a capped pause.
     clock, wall_clock, sleep
         Monotonic clock, unix-time clock (``Reset`` is a unix time) and the sleep coroutine;
         injected so that tests need no real waiting.
@@ -189,6 +204,8 @@ class RateGate:
         reset_margin_s: float = 0.25,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 60.0,
+        max_pause_s: float | None = None,
+        label: str = "",
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -201,6 +218,10 @@ class RateGate:
         self._base_margin_s = reset_margin_s
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
+        self._max_pause_s = max(2 * window_s, 60.0) if max_pause_s is None else max_pause_s
+        if self._max_pause_s <= 0:
+            raise ValueError("RateGate needs max_pause_s > 0")
+        self._label = label
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
@@ -219,6 +240,8 @@ class RateGate:
         """Seconds the budget held this connector back (pacing, spent windows, 429 pauses)."""
         self.rate_limited = 0
         """429 responses seen."""
+        self.notes: list[str] = []
+        """Things worth telling the user (a capped pause), each said once."""
 
     def __repr__(self) -> str:
         return (
@@ -370,7 +393,7 @@ class RateGate:
 
     def _observe(self, window: float, sendable: int) -> None:
         now = self._clock()
-        reset_at = now + window - self._wall_clock()
+        reset_at = self._capped(now, now + window - self._wall_clock(), "X-RateLimit-Reset")
         if now >= reset_at + self.reset_margin_s:
             return  # a response about a window that is over
         snapshot = self._current_snapshot(now)
@@ -417,14 +440,28 @@ class RateGate:
         now = self._clock()
         hint = parse_retry_after(headers.get("retry-after"), now=self._wall_clock())
         if hint is not None:
-            until = now + hint
+            until = self._capped(now, now + hint, "Retry-After")
         elif (reset_at := self._reset_at(headers)) is not None:
-            until = reset_at
+            until = self._capped(now, reset_at, "X-RateLimit-Reset")
         else:
             base = self._backoff_initial_s * 2 ** (self._rate_limited_in_a_row - 1)
             pause = min(base, self._backoff_max_s)
             until = now + pause * (1 + random.uniform(0, 0.5))  # jitter, not crypto
         self._block(until)
+
+    def _capped(self, now: float, until: float, header: str) -> float:
+        """``until``, or ``max_pause_s`` from now when the server asked for a longer pause."""
+        if until - now <= self._max_pause_s:
+            return until
+        if not self.notes:
+            who = f"Connector {self._label!r}" if self._label else "The server"
+            note = (
+                f"{who} asked for a pause of {until - now:,.0f} s ({header}); waiting "
+                f"{self._max_pause_s:g} s at most before trying again."
+            )
+            self.notes.append(note)
+            logger.warning(note)
+        return now + self._max_pause_s
 
     def _block(self, until: float) -> None:
         self._blocked_until = max(self._blocked_until, until)

@@ -19,6 +19,7 @@ from offer_analytics.errors import (
     ConfigurationError,
     ForbiddenError,
     NotFoundError,
+    RateLimitedError,
     RequestValidationError,
     ServerError,
     TransportError,
@@ -125,6 +126,38 @@ def test_429_waits_in_the_gate_not_in_stamina() -> None:
     assert stats.retries == 1
     assert slept
     assert slept[0] == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_server_that_keeps_answering_429_ends_in_rate_limited_error_in_bounded_time() -> None:
+    storm = httpx.Response(429, json={"detail": "slow down"}, headers={"retry-after": "31536000"})
+    handler, seen = scripted(storm)
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    async def main() -> JSONResponse:
+        async with BindbeeClient(
+            api_key=API_KEY,
+            retry=FAST_RETRY,
+            rate_limit=(200, 60.0),
+            transport=httpx.MockTransport(handler),
+            clock=lambda: now[0],
+            wall_clock=lambda: 1_700_000_000 + now[0],
+            sleep=fake_sleep,
+        ) as client:
+            return await client.get_json(ACME, OFFERS_PATH)
+
+    with pytest.raises(RateLimitedError) as info:
+        asyncio.run(main())
+    assert len(seen) == FAST_RETRY.attempts
+    # Each pause is cut to two windows of 60 s, instead of the year the server asked for.
+    assert now[0] <= (FAST_RETRY.attempts - 1) * 120.0 + 1.0
+    message = str(info.value)
+    assert "acme" in message
+    assert "31,536,000 s" in message
+    assert "rate_limit=" in message
+    assert_no_secret(message)
 
 
 @pytest.mark.parametrize(

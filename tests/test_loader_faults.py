@@ -24,6 +24,7 @@ from offer_analytics.errors import (
     ForbiddenError,
     NotFoundError,
     PartialLoadError,
+    RateLimitedError,
     RequestValidationError,
 )
 from offer_analytics.offer_fetch import FetchJob
@@ -239,3 +240,35 @@ def test_a_runaway_listing_stops_at_the_page_bound() -> None:
     with pytest.raises(CursorLoopError, match="passed 5 pages"):
         asyncio.run(main())
     assert next(pages) == 5
+
+
+def test_a_year_long_retry_after_is_capped_noted_and_ends_in_advice() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, json={"detail": "slow"}, headers={"retry-after": "31536000"})
+
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    async def main() -> LoadResult:
+        async with BindbeeClient(
+            api_key="key",
+            base_url="https://api.test",
+            retry=RetryPolicy(attempts=3, wait_initial_s=0.001, wait_max_s=0.001),
+            transport=httpx.MockTransport(handler),
+            clock=lambda: now[0],
+            wall_clock=lambda: 1_700_000_000 + now[0],
+            sleep=fake_sleep,
+        ) as client:
+            return await fetch_offers(connectors={"acme": "token-acme"}, client=client)
+
+    with pytest.raises(PartialLoadError) as info:
+        asyncio.run(main())
+    assert now[0] <= 2 * 120.0 + 1.0, "two capped pauses between three attempts"
+    assert info.value.report.notes == (
+        "Connector 'acme' asked for a pause of 31,536,000 s (Retry-After); waiting 120 s at most "
+        "before trying again.",
+    )
+    assert isinstance(info.value.__cause__, RateLimitedError)
+    assert "Rate limit still exceeded" in str(info.value)

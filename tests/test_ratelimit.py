@@ -386,3 +386,48 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
 
 def test_parse_retry_after_http_date_in_the_past_is_no_hint() -> None:
     assert parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", now=100.0) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [
+        (429, {"Retry-After": "31536000"}),
+        (429, {"X-RateLimit-Reset": str(int(WALL_EPOCH) + 31_536_000)}),
+        (200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(WALL_EPOCH) + 10**8)}),
+    ],
+    ids=["retry-after-a-year", "429-reset-a-year-away", "spent-window-reset-far-away"],
+)
+def test_no_header_can_pause_a_connector_longer_than_max_pause(
+    status: int, headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=60.0, label="acme")
+
+    async def main() -> list[float]:
+        sent = []
+        for _ in range(3):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=status, headers=headers)
+        return sent
+
+    sent = vt.run(main())
+    # Two windows by default, plus the reset margin for a spent window.
+    assert sent[-1] <= 2 * (120.0 + gate.reset_margin_s)
+    assert len(gate.notes) == 1, "the cap is said once, not on every pause"
+    assert "acme" in gate.notes[0]
+    assert "120 s at most" in gate.notes[0]
+    assert [r.getMessage() for r in caplog.records] == gate.notes
+
+
+def test_max_pause_is_configurable() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=1_000, window_s=60.0, max_pause_s=5.0)
+
+    async def main() -> float:
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers={"Retry-After": "3600"})
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == pytest.approx(5.0)
