@@ -234,14 +234,25 @@ async def fetch_offers(
         page_size=page_size,
         progress=callback if callable(callback) else None,
     )
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="offer-decode") as executor:
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offer-decode")
+    decode_failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def stop_on_decode_error(error: BaseException) -> None:
+        if not decode_failed.done():
+            decode_failed.set_exception(error)
+
+    finished = False
+    try:
         sinks = {
-            c.label: PageSink(partial(decode, connector=c.label), executor=executor)
+            c.label: PageSink(
+                partial(decode, connector=c.label),
+                executor=executor,
+                on_error=stop_on_decode_error,
+            )
             for c in resolved
         }
-        try:
-            if bar is not None:
-                bar.__enter__()
+
+        async def fetch_all() -> None:
             async with asyncio.TaskGroup() as group:
                 for connector in resolved:
                     sink = sinks[connector.label]
@@ -251,11 +262,23 @@ async def fetch_offers(
                         group.create_task(
                             job.by_ids(connector, by_connector[connector.label], sink)
                         )
+
+        try:
+            if bar is not None:
+                bar.__enter__()
+            async with asyncio.TaskGroup() as group:
+                # The first page that fails to decode ends the load: fetching the rest of a
+                # listing whose result will be thrown away only spends the budget.
+                watcher = group.create_task(_raise_when_set(decode_failed))
+                fetching = group.create_task(fetch_all())
+                fetching.add_done_callback(lambda _: watcher.cancel())
         except BaseExceptionGroup as group_error:
-            # A typed error (401, 403, 422, a cursor loop, strict decoding): the first one is the
-            # cause; the others were cancelled because of it.
+            # A typed error (401, 403, 422, a cursor loop, a page that failed to decode): the
+            # first one is the cause; the others were cancelled because of it.
             raise _first_cause(group_error) from None
         finally:
+            if not decode_failed.done():
+                decode_failed.cancel()  # later chunks raise from results() instead
             if bar is not None:
                 bar.__exit__(None, None, None)
             if own_client:
@@ -269,6 +292,10 @@ async def fetch_offers(
                 frame = _in_requested_order(frame, by_connector[connector.label])
             frames.append(frame)
             stats.extend(connector_stats)
+        finished = True
+    finally:
+        # A failed or cancelled load drops the chunks still queued for decoding.
+        executor.shutdown(wait=True, cancel_futures=not finished)
     frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     # Only what this load added: a client= shared by several loads keeps its gates' notes.
     gate_notes = [n for c in resolved for n in http.notes(c)[notes_before[c.label] :]]
@@ -297,6 +324,11 @@ async def fetch_offers(
         )
         raise PartialLoadError(msg, frame=frame, report=report, missing=report.failed) from cause
     return LoadResult(frame, report)
+
+
+async def _raise_when_set(failed: asyncio.Future[None]) -> None:
+    """Raise the error ``failed`` is given; cancelled once fetching has ended without one."""
+    await failed
 
 
 def _first_cause(error: BaseException) -> BaseException:

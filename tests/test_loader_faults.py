@@ -26,6 +26,7 @@ from offer_analytics.errors import (
     PartialLoadError,
     RateLimitedError,
     RequestValidationError,
+    TimestampError,
 )
 from offer_analytics.offer_fetch import FetchJob
 from offer_analytics.page_sink import PageSink
@@ -272,3 +273,27 @@ def test_a_year_long_retry_after_is_capped_noted_and_ends_in_advice() -> None:
     )
     assert isinstance(info.value.__cause__, RateLimitedError)
     assert "Rate limit still exceeded" in str(info.value)
+
+
+def test_a_page_that_fails_to_decode_stops_the_load_at_once() -> None:
+    requests = [0]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        requests[0] += 1
+        page = int(request.url.params.get("cursor", "0"))
+        await asyncio.sleep(0.002)  # a quick server, but not infinitely quick
+        sent_at = "not a timestamp" if page == 0 else None
+        items = [{"id": f"o{page}-{k}", "sent_at": sent_at} for k in range(3)]
+        cursor = str(page + 1) if page < 199 else None
+        return httpx.Response(200, json={"cursor": cursor, "page_size": 3, "items": items})
+
+    with pytest.raises(TimestampError):
+        load(
+            "https://api.test",
+            "key",
+            {"acme": "token-acme"},
+            transport=httpx.MockTransport(handler),
+            strict=True,
+        )
+    # The first chunk of pages fails to decode; fetching the other 190-odd pages is pointless.
+    assert requests[0] < 100
