@@ -5,8 +5,10 @@ Every attempt of a request passes, in this order, the connector's
 flight (one ``httpx.AsyncClient`` slows down as its open connections grow: bench/bench_load.py
 puts the knee at 8-16 in flight on 2 shared cores); the retry policy wraps both. A task waiting
 for its connector's budget holds no in-flight slot, so one slow connector never starves the
-others. Responses come back as raw bytes plus the parsed JSON: the decoder wants the bytes, the
-loader needs the cursor.
+others. Responses come back as raw bytes plus what a parser read from them: the decoder wants the
+bytes, the loader needs the cursor. The parser (``json.loads`` unless the caller passes a cheaper
+one, e.g. :func:`~offer_analytics.page_head.read_page_head`) also vets the body: a ``ValueError``
+from it means the body broke off or is not JSON, and the request is tried again.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ import httpx
 import stamina
 
 from offer_analytics.credentials import Connector, resolve_api_key, resolve_base_url
-from offer_analytics.errors import ConfigurationError, TransportError
+from offer_analytics.errors import ConfigurationError, OfferAnalyticsError, TransportError
 from offer_analytics.http_errors import error_for_status, scrub
 from offer_analytics.ratelimit import RateGate
 from offer_analytics.retry import RetryPolicy, should_retry
+
+#: Reads a 2xx body; raises ValueError when it is not (whole) JSON.
+BodyParser = Callable[[bytes], Any]
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -72,7 +77,7 @@ class RequestStats:
 
 @dataclass(frozen=True)
 class JSONResponse:
-    """A successful response: its raw body and the same body parsed."""
+    """A successful response: its raw body and what the parser read from it."""
 
     status: int
     body: bytes
@@ -223,8 +228,13 @@ class BindbeeClient:
         params: Mapping[str, str] | None = None,
         *,
         stats: RequestStats | None = None,
+        parse: BodyParser = json.loads,
     ) -> JSONResponse:
         """GET ``path`` for a connector, within its budget, retrying what may succeed later.
+
+        ``parse`` reads the body of a 2xx into ``JSONResponse.data``; a ``ValueError`` from it
+        (a body cut short, an HTML page) is retried like a transport failure, any other error
+        is raised as is.
 
         Raises
         ------
@@ -247,7 +257,7 @@ class BindbeeClient:
             with attempt:
                 if attempt.num > 1:
                     stats.retries += 1
-                return await self._send_once(connector, path, params, stats)
+                return await self._send_once(connector, path, params, stats, parse)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     async def _send_once(
@@ -256,6 +266,7 @@ class BindbeeClient:
         path: str,
         params: Mapping[str, str] | None,
         stats: RequestStats,
+        parse: BodyParser,
     ) -> JSONResponse:
         gate = self.gate(connector)
         if self._semaphore is None:
@@ -287,7 +298,9 @@ class BindbeeClient:
             stats.rate_limited += 1
         if 200 <= status < 300:
             try:
-                data = json.loads(response.content)
+                data = parse(response.content)
+            except OfferAnalyticsError:
+                raise  # e.g. a SchemaError (a ValueError too): JSON of the wrong shape, not retried
             except ValueError:
                 # A body that broke off without the connection noticing, or an HTML error page
                 # behind a proxy: the same request will most likely get a whole body next time.

@@ -26,9 +26,11 @@ from offer_analytics.errors import (
     PartialLoadError,
     RateLimitedError,
     RequestValidationError,
+    SchemaError,
     TimestampError,
 )
 from offer_analytics.offer_fetch import FetchJob
+from offer_analytics.page_head import read_page_head
 from offer_analytics.page_sink import PageSink
 from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
 from offer_analytics.schema import decode_pages
@@ -297,3 +299,52 @@ def test_a_page_that_fails_to_decode_stops_the_load_at_once() -> None:
         )
     # The first chunk of pages fails to decode; fetching the other 190-odd pages is pointless.
     assert requests[0] < 100
+
+
+def test_list_pages_are_not_parsed_into_python_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = [0]
+    real_loads = json.loads
+
+    def counting_loads(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return real_loads(*args, **kwargs)
+
+    transport = _mock_api(DATA)  # builds its pages before json.loads is watched
+    monkeypatch.setattr(json, "loads", counting_loads)
+    frame, report = load("https://api.test", "key", TOKENS, transport=transport, page_size=20)
+    assert frame.height == sum(len(offers) for offers in DATA.values())
+    assert report.pages > 3
+    assert calls[0] == 0, "the cursor and ids come from Polars, not from json.loads"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b'{"cursor": null, "items": [{"id": "o-', ValueError),
+        (b"<html>Bad gateway</html>", ValueError),
+        (b"", ValueError),
+        (b'{"cursor": null}', SchemaError),
+        (b'[{"id": "o-1"}]', SchemaError),
+        (b'{"cursor": null, "items": 3}', SchemaError),
+    ],
+    ids=["truncated", "html", "empty", "no-items", "a-list", "items-not-a-list"],
+)
+def test_page_head_retries_broken_bodies_and_refuses_other_shapes(
+    body: bytes, error: type[Exception]
+) -> None:
+    with pytest.raises(error) as info:
+        read_page_head(body, label="acme")
+    if error is SchemaError:
+        assert "'acme'" in str(info.value)
+
+
+def test_a_page_of_another_shape_fails_the_load_without_retries() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"results": [], "next": None})
+
+    with pytest.raises(SchemaError, match="'acme'"):
+        load("https://api.test", "key", {"acme": "t"}, transport=httpx.MockTransport(handler))
+    assert len(seen) == 1
