@@ -27,7 +27,8 @@ from typing import Any, Final, Self
 import httpx
 import stamina
 
-from offer_analytics.credentials import Connector, resolve_api_key, resolve_base_url
+from offer_analytics.auth import BindbeeAuth
+from offer_analytics.credentials import Connector, Sealed, resolve_api_key, resolve_base_url
 from offer_analytics.errors import ConfigurationError, OfferAnalyticsError, TransportError
 from offer_analytics.http_errors import error_for_status, scrub
 from offer_analytics.ratelimit import RateGate
@@ -129,7 +130,7 @@ class BindbeeClient:
     def __init__(
         self,
         *,
-        api_key: str | None = None,
+        api_key: str | Sealed[str] | None = None,
         base_url: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
@@ -143,7 +144,10 @@ class BindbeeClient:
     ) -> None:
         if concurrency < 1:
             raise ConfigurationError("concurrency must be at least 1")
-        self._api_key = resolve_api_key(api_key)
+        # Sealed at once: the key must not sit in a plain local of any frame that may raise.
+        self._api_key = Sealed(
+            resolve_api_key(api_key.open() if isinstance(api_key, Sealed) else api_key)
+        )
         self.base_url = resolve_base_url(base_url)
         self.concurrency = concurrency
         self.retry = retry
@@ -153,7 +157,8 @@ class BindbeeClient:
         self._wall_clock = wall_clock
         self._sleep = sleep
         self._gates: dict[str, RateGate] = {}
-        self._secrets: set[str] = {self._api_key}
+        self._secrets: set[str] = {self._api_key.open()}
+        self._auths: dict[str, BindbeeAuth] = {}
         self._semaphore: asyncio.Semaphore | None = None
         limits = httpx.Limits(
             max_connections=concurrency,
@@ -206,6 +211,12 @@ class BindbeeClient:
             )
             self._gates[connector.token] = gate
         return gate
+
+    def _auth(self, connector: Connector) -> BindbeeAuth:
+        auth = self._auths.get(connector.token)
+        if auth is None:
+            auth = self._auths[connector.token] = BindbeeAuth(self._api_key, connector)
+        return auth
 
     def notes(self, connector: Connector) -> list[str]:
         """What the connector's gate had to tell (e.g. a capped pause), oldest first."""
@@ -279,13 +290,9 @@ class BindbeeClient:
         try:
             async with self._semaphore:
                 stats.requests += 1
-                request_headers = {
-                    "authorization": f"Bearer {self._api_key}",
-                    "x-connector-token": connector.token,
-                }
                 try:
                     response = await self._http.get(
-                        path, params=dict(params or {}), headers=request_headers
+                        path, params=dict(params or {}), auth=self._auth(connector)
                     )
                 except httpx.TimeoutException as exc:
                     raise self._transport_error(connector, path, "timed out", exc) from None

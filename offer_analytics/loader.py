@@ -28,7 +28,7 @@ import polars as pl
 
 from offer_analytics.blocking import run_blocking
 from offer_analytics.client import DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT, BindbeeClient
-from offer_analytics.credentials import Connector, resolve_connectors
+from offer_analytics.credentials import Connector, Sealed, resolve_connectors
 from offer_analytics.errors import ConfigurationError, PartialLoadError
 from offer_analytics.id_batches import unique_ids
 from offer_analytics.load_report import LoadReport, LoadResult
@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 #: Subtracted from a load's start time to give its watermark: Bindbee's ``modified_at`` is its own
 #: sync clock, which may lag the source ATS and our clock; re-reading a few minutes is cheap.
 WATERMARK_OVERLAP: Final = timedelta(minutes=5)
+#: Arguments that carry secrets: never kept in a plain local variable.
+_SECRET_ARGUMENTS: Final = ("api_key", "connector_token", "connectors")
 
 
 def _modified_after(value: datetime | date | str | None) -> str | None:
@@ -190,9 +192,15 @@ async def fetch_offers(
     >>> frame.height, report.pages, report.rate_limited
     (120, 4, 0)
     """
+    # The key and tokens leave this frame's locals before anything can raise: tools that record
+    # a traceback's locals (Sentry, rich) must find them only in objects that hide them.
+    try:
+        key = None if api_key is None else Sealed(api_key)
+        resolved = resolve_connectors(connector_token, connectors)
+    finally:
+        del api_key, connector_token, connectors
     if not 1 <= page_size <= 200:
         raise ConfigurationError("page_size must be between 1 and 200.")
-    resolved = resolve_connectors(connector_token, connectors)
     filters = ListingFilters(
         remote_id=remote_id,
         application=application,
@@ -204,7 +212,7 @@ async def fetch_offers(
         if filters.any():
             raise ConfigurationError("Filters apply to listings; with ids= pass no filters.")
         by_connector = _ids_by_connector(ids, resolved)
-    if client is not None and (api_key, base_url, rate_limit) != (None, None, DEFAULT_RATE_LIMIT):
+    if client is not None and (key, base_url, rate_limit) != (None, None, DEFAULT_RATE_LIMIT):
         raise ConfigurationError("With client=, set api_key, base_url and rate_limit on it.")
     decode = partial(
         decode_pages,
@@ -217,7 +225,7 @@ async def fetch_offers(
     decode([], connector="default")  # unknown expand names or a bad mapping fail before any request
     own_client = client is None
     http = client or BindbeeClient(
-        api_key=api_key, base_url=base_url, concurrency=concurrency, rate_limit=rate_limit
+        api_key=key, base_url=base_url, concurrency=concurrency, rate_limit=rate_limit
     )
     notes_before = {c.label: len(http.notes(c)) for c in resolved}
     bar = RichProgress() if progress is True else None
@@ -392,4 +400,7 @@ def load_offers(
     (50, ('default',), {})
     """
     arguments = dict(locals())
-    return run_blocking(lambda: fetch_offers(**arguments))
+    # Sealed, so that no frame of this call keeps the key or a token in a plain local.
+    sealed = Sealed({name: arguments.pop(name) for name in _SECRET_ARGUMENTS})
+    del api_key, connector_token, connectors
+    return run_blocking(lambda: fetch_offers(**arguments, **sealed.open()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -237,6 +237,39 @@ def test_validation_error_exposes_the_server_details() -> None:
     with pytest.raises(RequestValidationError) as info:
         run(handler)
     assert info.value.details[0]["loc"] == ["query", "page_size"]
+
+
+def frame_locals(error: BaseException) -> Iterator[tuple[str, str, str]]:
+    """(function, name, repr) of every local of every frame of the error's traceback.
+
+    What Sentry, ``rich`` with ``show_locals`` or ``TracebackException(capture_locals=True)``
+    would record.
+    """
+    tb = error.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        for name, value in list(frame.f_locals.items()):
+            yield frame.f_code.co_name, name, repr(value)
+        tb = tb.tb_next
+
+
+@pytest.mark.parametrize("status", [401, 403, 503])
+def test_no_secret_in_the_locals_of_a_failed_requests_traceback(
+    status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    handler, _ = scripted(httpx.Response(status, json={"detail": "no"}))
+    with pytest.raises(BindbeeAPIError) as info:
+        run(handler)
+    leaks = [
+        (function, name)
+        for function, name, text in frame_locals(info.value)
+        if API_KEY in text or TOKEN in text
+    ]
+    assert leaks == []
+    for record in caplog.records:
+        assert_no_secret(repr(record.args))
+        assert_no_secret(repr(vars(record)))  # any extra= a handler or library attached
 
 
 def test_no_secret_in_reprs_or_logs(caplog: pytest.LogCaptureFixture) -> None:

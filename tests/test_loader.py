@@ -15,7 +15,12 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from offer_analytics import LoadReport, fetch_offers, load_offers, offers_to_frame
-from offer_analytics.errors import ConfigurationError, CursorLoopError, TimestampError
+from offer_analytics.errors import (
+    ConfigurationError,
+    CursorLoopError,
+    ForbiddenError,
+    TimestampError,
+)
 from offer_analytics.id_batches import MAX_URL_LENGTH
 from offer_analytics.progress import ProgressUpdate
 from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
@@ -211,3 +216,19 @@ def test_ids_may_be_empty_or_a_polars_series(server: SandboxServer) -> None:
     wanted = pl.Series([o["id"] for o in DATA["acme"][:5]])
     frame, _ = load_offers(ids=wanted, connector_token=token, **credentials(server))
     assert frame["id"].to_list() == wanted.to_list()
+
+
+def test_no_secret_in_the_traceback_locals_of_a_failed_load(server: SandboxServer) -> None:
+    secrets = [server.api_key, server.forbidden_token]
+    with pytest.raises(ForbiddenError) as info:
+        load_offers(connector_token=server.forbidden_token, **credentials(server))
+    tb = info.value.__traceback__
+    assert tb is not None
+    tb = tb.tb_next  # from load_offers inwards: this test's own frame holds the server
+    leaks = []
+    while tb is not None:
+        for name, value in list(tb.tb_frame.f_locals.items()):
+            if any(secret in repr(value) for secret in secrets):
+                leaks.append((tb.tb_frame.f_code.co_name, name))
+        tb = tb.tb_next
+    assert leaks == []
