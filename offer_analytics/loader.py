@@ -159,8 +159,9 @@ async def fetch_offers(
         Passed to decoding: raise on unparseable timestamps; map raw statuses to outcomes.
     client
         A :class:`~offer_analytics.client.BindbeeClient` to use (and leave open) instead of a new
-        one; it then owns the key, URL, concurrency, retries and rate limit. A client belongs to
-        one event loop: with :func:`load_offers`, leave this out.
+        one; it then owns the key, URL, concurrency, retries and rate limit (passing any of them
+        here as well is refused). A client belongs to one event loop: with :func:`load_offers`,
+        leave this out.
 
     Returns
     -------
@@ -212,8 +213,11 @@ async def fetch_offers(
         if filters.any():
             raise ConfigurationError("Filters apply to listings; with ids= pass no filters.")
         by_connector = _ids_by_connector(ids, resolved)
-    if client is not None and (key, base_url, rate_limit) != (None, None, DEFAULT_RATE_LIMIT):
-        raise ConfigurationError("With client=, set api_key, base_url and rate_limit on it.")
+    own_settings = (key, base_url, concurrency, rate_limit)
+    if client is not None and own_settings != (None, None, DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT):
+        # The client's pool and gates are built already: a setting here would be ignored.
+        msg = "With client=, set api_key, base_url, concurrency and rate_limit on the client."
+        raise ConfigurationError(msg)
     decode = partial(
         decode_pages,
         include_custom_fields=include_custom_fields,

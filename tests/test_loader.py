@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from offer_analytics import LoadReport, fetch_offers, load_offers, offers_to_frame
+from offer_analytics import BindbeeClient, LoadReport, fetch_offers, load_offers, offers_to_frame
 from offer_analytics.errors import (
     ConfigurationError,
     CursorLoopError,
@@ -232,3 +232,16 @@ def test_no_secret_in_the_traceback_locals_of_a_failed_load(server: SandboxServe
                 leaks.append((tb.tb_frame.f_code.co_name, name))
         tb = tb.tb_next
     assert leaks == []
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"concurrency": 4}, {"api_key": "k"}, {"base_url": "https://h.io"}, {"rate_limit": (5, 1.0)}],
+)
+def test_settings_of_a_given_client_are_refused_not_ignored(setting: dict[str, Any]) -> None:
+    async def main() -> None:
+        async with BindbeeClient(api_key="k") as client:
+            await fetch_offers(connector_token="t", client=client, **setting)
+
+    with pytest.raises(ConfigurationError, match="on the client"):
+        asyncio.run(main())
