@@ -18,7 +18,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -356,11 +356,9 @@ def _concat(frames: list[pl.DataFrame], decode: Callable[..., Any], label: str) 
     return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
-def _in_requested_order(frame: pl.DataFrame, ids: Iterable[str]) -> pl.DataFrame:
-    """Rows in the order the ids were asked for (batches finish in any order)."""
-    order = pl.DataFrame({"id": unique_ids(ids)}, schema={"id": pl.String}).with_row_index(
-        "__order"
-    )
+def _in_requested_order(frame: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
+    """Rows in the order the (distinct) ids were asked for (batches finish in any order)."""
+    order = pl.DataFrame({"id": ids}, schema={"id": pl.String}).with_row_index("__order")
     return frame.join(order, on="id", how="left").sort("__order").drop("__order")
 
 

@@ -31,7 +31,7 @@ from offer_analytics.errors import (
     TransportError,
 )
 from offer_analytics.http_errors import validation_locations
-from offer_analytics.id_batches import batch_ids, unique_ids
+from offer_analytics.id_batches import batch_ids
 from offer_analytics.page_head import PageHead, read_page_head
 from offer_analytics.page_sink import PageSink, wrap_single_offer
 from offer_analytics.progress import ProgressCallback, ProgressUpdate
@@ -222,10 +222,13 @@ class FetchJob:
         finally:
             self._report(connector.label, done=True)
 
-    async def by_ids(self, connector: Connector, ids: Iterable[str], sink: PageSink) -> None:
-        """The offers with these ids: batches first, then one by one what no batch returned."""
+    async def by_ids(self, connector: Connector, ids: Sequence[str], sink: PageSink) -> None:
+        """The offers with these ids: batches first, then one by one what no batch returned.
+
+        ``ids`` are distinct and stripped already (the loader ran them through ``unique_ids``).
+        """
         label = connector.label
-        wanted = unique_ids(ids)
+        wanted = ids
         self._totals[label] = len(wanted)
         found: set[str] = set()
         size = self.page_size(label)

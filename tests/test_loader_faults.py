@@ -15,7 +15,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from offer_analytics import BindbeeClient, LoadResult, RetryPolicy, fetch_offers, offers_to_frame
+from offer_analytics import (
+    BindbeeClient,
+    LoadResult,
+    RetryPolicy,
+    fetch_offers,
+    loader,
+    offer_fetch,
+    offers_to_frame,
+)
 from offer_analytics.credentials import Connector
 from offer_analytics.errors import (
     AuthenticationError,
@@ -29,6 +37,7 @@ from offer_analytics.errors import (
     SchemaError,
     TimestampError,
 )
+from offer_analytics.id_batches import unique_ids
 from offer_analytics.offer_fetch import FetchJob
 from offer_analytics.page_head import read_page_head
 from offer_analytics.page_sink import PageSink
@@ -348,3 +357,25 @@ def test_a_page_of_another_shape_fails_the_load_without_retries() -> None:
     with pytest.raises(SchemaError, match="'acme'"):
         load("https://api.test", "key", {"acme": "t"}, transport=httpx.MockTransport(handler))
     assert len(seen) == 1
+
+
+def test_requested_ids_are_deduplicated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+
+    def counting_unique_ids(ids: Any) -> list[str]:
+        result = unique_ids(ids)
+        seen.append(len(result))
+        return result
+
+    for module in (loader, offer_fetch):  # wherever the load might call it
+        monkeypatch.setattr(module, "unique_ids", counting_unique_ids, raising=False)
+    known = [o["id"] for o in DATA["acme"][:30]]
+    frame, _ = load(
+        "https://api.test",
+        "key",
+        {"acme": "token-acme"},
+        transport=_mock_api(DATA),
+        ids=[*known, *known[:5]],
+    )
+    assert frame["id"].to_list() == known
+    assert seen == [30], "one pass over the ids, not one per step of the load"
