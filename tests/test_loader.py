@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import math
 import uuid
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from offer_analytics.errors import (
     TimestampError,
 )
 from offer_analytics.id_batches import MAX_URL_LENGTH
-from offer_analytics.progress import ProgressUpdate
+from offer_analytics.progress import ProgressUpdate, RichProgress
 from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
 
 DATA = generate_offers(450, connectors=3, seed=11)
@@ -245,3 +246,14 @@ def test_settings_of_a_given_client_are_refused_not_ignored(setting: dict[str, A
 
     with pytest.raises(ConfigurationError, match="on the client"):
         asyncio.run(main())
+
+
+def test_the_progress_bar_of_an_ids_load_ends_full_and_says_what_was_not_found() -> None:
+    out = io.StringIO()
+    with RichProgress(file=out) as bar:
+        bar(ProgressUpdate("acme", pages=1, offers=95, total=100))
+        bar(ProgressUpdate("acme", pages=2, offers=95, total=100, done=True))
+        (task,) = bar._progress.tasks
+    assert task.finished
+    assert "95/95" in out.getvalue()
+    assert "5 not found" in out.getvalue()
