@@ -44,65 +44,17 @@ Clocks and sleep are injected, so tests run the gate on a fake clock without rea
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+
+from offer_analytics.ratelimit_headers import RateLimitHeaders, parse_retry_after, read_headers
 
 __all__ = ["Permit", "RateGate", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
-
-#: A Reset header below this is a number of seconds, not a unix time (some APIs send deltas).
-_UNIX_TIME_FLOOR: Final = 1_000_000_000
-
-
-def _to_float(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if number == number and abs(number) != float("inf") else None
-
-
-def parse_retry_after(value: str | None, *, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value, or ``None`` when it gives no usable hint.
-
-    ``0``, negative numbers, dates in the past and garbage are "no hint": retrying at once would
-    only earn another 429, so the caller falls back to the ``Reset`` header or to backoff.
-
-    Parameters
-    ----------
-    value
-        The header value: delta seconds or an HTTP date.
-    now
-        The current unix time, to turn an HTTP date into seconds.
-
-    Examples
-    --------
-    >>> parse_retry_after("2", now=0.0)
-    2.0
-    >>> parse_retry_after("0", now=0.0) is None, parse_retry_after("soon", now=0.0) is None
-    (True, True)
-    >>> parse_retry_after("Thu, 01 Jan 1970 00:01:00 GMT", now=30.0)
-    30.0
-    """
-    if value is None:
-        return None
-    seconds = _to_float(value)
-    if seconds is None:
-        try:
-            moment = email.utils.parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = moment.timestamp() - now
-    return seconds if seconds > 0 else None
 
 
 @dataclass(eq=False, slots=True)
@@ -361,13 +313,12 @@ class RateGate:
         self._settled += 1
         if status is None:
             return
-        headers = {name.lower(): value for name, value in headers.items()}
-        limit = _to_float(headers.get("x-ratelimit-limit"))
-        if limit is not None and limit >= 1 and int(limit) != self._limit:
-            self._limit = int(limit)
+        said = read_headers(headers, now=self._wall_clock())
+        if said.limit is not None and said.limit != self._limit:
+            self._limit = said.limit
             self._next_at = self._last_sent + self.interval_s  # re-space at the server's pace
-        window = self._window_of(headers)
-        if window is not None and _to_float(headers.get("x-ratelimit-reset")) == window:
+        window = said.reset
+        if window is not None and said.reset_is_unix_time:
             # The server counted this request inside the window that ends at `window`, yet the
             # client's clock had passed that moment when sending it: the client runs ahead by
             # at least the difference (or Reset was rounded down by as much).
@@ -375,21 +326,13 @@ class RateGate:
             self._clock_lead_s = max(self._clock_lead_s, lead)
         if status == 429:
             self._snapshot = None  # the snapshot was wrong or the server is storming: relearn
-            self._on_rate_limited(headers)
+            self._on_rate_limited(said)
             return
         self._rate_limited_in_a_row = 0
-        remaining = _to_float(headers.get("x-ratelimit-remaining"))
-        if remaining is None or window is None:
+        if said.remaining is None or window is None:
             return
-        sendable = int(remaining) - self._headroom + permit.settled_before + 1
+        sendable = said.remaining - self._headroom + permit.settled_before + 1
         self._observe(window, sendable)
-
-    def _window_of(self, headers: Mapping[str, str]) -> float | None:
-        """``Reset`` as a unix time; a value below the floor is seconds from now (rounded up)."""
-        reset = _to_float(headers.get("x-ratelimit-reset"))
-        if reset is None or reset <= 0:
-            return None
-        return reset if reset >= _UNIX_TIME_FLOOR else math.ceil(self._wall_clock() + reset)
 
     def _observe(self, window: float, sendable: int) -> None:
         now = self._clock()
@@ -425,24 +368,14 @@ class RateGate:
         # window: wait for the margin's end, when the snapshot expires and pacing takes over.
         return max(snapshot.reset_at + self.reset_margin_s, self._blocked_until), False
 
-    def _reset_at(self, headers: Mapping[str, str]) -> float | None:
-        """The ``Reset`` header as a time on the monotonic clock, when it lies in the future."""
-        reset = _to_float(headers.get("x-ratelimit-reset"))
-        if reset is None or reset <= 0:
-            return None
-        now = self._clock()
-        seconds = reset if reset < _UNIX_TIME_FLOOR else reset - self._wall_clock()
-        return now + seconds if seconds > 0 else None
-
-    def _on_rate_limited(self, headers: Mapping[str, str]) -> None:
+    def _on_rate_limited(self, said: RateLimitHeaders) -> None:
         self.rate_limited += 1
         self._rate_limited_in_a_row += 1
         now = self._clock()
-        hint = parse_retry_after(headers.get("retry-after"), now=self._wall_clock())
-        if hint is not None:
-            until = self._capped(now, now + hint, "Retry-After")
-        elif (reset_at := self._reset_at(headers)) is not None:
-            until = self._capped(now, reset_at, "X-RateLimit-Reset")
+        if said.retry_after is not None:
+            until = self._capped(now, now + said.retry_after, "Retry-After")
+        elif said.reset is not None and (seconds := said.reset - self._wall_clock()) > 0:
+            until = self._capped(now, now + seconds, "X-RateLimit-Reset")
         else:
             base = self._backoff_initial_s * 2 ** (self._rate_limited_in_a_row - 1)
             pause = min(base, self._backoff_max_s)

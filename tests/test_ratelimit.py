@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from offer_analytics.ratelimit import RateGate, parse_retry_after
+from offer_analytics.ratelimit_headers import RateLimitHeaders, read_headers
 
 T = TypeVar("T")
 
@@ -431,3 +432,41 @@ def test_max_pause_is_configurable() -> None:
         return vt.now
 
     assert vt.run(main()) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            {
+                "X-RateLimit-Limit": "200",
+                "X-RateLimit-Remaining": "7",
+                "X-RateLimit-Reset": "1700000060",
+            },
+            RateLimitHeaders(
+                limit=200, remaining=7, reset=1_700_000_060.0, reset_is_unix_time=True
+            ),
+        ),
+        ({"x-ratelimit-reset": "30.2"}, RateLimitHeaders(reset=WALL_EPOCH + 31)),
+        ({"x-ratelimit-reset": "0", "x-ratelimit-limit": "0"}, RateLimitHeaders()),
+        ({"retry-after": "5", "x-ratelimit-reset": "soon"}, RateLimitHeaders(retry_after=5.0)),
+    ],
+    ids=["unix-reset", "relative-reset", "zeros", "retry-after"],
+)
+def test_rate_limit_headers_are_read_once_into_one_shape(
+    headers: dict[str, str], expected: RateLimitHeaders
+) -> None:
+    assert read_headers(headers, now=WALL_EPOCH) == expected
+
+
+def test_a_429_with_a_relative_reset_pauses_until_it() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=1_000, window_s=60.0)
+
+    async def main() -> float:
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers={"X-RateLimit-Reset": "7"})
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == pytest.approx(7.0)
