@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import io
 import math
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -257,3 +258,12 @@ def test_the_progress_bar_of_an_ids_load_ends_full_and_says_what_was_not_found()
     assert task.finished
     assert "95/95" in out.getvalue()
     assert "5 not found" in out.getvalue()
+
+
+def test_errors_of_a_load_in_a_running_loop_reach_the_caller(server: SandboxServer) -> None:
+    async def notebook_cell() -> None:
+        load_offers(connector_token=server.forbidden_token, **credentials(server))
+
+    with pytest.raises(ForbiddenError, match="non-ATS"):
+        asyncio.run(notebook_cell())
+    assert [t.name for t in threading.enumerate() if t.name == "offer-analytics-load"] == []
