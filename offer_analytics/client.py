@@ -177,7 +177,11 @@ class BindbeeClient:
         )
 
     def __repr__(self) -> str:
-        return f"BindbeeClient(base_url={self.base_url!r}, concurrency={self.concurrency})"
+        # getattr: tools that record a traceback's locals call repr on a client whose __init__
+        # raised half-way; a repr that raises too would hide the real error.
+        base_url = getattr(self, "base_url", None)
+        concurrency = getattr(self, "concurrency", None)
+        return f"BindbeeClient(base_url={base_url!r}, concurrency={concurrency})"
 
     async def __aenter__(self) -> Self:
         return self

@@ -118,6 +118,20 @@ def resolve_connectors(
     >>> resolve_connectors("t1", None)
     (Connector(label='default'),)
     """
+    try:
+        return _connectors(connector_token, connectors)
+    except ConfigurationError as error:
+        message = str(error)
+    # Raised again from here, once the tokens are gone from this frame's locals: the first
+    # error's traceback held them in the frames of _connectors, where tools that record
+    # locals (Sentry, rich) would have read them.
+    del connector_token, connectors
+    raise ConfigurationError(message)
+
+
+def _connectors(
+    connector_token: str | None, connectors: Mapping[str, str] | None
+) -> tuple[Connector, ...]:
     if connector_token is not None and connectors is not None:
         msg = "Pass either connector_token= or connectors={label: token}, not both."
         raise ConfigurationError(msg)

@@ -267,3 +267,30 @@ def test_errors_of_a_load_in_a_running_loop_reach_the_caller(server: SandboxServ
     with pytest.raises(ForbiddenError, match="non-ATS"):
         asyncio.run(notebook_cell())
     assert [t.name for t in threading.enumerate() if t.name == "offer-analytics-load"] == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"connector_token": "tok-SECRET-1", "connectors": {"acme": "tok-SECRET-2"}},
+        {"connectors": {"acme": "tok-SECRET-2", "globex": " "}},
+        {"connector_token": "tok-SECRET-1", "base_url": "http://example.com"},
+        {"connector_token": "tok-SECRET-1", "page_size": 500},
+    ],
+    ids=["both-token-arguments", "an-empty-token", "plain-http", "page-size"],
+)
+def test_no_secret_in_the_traceback_locals_of_a_refused_configuration(
+    arguments: dict[str, Any],
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_offers(api_key="key-SECRET-3", **arguments)
+    tb = info.value.__traceback__
+    assert tb is not None
+    tb = tb.tb_next  # from load_offers inwards: this test's own frame holds the arguments
+    leaks = []
+    while tb is not None:
+        for name, value in list(tb.tb_frame.f_locals.items()):
+            if "SECRET" in repr(value):  # repr may not raise either: tools call it on everything
+                leaks.append((tb.tb_frame.f_code.co_name, name))
+        tb = tb.tb_next
+    assert leaks == []
