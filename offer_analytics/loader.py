@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,9 +27,9 @@ import polars as pl
 
 from offer_analytics.blocking import run_blocking
 from offer_analytics.client import DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT, BindbeeClient
-from offer_analytics.credentials import Connector, Sealed, resolve_connectors
+from offer_analytics.credentials import Sealed, resolve_connectors
 from offer_analytics.errors import ConfigurationError, PartialLoadError
-from offer_analytics.id_batches import unique_ids
+from offer_analytics.load_arguments import expand_names, ids_by_connector, modified_after_param
 from offer_analytics.load_report import LoadReport, LoadResult
 from offer_analytics.offer_fetch import FetchJob, IdsArg, ListingFilters
 from offer_analytics.page_sink import PageSink, merge_unparsed
@@ -46,58 +45,6 @@ logger = logging.getLogger(__name__)
 WATERMARK_OVERLAP: Final = timedelta(minutes=5)
 #: Arguments that carry secrets: never kept in a plain local variable.
 _SECRET_ARGUMENTS: Final = ("api_key", "connector_token", "connectors")
-
-
-def _modified_after(value: datetime | date | str | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigurationError("modified_after must be an ISO 8601 timestamp.") from None
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # the API reads naive timestamps as UTC
-    return value.astimezone(UTC).isoformat()
-
-
-def _expand(expand: Sequence[str] | str) -> tuple[str, ...]:
-    """Relation names to expand, from a sequence or the API's comma-separated text.
-
-    ``application[id,name]`` picks fields, so only commas outside brackets separate names.
-
-    Examples
-    --------
-    >>> _expand("application[id,name], creator")
-    ('application[id,name]', 'creator')
-    """
-    names = tuple(re.split(r",(?![^\[]*\])", expand)) if isinstance(expand, str) else tuple(expand)
-    names = tuple(name.strip() for name in names if name.strip())
-    if any(" " in name for name in names):
-        raise ConfigurationError("expand names contain no spaces, e.g. ('application', 'creator').")
-    return names
-
-
-def _ids_by_connector(ids: IdsArg, connectors: Sequence[Connector]) -> dict[str, list[str]]:
-    """Distinct ids per connector label, read once (ids may be an iterator)."""
-    one_string = "ids= takes a list of offer ids, not one string."
-    if isinstance(ids, str):
-        raise ConfigurationError(one_string)
-    if isinstance(ids, Mapping):
-        if any(isinstance(each, str) for each in ids.values()):
-            raise ConfigurationError(one_string)
-        unknown = set(ids) - {c.label for c in connectors}
-        if unknown:
-            raise ConfigurationError(
-                f"ids= names connectors that were not given: {sorted(unknown)}"
-            )
-        return {label: unique_ids(each) for label, each in ids.items()}
-    if len(connectors) > 1:
-        msg = "With several connectors, pass ids={label: [...]}: an offer id belongs to one ATS."
-        raise ConfigurationError(msg)
-    return {connectors[0].label: unique_ids(ids)}
 
 
 async def fetch_offers(
@@ -206,13 +153,13 @@ async def fetch_offers(
         remote_id=remote_id,
         application=application,
         creator=creator,
-        modified_after=_modified_after(modified_after),
+        modified_after=modified_after_param(modified_after),
     )
     by_connector = None
     if ids is not None:
         if filters.any():
             raise ConfigurationError("Filters apply to listings; with ids= pass no filters.")
-        by_connector = _ids_by_connector(ids, resolved)
+        by_connector = ids_by_connector(ids, resolved)
     own_settings = (key, base_url, concurrency, rate_limit)
     if client is not None and own_settings != (None, None, DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT):
         # The client's pool and gates are built already: a setting here would be ignored.
@@ -222,7 +169,7 @@ async def fetch_offers(
         decode_pages,
         include_custom_fields=include_custom_fields,
         include_raw_data=include_raw_data,
-        expand=_expand(expand),
+        expand=expand_names(expand),
         strict=strict,
         outcome_mapping=outcome_mapping,
     )
@@ -241,7 +188,7 @@ async def fetch_offers(
         params=filters.params(
             include_custom_fields=include_custom_fields,
             include_raw_data=include_raw_data,
-            expand=_expand(expand),
+            expand=expand_names(expand),
         ),
         page_size=page_size,
         progress=callback if callable(callback) else None,

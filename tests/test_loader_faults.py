@@ -20,6 +20,7 @@ from offer_analytics import (
     LoadResult,
     RetryPolicy,
     fetch_offers,
+    load_arguments,
     loader,
     offer_fetch,
     offers_to_frame,
@@ -367,7 +368,7 @@ def test_requested_ids_are_deduplicated_once(monkeypatch: pytest.MonkeyPatch) ->
         seen.append(len(result))
         return result
 
-    for module in (loader, offer_fetch):  # wherever the load might call it
+    for module in (load_arguments, loader, offer_fetch):  # wherever the load might call it
         monkeypatch.setattr(module, "unique_ids", counting_unique_ids, raising=False)
     known = [o["id"] for o in DATA["acme"][:30]]
     frame, _ = load(
