@@ -6,7 +6,6 @@ argument, so that a mistake costs no request and no rate budget.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 
@@ -15,7 +14,7 @@ from offer_analytics.errors import ConfigurationError
 from offer_analytics.id_batches import unique_ids
 from offer_analytics.offer_fetch import IdsArg
 
-__all__ = ["expand_names", "ids_by_connector", "modified_after_param"]
+__all__ = ["ids_by_connector", "modified_after_param"]
 
 
 def modified_after_param(value: datetime | date | str | None) -> str | None:
@@ -40,23 +39,6 @@ def modified_after_param(value: datetime | date | str | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # the API reads naive timestamps as UTC
     return value.astimezone(UTC).isoformat()
-
-
-def expand_names(expand: Sequence[str] | str) -> tuple[str, ...]:
-    """Relation names to expand, from a sequence or the API's comma-separated text.
-
-    ``application[id,name]`` picks fields, so only commas outside brackets separate names.
-
-    Examples
-    --------
-    >>> expand_names("application[id,name], creator")
-    ('application[id,name]', 'creator')
-    """
-    names = tuple(re.split(r",(?![^\[]*\])", expand)) if isinstance(expand, str) else tuple(expand)
-    names = tuple(name.strip() for name in names if name.strip())
-    if any(" " in name for name in names):
-        raise ConfigurationError("expand names contain no spaces, e.g. ('application', 'creator').")
-    return names
 
 
 def ids_by_connector(ids: IdsArg, connectors: Sequence[Connector]) -> dict[str, list[str]]:

@@ -29,7 +29,8 @@ from offer_analytics.blocking import run_blocking
 from offer_analytics.client import DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT, BindbeeClient
 from offer_analytics.credentials import Sealed, resolve_connectors
 from offer_analytics.errors import ConfigurationError, PartialLoadError
-from offer_analytics.load_arguments import expand_names, ids_by_connector, modified_after_param
+from offer_analytics.expand import split_expand
+from offer_analytics.load_arguments import ids_by_connector, modified_after_param
 from offer_analytics.load_report import LoadReport, LoadResult
 from offer_analytics.offer_fetch import FetchJob, IdsArg, ListingFilters
 from offer_analytics.page_sink import PageSink, merge_unparsed
@@ -169,7 +170,7 @@ async def fetch_offers(
         decode_pages,
         include_custom_fields=include_custom_fields,
         include_raw_data=include_raw_data,
-        expand=expand_names(expand),
+        expand=split_expand(expand),
         strict=strict,
         outcome_mapping=outcome_mapping,
     )
@@ -188,7 +189,7 @@ async def fetch_offers(
         params=filters.params(
             include_custom_fields=include_custom_fields,
             include_raw_data=include_raw_data,
-            expand=expand_names(expand),
+            expand=split_expand(expand),
         ),
         page_size=page_size,
         progress=callback if callable(callback) else None,
