@@ -201,6 +201,9 @@ def _body(
     # Compare connectors only when there is more than one; a single group adds only noise.
     by = ["connector"] if frame["connector"].n_unique() > 1 else []
     by_opt = by or None
+    # One colour per connector for the whole report, from all connectors: a chart that shows
+    # only some of them (no starts yet, say) must not recolour the others.
+    palette = charts.group_colours(frame, by=by_opt)
     figures = itertools.count(1)
 
     def chart(figure: go.Figure, caption: str) -> str:
@@ -212,7 +215,7 @@ def _body(
         _section(
             "Time to close",
             chart(
-                charts.survival_figure(frame, by=by_opt, as_of=as_of),
+                charts.survival_figure(frame, by=by_opt, as_of=as_of, colours=palette),
                 "Left: share of sent offers still open after t days (open offers censored at "
                 "the report time). Right: durations of the offers that closed. The x axis first "
                 "shows the range of 99% of closes; double-click a chart to see all.",
@@ -221,7 +224,7 @@ def _body(
                 time_to_close(frame, by=by_opt, as_of=as_of), [*_group_columns(by), *_CLOSE_COLUMNS]
             ),
             chart(
-                charts.incidence_figure(frame, by=by_opt, as_of=as_of),
+                charts.incidence_figure(frame, by=by_opt, as_of=as_of, colours=palette),
                 "Share of sent offers accepted or declined within t days.",
             ),
         ),
@@ -259,12 +262,16 @@ def _body(
         ),
         _section(
             "Start dates",
-            chart(charts.start_dates_figure(frame, freq="month", by=by_opt), "Starts per month."),
             chart(
-                charts.start_dates_figure(frame, freq="weekday", by=by_opt), "Starts per weekday."
+                charts.start_dates_figure(frame, freq="month", by=by_opt, colours=palette),
+                "Starts per month.",
             ),
             chart(
-                charts.lead_times_figure(frame, by=by_opt),
+                charts.start_dates_figure(frame, freq="weekday", by=by_opt, colours=palette),
+                "Starts per weekday.",
+            ),
+            chart(
+                charts.lead_times_figure(frame, by=by_opt, colours=palette),
                 "Days from acceptance, and from sending, to the start date.",
             ),
         ),

@@ -263,3 +263,44 @@ def test_naive_report_time_means_utc(sample: pl.DataFrame, tmp_path: Path) -> No
     naive = html_report(sample.head(200), tmp_path / "naive.html", as_of=AS_OF.replace(tzinfo=None))
     aware = html_report(sample.head(200), tmp_path / "aware.html", as_of=AS_OF)
     assert naive.read_bytes() == aware.read_bytes()
+
+
+def test_a_connector_has_one_colour_in_every_chart_of_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offer_analytics import report_template
+    from offer_analytics.sandbox import generate_offers
+
+    # "acme" has no start dates, so the start-date charts show only the other two connectors.
+    frame = offers_to_frame(generate_offers(600, connectors=3, seed=5)).with_columns(
+        pl.when(pl.col("connector") == "acme")
+        .then(None)
+        .otherwise("start_date")
+        .alias("start_date")
+    )
+    drawn: list[Any] = []
+    original = report_template.chart_html
+
+    def keep(figure: Any, *, chart_id: str, caption: str) -> str:
+        drawn.append(figure)
+        return original(figure, chart_id=chart_id, caption=caption)
+
+    monkeypatch.setattr(sys.modules["offer_analytics.report"], "chart_html", keep)
+    html_report(frame, tmp_path / "r.html", as_of=AS_OF)
+    seen: dict[str, set[str]] = {}
+    for figure in drawn:
+        for trace in figure.data:
+            if trace.name in ("acme", "globex", "initech"):
+                colour = (trace.line.color if trace.type == "scatter" else None) or (
+                    trace.marker.color
+                )
+                # Bars are drawn translucent: compare the colour, not the opacity.
+                seen.setdefault(trace.name, set()).add(
+                    ",".join(re.findall(r"[0-9A-Fa-f]{2}", colour[1:]))
+                    if colour.startswith("#")
+                    else ",".join(f"{int(v):02X}" for v in re.findall(r"\d+", colour)[:3])
+                )
+    assert len(drawn) >= 6
+    assert set(seen) == {"acme", "globex", "initech"}
+    assert all(len(colours) == 1 for colours in seen.values()), seen
+    assert len({next(iter(c)) for c in seen.values()}) == 3

@@ -12,12 +12,14 @@ from plotly.subplots import make_subplots
 from offer_analytics.charts.style import (
     OUTCOME_COLOURS,
     OUTCOME_ORDER,
+    GroupColours,
     apply_layout,
     by_columns,
     empty_figure,
-    group_colour,
+    group_colours,
     group_labels,
     label,
+    split_groups,
 )
 from offer_analytics.metrics import acceptance_rates, status_counts
 
@@ -57,6 +59,7 @@ def acceptance_figure(
     basis: Literal["cohort", "activity"] = "cohort",
     denominator: Literal["decided", "extended"] = "decided",
     latest_per_application: bool = True,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Acceptance rate per group (bars) or per period (lines), with Wilson 95% error bars.
 
@@ -76,6 +79,10 @@ def acceptance_figure(
         None for one bar per group, or "month"/"quarter" for a line over time per group.
     basis, denominator, latest_per_application
         Passed to :func:`offer_analytics.metrics.acceptance_rates`.
+    colours
+        Group -> colour of the lines per period (see
+        :func:`~offer_analytics.charts.style.group_colours`), so that a group looks the same in
+        every chart; None derives it from the groups of ``frame``.
 
     Returns
     -------
@@ -143,9 +150,9 @@ def acceptance_figure(
         # Few groups would otherwise give very wide bars that read as a block of colour.
         figure.update_layout(bargap=0.6 if len(names) < 5 else 0.3)
     else:
-        for index, name in enumerate(sorted(set(labels))):
-            rows = table.filter(pl.col("_group") == name)
-            colour = group_colour(index)
+        palette = colours if colours is not None else group_colours(frame, by=by)
+        for group in split_groups(table.drop("_group"), by_list, colours=palette):
+            name, rows, colour = group.name, group.rows, group.colour
             figure.add_trace(
                 go.Scatter(
                     x=rows["period"].to_list(),

@@ -13,12 +13,13 @@ from plotly.subplots import make_subplots
 from offer_analytics.charts.shapes import bin_counts, nice_bin_size
 from offer_analytics.charts.style import (
     WEEKDAY_NAMES,
+    GroupColours,
     apply_layout,
     by_columns,
     empty_figure,
-    group_colour,
-    group_labels,
+    group_colours,
     rgba,
+    split_groups,
 )
 from offer_analytics.metrics import start_date_distribution, start_lead_times
 
@@ -33,6 +34,7 @@ def start_dates_figure(
     *,
     freq: Literal["week", "month", "weekday"] = "week",
     by: str | Sequence[str] | None = None,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Number of start dates per week, month or weekday, one bar series per group.
 
@@ -47,6 +49,9 @@ def start_dates_figure(
         "week" (bars at the Monday of each week), "month" or "weekday".
     by
         Column name(s) to group by; None for all offers.
+    colours
+        Group -> colour (see :func:`~offer_analytics.charts.style.group_colours`), so that a
+        group looks the same in every chart; None derives it from the groups of ``frame``.
 
     Returns
     -------
@@ -81,11 +86,10 @@ def start_dates_figure(
     x_title, y_title = _X_TITLES[freq], "Starts (offers)"
     if table.height == 0 or table["n"].sum() == 0:
         return empty_figure(title=title, x_title=x_title, y_title=y_title)
-    labels = group_labels(table, by_list)
-    table = table.with_columns(pl.Series("_group", labels, pl.String))
+    palette = colours if colours is not None else group_colours(frame, by=by)
     figure = go.Figure()
-    for index, name in enumerate(sorted(set(labels))):
-        rows = table.filter(pl.col("_group") == name)
+    for group in split_groups(table, by_list, colours=palette):
+        name, rows = group.name, group.rows
         if freq == "weekday":
             # Every weekday appears, in ISO order, even when the metric has no row for it.
             counts = dict(
@@ -101,7 +105,7 @@ def start_dates_figure(
                 x=x,
                 y=[n for n, _ in values],
                 name=name,
-                marker={"color": rgba(group_colour(index), 0.85)},
+                marker={"color": rgba(group.colour, 0.85)},
                 customdata=[[100 * (share or 0.0)] for _, share in values],
                 hovertemplate=(
                     f"{name}<br>{_HOVER_X[freq]}<br>%{{y}} starts"
@@ -122,6 +126,7 @@ def lead_times_figure(
     frame: pl.DataFrame | pl.LazyFrame,
     *,
     by: str | Sequence[str] | None = None,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Histograms of the days from acceptance, and from sending, to the start date.
 
@@ -136,6 +141,9 @@ def lead_times_figure(
         The offers frame.
     by
         Column name(s) to group by; None for all offers.
+    colours
+        Group -> colour (see :func:`~offer_analytics.charts.style.group_colours`), so that a
+        group looks the same in every chart; None derives it from the groups of ``frame``.
 
     Returns
     -------
@@ -193,11 +201,9 @@ def lead_times_figure(
         # Whole days at least: start dates are calendar days.
         size = nice_bin_size((high or 0.0) - (low or 0.0), bins=40, smallest=1.0)
         grids[column] = (size, math.floor((low or 0.0) / size) * size)
-    labels = group_labels(table, by_list)
-    table = table.with_columns(pl.Series("_group", labels, pl.String))
-    for index, name in enumerate(sorted(set(labels))):
-        rows = table.filter(pl.col("_group") == name)
-        colour = group_colour(index)
+    palette = colours if colours is not None else group_colours(frame, by=by)
+    for group in split_groups(table, by_list, colours=palette):
+        name, rows, colour = group.name, group.rows, group.colour
         for col, column in enumerate(columns, start=1):
             size, start = grids[column]
             counts = bin_counts(rows[column], size=size, start=start)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, TypeAlias
 
 import plotly.graph_objects as go
 import polars as pl
@@ -20,13 +21,18 @@ __all__ = [
     "OUTCOME_COLOURS",
     "OUTCOME_ORDER",
     "WEEKDAY_NAMES",
+    "Group",
+    "GroupColours",
+    "GroupKey",
     "apply_layout",
     "by_columns",
     "empty_figure",
     "group_colour",
+    "group_colours",
     "group_labels",
     "label",
     "rgba",
+    "split_groups",
 ]
 
 #: Outcomes in the order of the outcome Enum; legends and categories follow it.
@@ -76,6 +82,12 @@ WEEKDAY_NAMES: Final = (
     "Saturday",
     "Sunday",
 )
+
+#: A group's values of the ``by`` columns, in their order; ``()`` is "all offers".
+GroupKey: TypeAlias = tuple[object, ...]
+
+#: Group -> colour. Keys are :data:`GroupKey` tuples; with one ``by`` column a bare value works too.
+GroupColours: TypeAlias = Mapping[Any, str]
 
 _FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 _GRID: Final = "#E5E5E5"
@@ -140,6 +152,89 @@ def group_colour(index: int) -> str:
     ('#0072B2', '#0072B2')
     """
     return GROUP_COLOURS[index % len(GROUP_COLOURS)]
+
+
+def group_colours(
+    frame: pl.DataFrame | pl.LazyFrame, *, by: str | Sequence[str] | None
+) -> dict[GroupKey, str]:
+    """Give every group of ``frame`` its colour, from all the groups the offers contain.
+
+    A chart only sees the groups its metric returns (the start-date charts only those with
+    starts), so a colour taken from a chart's own groups would move between the charts of one
+    report. Build this map once from the offers and pass it as ``colours=`` to every chart; the
+    order of the map (sorted values, missing values last) also fixes each group's line dash.
+
+    Examples
+    --------
+    >>> offers = pl.DataFrame({"connector": ["globex", "acme", None, "acme"]})
+    >>> group_colours(offers, by="connector")
+    {('acme',): '#0072B2', ('globex',): '#E69F00', (None,): '#009E73'}
+    >>> group_colours(offers, by=None)
+    {(): '#0072B2'}
+    """
+    keys = by_columns(by)
+    if not keys:
+        return {(): group_colour(0)}
+    found = frame.lazy().select(keys).unique().sort(keys, nulls_last=True).collect()
+    return {row: group_colour(index) for index, row in enumerate(found.rows())}
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One group of a metric table, ready to draw: its key, display name, colour, dash and rows."""
+
+    key: GroupKey
+    name: str
+    colour: str
+    dash: str
+    rows: pl.DataFrame
+
+
+def _as_key(value: object) -> GroupKey:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def split_groups(table: pl.DataFrame, by: Sequence[str], *, colours: GroupColours) -> list[Group]:
+    """Split a metric table into its groups, each with the colour and dash ``colours`` gives it.
+
+    A group missing from ``colours`` gets the next colours after those of the map, so it never
+    borrows the colour of a group that is in it.
+
+    Examples
+    --------
+    >>> table = pl.DataFrame({"connector": ["globex"], "n": [3]})
+    >>> palette = {("acme",): "#0072B2", ("globex",): "#E69F00"}
+    >>> [(g.name, g.colour, g.dash) for g in split_groups(table, ["connector"], colours=palette)]
+    [('globex', '#E69F00', 'dash')]
+    """
+    palette = {_as_key(key): colour for key, colour in colours.items()}
+    position = {key: index for index, key in enumerate(palette)}
+    labelled = table.with_columns(pl.Series("_group", group_labels(table, by), pl.String))
+    first_key = dict(
+        zip(
+            labelled["_group"].to_list(),
+            table.select(by).rows() if by else [()] * table.height,
+            strict=True,
+        )
+    )
+    groups: list[Group] = []
+    extra = 0
+    for name in sorted(set(labelled["_group"].to_list())):
+        key = first_key[name]
+        if key not in position:
+            position[key] = len(palette) + extra
+            extra += 1
+        index = position[key]
+        groups.append(
+            Group(
+                key=key,
+                name=name,
+                colour=palette.get(key, group_colour(index)),
+                dash=GROUP_DASHES[index % len(GROUP_DASHES)],
+                rows=labelled.filter(pl.col("_group") == name).drop("_group"),
+            )
+        )
+    return groups
 
 
 def rgba(colour: str, alpha: float) -> str:

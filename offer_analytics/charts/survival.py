@@ -11,14 +11,14 @@ from plotly.subplots import make_subplots
 
 from offer_analytics.charts.shapes import bin_counts, compact, nice_bin_size, steps, thin
 from offer_analytics.charts.style import (
-    GROUP_DASHES,
     OUTCOME_COLOURS,
+    GroupColours,
     apply_layout,
     by_columns,
     empty_figure,
-    group_colour,
-    group_labels,
+    group_colours,
     rgba,
+    split_groups,
 )
 from offer_analytics.metrics import cumulative_incidence, survival_curve
 
@@ -54,18 +54,12 @@ def _corner_data(columns: pl.DataFrame) -> list[tuple[object, ...]]:
     return [rows[(i + 1) // 2] for i in range(2 * len(rows) - 1)] if rows else []
 
 
-def _groups(table: pl.DataFrame, by: list[str]) -> list[tuple[str, pl.DataFrame]]:
-    """Split a metric table into (label, rows) per group, in sorted label order."""
-    labelled = table.with_columns(pl.Series("_group", group_labels(table, by), pl.String))
-    names = sorted(set(labelled["_group"].to_list()))
-    return [(name, labelled.filter(pl.col("_group") == name)) for name in names]
-
-
 def survival_figure(
     frame: pl.DataFrame | pl.LazyFrame,
     *,
     by: str | Sequence[str] | None = None,
     as_of: datetime | None = None,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Kaplan-Meier curves of the share of offers still open, with 95% bands, per group.
 
@@ -84,6 +78,13 @@ def survival_figure(
         Column name(s) to compare groups by (one curve per group), or None for all offers.
     as_of
         Censoring time for open offers (naive = UTC); None means now.
+    colours
+        Group -> colour as for :func:`survival_figure`; here only the order of the map is used:
+        it gives each group its line dash, the same in every chart. None derives it from
+        ``frame``.
+    colours
+        Group -> colour (see :func:`~offer_analytics.charts.style.group_colours`), so that a
+        group looks the same in every chart; None derives it from the groups of ``frame``.
 
     Returns
     -------
@@ -128,8 +129,9 @@ def survival_figure(
     )
     # Same bins for every group, so overlaid bars compare like with like.
     bin_size = nice_bin_size(limit, bins=30)
-    for index, (name, rows) in enumerate(_groups(curve, by_list)):
-        colour = group_colour(index)
+    palette = colours if colours is not None else group_colours(frame, by=by)
+    for group in split_groups(curve, by_list, colours=palette):
+        name, rows, colour = group.name, group.rows, group.colour
         shown = compact(thin(rows, span=limit), percent=["survival", "lower", "upper"])
         band = shown.filter(pl.col("lower").is_not_null() & pl.col("upper").is_not_null())
         band_x, upper = steps(band["time_days"].to_list(), band["upper"].to_list())
@@ -213,6 +215,7 @@ def incidence_figure(
     *,
     by: str | Sequence[str] | None = None,
     as_of: datetime | None = None,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Cumulative incidence of acceptance and of decline, as competing outcomes, per group.
 
@@ -264,8 +267,9 @@ def incidence_figure(
         return empty_figure(title=_INCIDENCE_TITLE, x_title=_DAYS, y_title=y_title)
     limit = _display_limit(table, ("accepted", "declined"))
     figure = go.Figure()
-    for index, (name, rows) in enumerate(_groups(table, by_list)):
-        dash = GROUP_DASHES[index % len(GROUP_DASHES)]
+    palette = colours if colours is not None else group_colours(frame, by=by)
+    for group in split_groups(table, by_list, colours=palette):
+        name, rows, dash = group.name, group.rows, group.dash
         shown = compact(thin(rows, span=limit), percent=["cif_accepted", "cif_declined"])
         for outcome in ("accepted", "declined"):
             xs, ys = steps(shown["time_days"].to_list(), shown[f"cif_{outcome}"].to_list())
