@@ -36,6 +36,16 @@ def named_colours(figure: go.Figure) -> dict[str, tuple[int, int, int]]:
     return found
 
 
+def closed_offers(frame: pl.DataFrame, connector: str | None) -> int:
+    rows = frame.filter(pl.col("connector").eq_missing(connector))
+    return rows.filter(
+        pl.col("sent_at").is_not_null()
+        & pl.col("closed_at").is_not_null()
+        & (pl.col("closed_at") >= pl.col("sent_at"))
+        & ~pl.col("outcome").is_in(["draft", "superseded"])
+    ).height
+
+
 @pytest.fixture(scope="module")
 def three() -> pl.DataFrame:
     """Three connectors; the first one ("acme") has no start dates at all."""
@@ -78,3 +88,27 @@ def test_dashes_follow_the_colour_map_order(three: pl.DataFrame) -> None:
     dashes = {trace.name: trace.line.dash for trace in figure.data}
     assert dashes["globex: accepted"] == dashes["globex: declined"] == "dash"
     assert dashes["initech: accepted"] == "dot"
+
+
+def test_missing_connector_and_the_text_missing_are_two_curves_the_missing_one_last(
+    three: pl.DataFrame,
+) -> None:
+    frame = three.with_columns(
+        pl.when(pl.col("connector") == "globex")
+        .then(pl.lit("(missing)"))
+        .when(pl.col("connector") == "initech")
+        .then(None)
+        .otherwise("connector")
+        .alias("connector")
+    )
+    survival = charts.survival_figure(frame, by="connector", as_of=AS_OF)
+    curves = [t.name for t in survival.data if t.showlegend is not False]
+    assert curves == ["(missing)", "acme", "(no value)"]
+    closed = {t.name: sum(t.y) for t in survival.data if t.type == "bar"}
+    # Each histogram counts its own group's closes only: nothing merged.
+    assert closed["(no value): closed"] == closed_offers(frame, None)
+    assert closed["(missing): closed"] == closed_offers(frame, "(missing)")
+    bars = charts.acceptance_figure(frame, by="connector")
+    assert list(bars.data[0].x) == ["(missing)", "acme", "(no value)"]
+    status = charts.status_figure(frame, by="connector")
+    assert [a.text for a in status.layout.annotations] == ["(missing)", "acme", "(no value)"]

@@ -17,7 +17,6 @@ from offer_analytics.charts.style import (
     by_columns,
     empty_figure,
     group_colours,
-    group_labels,
     label,
     split_groups,
 )
@@ -125,13 +124,13 @@ def acceptance_figure(
     x_title = group_title.capitalize() if period is None else _PERIOD_TITLES[period]
     if table.height == 0 or table["n"].sum() == 0:
         return empty_figure(title=title, x_title=x_title, y_title=_RATE)
-    labels = group_labels(table, by_list)
-    table = table.with_columns(pl.Series("_group", labels, pl.String)).sort(
-        "_group", maintain_order=True
-    )
+    palette = colours if colours is not None else group_colours(frame, by=by)
+    groups = split_groups(table, by_list, colours=palette)
     figure = go.Figure()
     if period is None:
-        names = table["_group"].to_list()
+        # One row per group without a period: the bars follow the groups' order.
+        names = [group.name for group in groups]
+        table = pl.concat([group.rows for group in groups])
         figure.add_trace(
             go.Bar(
                 x=names,
@@ -150,8 +149,7 @@ def acceptance_figure(
         # Few groups would otherwise give very wide bars that read as a block of colour.
         figure.update_layout(bargap=0.6 if len(names) < 5 else 0.3)
     else:
-        palette = colours if colours is not None else group_colours(frame, by=by)
-        for group in split_groups(table.drop("_group"), by_list, colours=palette):
+        for group in groups:
             name, rows, colour = group.name, group.rows, group.colour
             figure.add_trace(
                 go.Scatter(
@@ -224,7 +222,6 @@ def status_figure(
     if table.height == 0:
         return empty_figure(title=title, x_title="Offers", y_title="Status")
     table = table.with_columns(
-        pl.Series("_group", group_labels(table, by_list), pl.String),
         pl.col("outcome").cast(pl.String).alias("_outcome"),
         pl.Series("_status", [label(s) for s in table["status"].to_list()], pl.String),
     )
@@ -236,13 +233,15 @@ def status_figure(
     # Top-down reading order: Plotly draws the first category at the bottom, so reverse.
     # A status may map to two outcomes (DENIED: draft or declined); list it once, stacked.
     categories = list(dict.fromkeys(status for _, status in pairs))[::-1]
-    groups = sorted(set(table["_group"].to_list()))
+    # Panels only: the outcome colours the bars, so the group colours are not needed.
+    panels = split_groups(table, by_list, colours={})
+    names = [panel.name for panel in panels]
     figure = make_subplots(
-        rows=1, cols=len(groups), shared_yaxes=True, subplot_titles=groups if by_list else None
+        rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=names if by_list else None
     )
     seen: set[str] = set()
-    for col, group in enumerate(groups, start=1):
-        rows = table.filter(pl.col("_group") == group)
+    for col, panel in enumerate(panels, start=1):
+        group, rows = panel.name, panel.rows
         for outcome in sorted(
             set(rows["_outcome"].to_list()), key=lambda o: rank.get(o, len(rank))
         ):
@@ -295,10 +294,10 @@ def status_figure(
     figure.update_layout(barmode="stack")
     # Leave room right of the longest bar for its total.
     longest: int = (
-        table.group_by("_group", "_status").agg(pl.col("n").sum()).select(pl.col("n").max()).item()
+        table.group_by(*by_list, "_status").agg(pl.col("n").sum()).select(pl.col("n").max()).item()
     )
     figure.update_xaxes(range=[0, 1.15 * longest])
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=categories)
-    for col in range(2, len(groups) + 1):
+    for col in range(2, len(panels) + 1):
         figure.update_xaxes(title_text="Offers", row=1, col=col)
     return figure

@@ -29,7 +29,7 @@ __all__ = [
     "empty_figure",
     "group_colour",
     "group_colours",
-    "group_labels",
+    "group_names",
     "label",
     "rgba",
     "split_groups",
@@ -124,23 +124,42 @@ def label(value: object) -> str:
     return "(missing)" if value is None else html.escape(str(value))
 
 
-def group_labels(table: pl.DataFrame, by: Sequence[str]) -> list[str]:
-    """Return one display label per row of ``table``: the ``by`` values joined by " · ".
+def group_names(keys: Sequence[GroupKey]) -> list[str]:
+    """Return one display name per group key, the values joined by " · ", all names distinct.
 
-    Without ``by`` every row belongs to the single group "all offers".
+    A missing value shows as "(missing)"; when a real value is spelled the same, the missing one
+    becomes "(no value)" instead, and any names that still clash are numbered, so that two
+    groups never share a legend entry. The key ``()`` is the single group "all offers".
 
     Examples
     --------
-    >>> t = pl.DataFrame({"connector": ["acme", None], "n": [1, 2]})
-    >>> group_labels(t, ["connector"])
-    ['acme', '(missing)']
-    >>> group_labels(t, [])
-    ['all offers', 'all offers']
+    >>> group_names([("acme", "accepted"), ("acme", None)])
+    ['acme · accepted', 'acme · (missing)']
+    >>> group_names([("(missing)",), (None,)])
+    ['(missing)', '(no value)']
+    >>> group_names([("a · b", "c"), ("a", "b · c")])
+    ['a · b · c', 'a · b · c (2)']
+    >>> group_names([()])
+    ['all offers']
     """
-    if not by:
-        return ["all offers"] * table.height
-    rows = table.select(by).rows()
-    return [" · ".join(label(value) for value in row) for row in rows]
+
+    def render(key: GroupKey, missing: str) -> str:
+        if not key:
+            return "all offers"
+        return " · ".join(missing if value is None else label(value) for value in key)
+
+    names = [render(key, "(missing)") for key in keys]
+    clashing = {name for name in names if names.count(name) > 1}
+    names = [
+        render(key, "(no value)") if name in clashing and None in key else name
+        for key, name in zip(keys, names, strict=True)
+    ]
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
 
 
 def group_colour(index: int) -> str:
@@ -197,6 +216,9 @@ def _as_key(value: object) -> GroupKey:
 def split_groups(table: pl.DataFrame, by: Sequence[str], *, colours: GroupColours) -> list[Group]:
     """Split a metric table into its groups, each with the colour and dash ``colours`` gives it.
 
+    Groups come in the order of the metric tables (sorted by value, missing values last) and are
+    told apart by their values, so a missing value and the text "(missing)" stay two groups.
+
     A group missing from ``colours`` gets the next colours after those of the map, so it never
     borrows the colour of a group that is in it.
 
@@ -209,18 +231,16 @@ def split_groups(table: pl.DataFrame, by: Sequence[str], *, colours: GroupColour
     """
     palette = {_as_key(key): colour for key, colour in colours.items()}
     position = {key: index for index, key in enumerate(palette)}
-    labelled = table.with_columns(pl.Series("_group", group_labels(table, by), pl.String))
-    first_key = dict(
-        zip(
-            labelled["_group"].to_list(),
-            table.select(by).rows() if by else [()] * table.height,
-            strict=True,
-        )
-    )
+    if by:
+        # Group on the values themselves (a missing value is None, never the text "(missing)"),
+        # in the order of the metric tables: sorted by value, missing values last.
+        keys = table.select(by).unique().sort(by, nulls_last=True).rows()
+        parts = table.partition_by(by, as_dict=True, maintain_order=True)
+    else:
+        keys, parts = [()], {(): table}
     groups: list[Group] = []
     extra = 0
-    for name in sorted(set(labelled["_group"].to_list())):
-        key = first_key[name]
+    for key, name in zip(keys, group_names(keys), strict=True):
         if key not in position:
             position[key] = len(palette) + extra
             extra += 1
@@ -231,7 +251,7 @@ def split_groups(table: pl.DataFrame, by: Sequence[str], *, colours: GroupColour
                 name=name,
                 colour=palette.get(key, group_colour(index)),
                 dash=GROUP_DASHES[index % len(GROUP_DASHES)],
-                rows=labelled.filter(pl.col("_group") == name).drop("_group"),
+                rows=parts[key],
             )
         )
     return groups
