@@ -12,7 +12,7 @@ import itertools
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -26,6 +26,7 @@ from offer_analytics.metrics import (
     time_to_close,
     upcoming_starts,
 )
+from offer_analytics.metrics._frame import resolve_as_of
 from offer_analytics.report_template import (
     Column,
     card,
@@ -55,13 +56,6 @@ _REPORT_COLUMNS = (
     "application",
     "creator",
 )
-
-
-def _as_of(as_of: datetime | None) -> datetime:
-    """Resolve the report time once, so every metric and the footer agree on it."""
-    if as_of is None:
-        return datetime.now(UTC)
-    return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
 
 
 def _first_row(table: pl.DataFrame) -> dict[str, object]:
@@ -348,7 +342,7 @@ def html_report(
     """
     from offer_analytics import __version__  # the package imports this module; import late
 
-    moment = _as_of(as_of)
+    moment = resolve_as_of(as_of)
     lazy = frame.lazy()
     present = set(lazy.collect_schema().names())
     data = lazy.select([name for name in _REPORT_COLUMNS if name in present]).collect()

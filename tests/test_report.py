@@ -338,3 +338,19 @@ def test_a_connector_has_one_colour_in_every_chart_of_the_report(
     assert set(seen) == {"acme", "globex", "initech"}
     assert all(len(colours) == 1 for colours in seen.values()), seen
     assert len({next(iter(c)) for c in seen.values()}) == 3
+
+
+def test_report_time_defaults_to_the_metrics_clock(
+    sample: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offer_analytics.metrics import _frame
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Clock:
+            return cls(2031, 2, 3, 4, 5, tzinfo=UTC)
+
+    # One definition of "now" for the metrics and the report: they can never disagree.
+    monkeypatch.setattr(_frame, "datetime", Clock)
+    text = html_report(sample.head(50), tmp_path / "r.html").read_text("utf-8")
+    assert "Report time 2031-02-03 04:05 UTC" in text
