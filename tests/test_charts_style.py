@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from offer_analytics.charts.style import (
     GROUP_COLOURS,
@@ -10,6 +11,7 @@ from offer_analytics.charts.style import (
     OUTCOME_ORDER,
     apply_layout,
     empty_figure,
+    group_colours,
     group_names,
     label,
     split_groups,
@@ -78,3 +80,11 @@ def test_empty_figure_says_no_data_and_keeps_axis_titles() -> None:
     assert len(fig.data) == 0
     assert [a.text for a in fig.layout.annotations] == ["No data"]
     assert fig.layout.xaxis.title.text == "Days"
+
+
+def test_group_colours_refuse_a_by_the_metrics_refuse() -> None:
+    offers = pl.DataFrame({"connector": ["acme"]})
+    with pytest.raises(ValueError, match="more than once"):
+        group_colours(offers, by=("connector", "connector"))
+    with pytest.raises(TypeError, match="column name"):
+        group_colours(offers, by=[1])  # type: ignore[list-item]

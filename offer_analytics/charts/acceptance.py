@@ -14,13 +14,13 @@ from offer_analytics.charts.style import (
     OUTCOME_ORDER,
     GroupColours,
     apply_layout,
-    by_columns,
     empty_figure,
     group_colours,
     label,
     split_groups,
 )
 from offer_analytics.metrics import acceptance_rates, status_counts
+from offer_analytics.metrics._frame import group_keys
 
 __all__ = ["acceptance_figure", "status_figure"]
 
@@ -110,7 +110,7 @@ def acceptance_figure(
     >>> fig.data[0].y[0], fig.data[0].customdata[0].split("<br>")[-1]
     (50.0, 'n = 2: 1 accepted, 1 declined, 1 pending')
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     table = acceptance_rates(
         frame,
         by=by,
@@ -216,7 +216,7 @@ def status_figure(
     >>> [trace.name for trace in status_figure(offers).data]
     ['accepted', 'declined', 'pending', 'total']
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     table = status_counts(frame, by=by)
     title = "Offers by status and outcome"
     if table.height == 0:

@@ -15,13 +15,13 @@ from offer_analytics.charts.style import (
     WEEKDAY_NAMES,
     GroupColours,
     apply_layout,
-    by_columns,
     empty_figure,
     group_colours,
     rgba,
     split_groups,
 )
 from offer_analytics.metrics import start_date_distribution, start_lead_times
+from offer_analytics.metrics._frame import group_keys
 
 __all__ = ["lead_times_figure", "start_dates_figure"]
 
@@ -80,7 +80,7 @@ def start_dates_figure(
     >>> fig.data[0].x[0], fig.data[0].y[0]
     ('Monday', 1)
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     table = start_date_distribution(frame, freq=freq, by=by)
     title = f"Start dates by {freq}"
     x_title, y_title = _X_TITLES[freq], "Starts (offers)"
@@ -173,7 +173,7 @@ def lead_times_figure(
     >>> fig.data[0].customdata, fig.data[0].y
     (('25 to 26 days',), (1,))
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     table = start_lead_times(frame, by=by)
     title = "Lead time to the start date"
     x_title, y_title = "Days until the start date", "Offers"

@@ -15,6 +15,8 @@ from typing import Any, Final, TypeAlias
 import plotly.graph_objects as go
 import polars as pl
 
+from offer_analytics.metrics._frame import group_keys
+
 __all__ = [
     "GROUP_COLOURS",
     "GROUP_DASHES",
@@ -25,7 +27,6 @@ __all__ = [
     "GroupColours",
     "GroupKey",
     "apply_layout",
-    "by_columns",
     "empty_figure",
     "group_colour",
     "group_colours",
@@ -91,21 +92,6 @@ GroupColours: TypeAlias = Mapping[Any, str]
 
 _FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 _GRID: Final = "#E5E5E5"
-
-
-def by_columns(by: str | Sequence[str] | None) -> list[str]:
-    """Normalise a ``by`` option (None, one name or several) into a list of column names.
-
-    Examples
-    --------
-    >>> by_columns(None), by_columns("connector"), by_columns(("connector", "outcome"))
-    ([], ['connector'], ['connector', 'outcome'])
-    """
-    if by is None:
-        return []
-    if isinstance(by, str):
-        return [by]
-    return list(by)
 
 
 def label(value: object) -> str:
@@ -191,7 +177,7 @@ def group_colours(
     >>> group_colours(offers, by=None)
     {(): '#0072B2'}
     """
-    keys = by_columns(by)
+    keys = group_keys(by)
     if not keys:
         return {(): group_colour(0)}
     found = frame.lazy().select(keys).unique().sort(keys, nulls_last=True).collect()

@@ -14,13 +14,13 @@ from offer_analytics.charts.style import (
     OUTCOME_COLOURS,
     GroupColours,
     apply_layout,
-    by_columns,
     empty_figure,
     group_colours,
     rgba,
     split_groups,
 )
 from offer_analytics.metrics import cumulative_incidence, survival_curve
+from offer_analytics.metrics._frame import group_keys
 
 __all__ = ["incidence_figure", "survival_figure"]
 
@@ -115,7 +115,7 @@ def survival_figure(
     >>> survival_figure(offers.clear()).layout.annotations[0].text
     'No data'
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     curve = survival_curve(frame, by=by, as_of=as_of)
     if curve.height == 0 or curve["at_risk"].max() in (None, 0):
         return empty_figure(title=_SURVIVAL_TITLE, x_title=_DAYS, y_title="Still open (%)")
@@ -260,7 +260,7 @@ def incidence_figure(
     >>> [trace.name for trace in fig.data]
     ['accepted', 'declined']
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     table = cumulative_incidence(frame, by=by, as_of=as_of)
     y_title = "Share of sent offers (%)"
     if table.height == 0 or table["at_risk"].max() in (None, 0):
