@@ -97,14 +97,21 @@ def status_counts(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
 
 
 def latest_versions(frame: FrameLike) -> pl.LazyFrame:
-    """Keep one offer per application: its latest version that is not superseded.
+    """Keep one offer per application: its final offer, the latest version actually extended.
 
-    Superseded versions (outcome ``superseded``) are dropped first. Then, within each
-    application of each connector, the row with the greatest
-    ``(remote_created_at, modified_at, sent_at, id)`` wins, compared left to right with null as
-    the smallest value: the offer created last, ties broken by the last modification, then the
-    last sending, then the id so that the choice never depends on row order. An offer without an
-    application is its own application. Application ids are only compared within a connector.
+    A version was *extended* when it was put in front of the candidate: its outcome is
+    ``accepted``, ``declined`` or ``pending``, or ``rescinded`` with a ``sent_at`` (withdrawn
+    after sending). Superseded versions, drafts, offers with outcome ``unknown`` (or null) and
+    offers rescinded before sending are never chosen, so a draft prepared after a decline, or a
+    version whose status the mapping does not know, cannot hide the offer the candidate
+    answered. An application none of whose versions was extended has no final offer and no row.
+
+    Among the extended versions of each application of each connector, the row with the
+    greatest ``(remote_created_at, modified_at, sent_at, id)`` wins, compared left to right with
+    null as the smallest value: the offer created last, ties broken by the last modification,
+    then the last sending, then the id so that the choice never depends on row order. An offer
+    without an application is its own application. Application ids are only compared within a
+    connector.
 
     Parameters
     ----------
@@ -127,7 +134,7 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
     ...         "connector": ["default"] * 4,
     ...         "id": ["a1", "a2", "a3", "b1"],
     ...         "application": ["A", "A", "A", None],
-    ...         "outcome": ["superseded", "declined", "pending", "accepted"],
+    ...         "outcome": ["superseded", "declined", "draft", "accepted"],
     ...         "remote_created_at": [t[0], t[1], t[2], t[3]],
     ...         "modified_at": t,
     ...         "sent_at": t,
@@ -140,7 +147,7 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
     │ --- ┆ ---      │
     │ str ┆ str      │
     ╞═════╪══════════╡
-    │ a3  ┆ pending  │
+    │ a2  ┆ declined │
     │ b1  ┆ accepted │
     └─────┴──────────┘
     """
@@ -158,6 +165,10 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
 # Compared left to right, null smallest: see latest_versions.
 _LATEST_ORDER: Final = ("remote_created_at", "modified_at", "sent_at", "id")
 _LATEST_KEY: Final = ("connector", "application")
+# The versions that can be an application's final offer: see latest_versions.
+_EXTENDED: Final = pl.col("outcome").is_in(["accepted", "declined", "pending"]).fill_null(
+    value=False
+) | ((pl.col("outcome") == "rescinded") & pl.col("sent_at").is_not_null()).fill_null(value=False)
 
 
 def _latest(lf: pl.LazyFrame, keep: Sequence[str] | None = None) -> pl.LazyFrame:
@@ -169,7 +180,7 @@ def _latest(lf: pl.LazyFrame, keep: Sequence[str] | None = None) -> pl.LazyFrame
     """
     solo = pl.when(pl.col("application").is_null()).then(pl.col("id")).alias("__solo__")
     key = ["connector", "application", "__solo__"]
-    current = lf.filter(pl.col("outcome").ne_missing("superseded"))
+    current = lf.filter(_EXTENDED)
     columns = current.collect_schema().names() if keep is None else list(keep)
     carried = [c for c in columns if c not in key]
     # Most applications have a single current offer. A row whose application id occurs once in
@@ -209,9 +220,11 @@ def acceptance_rates(
     r"""Acceptance rate per group (and period) with its n and a Wilson 95% interval.
 
     Population: superseded versions never count. With ``latest_per_application`` (the
-    default) each application contributes only its final offer, as chosen by
-    :func:`latest_versions`; otherwise every non-superseded offer counts. Drafts and offers
-    whose outcome is ``unknown`` are in no column.
+    default) each application contributes only its final offer: the latest version that was
+    actually extended (accepted, declined, pending, or rescinded after sending), as chosen by
+    :func:`latest_versions`, so a later draft or a later version with an unknown status never
+    hides it. Otherwise every non-superseded offer counts. Drafts and offers whose outcome is
+    ``unknown`` are in no column.
 
     Counts: ``accepted``, ``declined`` and ``pending`` offers by outcome; ``rescinded`` counts
     rescinded offers that had been sent (one withdrawn before sending was never extended).
