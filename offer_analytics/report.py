@@ -165,10 +165,24 @@ _STATUS_COLUMNS: Sequence[Column] = (
     ("Share", lambda r: format_pct(_float(r["share"])), True),
 )
 
+
+def _checked(row: Mapping[str, object]) -> str:
+    # A null n is a check that could not run: "0" or a dash would read as "no problem".
+    return "not checked" if row["n"] is None else _count(row["n"])
+
+
+def _values(row: Mapping[str, object]) -> str:
+    """The raw values behind a finding (the unknown statuses), each with its number of offers."""
+    found = row.get("example_values") or []
+    assert isinstance(found, list)
+    return ", ".join(f"{item['value']} ({item['n']:,})" for item in found)
+
+
 _QUALITY_COLUMNS: Sequence[Column] = (
     ("Check", "check", False),
     ("What it means", "description", False),
-    ("Offers", "n", True),
+    ("Offers", _checked, True),
+    ("Values found (offers)", _values, False),
     ("Example ids", "example_ids", False),
 )
 
@@ -205,6 +219,7 @@ def _body(
 
     quality = quality_report(frame, unparsed_timestamps=unparsed)
     issues = int(quality["n"].sum())
+    unchecked = quality.filter(pl.col("n").is_null()).height
     sections = [
         _section(
             "Time to close",
@@ -272,7 +287,14 @@ def _body(
         _section(
             "Data quality",
             f'<p class="note">{issues:,} findings in total; '
-            "rows with findings are highlighted.</p>",
+            "rows with findings are highlighted."
+            + (
+                f" {unchecked} checks were not run: unparseable timestamps are only known to "
+                "the loader (pass its LoadReport.unparsed_timestamps as unparsed_timestamps)."
+                if unchecked
+                else ""
+            )
+            + "</p>",
             table_html(quality, _QUALITY_COLUMNS, flag=lambda r: bool(r["n"])),
         ),
         _section(

@@ -354,3 +354,40 @@ def test_report_time_defaults_to_the_metrics_clock(
     monkeypatch.setattr(_frame, "datetime", Clock)
     text = html_report(sample.head(50), tmp_path / "r.html").read_text("utf-8")
     assert "Report time 2031-02-03 04:05 UTC" in text
+
+
+def _quality_rows(text: str) -> dict[str, list[str]]:
+    """Check name -> its cells, from the data-quality table."""
+    section = text[text.index("<h2>Data quality</h2>") : text.index("<h2>Definitions</h2>")]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
+    return {row[0]: row[1:] for row in cells if row}
+
+
+def test_quality_section_says_not_checked_and_lists_unknown_statuses(
+    sample: pl.DataFrame, tmp_path: Path
+) -> None:
+    odd = sample.head(40).with_columns(
+        pl.when(pl.int_range(pl.len()) < 3)
+        .then(pl.lit("EXTENDED"))
+        .when(pl.int_range(pl.len()) == 3)
+        .then(pl.lit("<b>ODD</b>"))
+        .otherwise(pl.col("status"))
+        .alias("status")
+    )
+    odd = odd.with_columns(
+        pl.when(pl.int_range(pl.len()) < 4)
+        .then(pl.lit("unknown"))
+        .otherwise("outcome")
+        .cast(odd.schema["outcome"])
+        .alias("outcome")
+    )
+    text = html_report(odd, tmp_path / "q.html", as_of=AS_OF).read_text("utf-8")
+    rows = _quality_rows(text)
+    assert rows["unparsed_sent_at"][1] == "not checked"
+    assert "5 checks were not run" in text
+    assert rows["unknown_status"][2].startswith("EXTENDED (3), &lt;b&gt;ODD&lt;/b&gt; (1)")
+    checked = html_report(odd, tmp_path / "c.html", as_of=AS_OF, unparsed_timestamps={})
+    rows = _quality_rows(checked.read_text("utf-8"))
+    assert rows["unparsed_sent_at"][1] == "0"
+    assert "not checked" not in checked.read_text("utf-8")
