@@ -175,7 +175,7 @@ def _values(row: Mapping[str, object]) -> str:
     """The raw values behind a finding (the unknown statuses), each with its number of offers."""
     found = row.get("example_values") or []
     assert isinstance(found, list)
-    return ", ".join(f"{item['value']} ({item['n']:,})" for item in found)
+    return "\n".join(f"{item['value']} ({item['n']:,})" for item in found)
 
 
 _QUALITY_COLUMNS: Sequence[Column] = (
@@ -295,7 +295,12 @@ def _body(
                 else ""
             )
             + "</p>",
-            table_html(quality, _QUALITY_COLUMNS, flag=lambda r: bool(r["n"])),
+            table_html(
+                quality,
+                _QUALITY_COLUMNS,
+                flag=lambda r: bool(r["n"]),
+                lines=("Check", "Values found (offers)", "Example ids"),
+            ),
         ),
         _section(
             "Definitions",

@@ -359,8 +359,8 @@ def test_report_time_defaults_to_the_metrics_clock(
 def _quality_rows(text: str) -> dict[str, list[str]]:
     """Check name -> its cells, from the data-quality table."""
     section = text[text.index("<h2>Data quality</h2>") : text.index("<h2>Definitions</h2>")]
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section)
-    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, re.DOTALL)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL) for row in rows]
     return {row[0]: row[1:] for row in cells if row}
 
 
@@ -386,7 +386,7 @@ def test_quality_section_says_not_checked_and_lists_unknown_statuses(
     rows = _quality_rows(text)
     assert rows["unparsed_sent_at"][1] == "not checked"
     assert "5 checks were not run" in text
-    assert rows["unknown_status"][2].startswith("EXTENDED (3), &lt;b&gt;ODD&lt;/b&gt; (1)")
+    assert rows["unknown_status"][2].startswith("EXTENDED (3)\n&lt;b&gt;ODD&lt;/b&gt; (1)")
     checked = html_report(odd, tmp_path / "c.html", as_of=AS_OF, unparsed_timestamps={})
     rows = _quality_rows(checked.read_text("utf-8"))
     assert rows["unparsed_sent_at"][1] == "0"
