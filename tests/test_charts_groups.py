@@ -112,3 +112,15 @@ def test_missing_connector_and_the_text_missing_are_two_curves_the_missing_one_l
     assert list(bars.data[0].x) == ["(missing)", "acme", "(no value)"]
     status = charts.status_figure(frame, by="connector")
     assert [a.text for a in status.layout.annotations] == ["(missing)", "acme", "(no value)"]
+
+
+def test_histograms_of_several_groups_stand_side_by_side(three: pl.DataFrame) -> None:
+    for figure in (
+        charts.survival_figure(three, by="connector", as_of=AS_OF),
+        charts.lead_times_figure(three, by="connector"),
+    ):
+        # Overlaid translucent bars of three similar shapes read as one mixed colour.
+        assert figure.layout.barmode == "group"
+        assert all(t.width is None for t in figure.data if t.type == "bar")
+    alone = charts.survival_figure(three.filter(pl.col("connector") == "acme"), as_of=AS_OF)
+    assert alone.layout.barmode == "overlay"

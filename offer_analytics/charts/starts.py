@@ -192,7 +192,7 @@ def lead_times_figure(
             f"From sending (all offers with a start date; {negative[1]} negative)",
         ),
     )
-    # One bin grid per panel, shared by all groups, so that overlaid bars line up.
+    # One bin grid per panel, shared by all groups, so that their bars line up bin by bin.
     grids: dict[str, tuple[float, float]] = {}
     for column in columns:
         low, high = table.select(
@@ -211,11 +211,15 @@ def lead_times_figure(
                 go.Bar(
                     x=counts.centres,
                     y=counts.counts,
-                    width=size,
+                    # Groups side by side in each bin, as in the survival histogram.
+                    width=None if by_list else size,
                     name=name,
                     legendgroup=name,
                     showlegend=col == 1 and bool(by_list),
-                    marker={"color": rgba(colour, 0.65), "line": {"color": colour, "width": 1}},
+                    marker={
+                        "color": rgba(colour, 0.85 if by_list else 0.65),
+                        "line": {"color": colour, "width": 0 if by_list else 1},
+                    },
                     customdata=counts.labels(),
                     hovertemplate=f"{name}<br>%{{customdata}}<br>%{{y}} offers<extra></extra>",
                 ),
@@ -223,7 +227,7 @@ def lead_times_figure(
                 col=col,
             )
     apply_layout(figure, title=title, x_title=x_title, y_title=y_title)
-    figure.update_layout(barmode="overlay")
+    figure.update_layout(barmode="group" if by_list else "overlay", bargap=0.1)
     for col in (1, 2):
         figure.add_vline(x=0, line={"color": "#888888", "dash": "dash", "width": 1}, row=1, col=col)
     figure.update_xaxes(title_text=x_title, row=1, col=2)

@@ -127,7 +127,7 @@ def survival_figure(
         horizontal_spacing=0.1,
         subplot_titles=("Still open (Kaplan-Meier, 95% band)", "Durations of closed offers"),
     )
-    # Same bins for every group, so overlaid bars compare like with like.
+    # Same bins for every group, so the bars of one bin compare like with like.
     bin_size = nice_bin_size(limit, bins=30)
     palette = colours if colours is not None else group_colours(frame, by=by)
     for group in split_groups(curve, by_list, colours=palette):
@@ -184,11 +184,12 @@ def survival_figure(
             go.Bar(
                 x=closed.centres,
                 y=closed.counts,
-                width=bin_size,
-                # Lighter when overlaid, so that every group's bars stay visible.
+                # Several groups stand side by side in each bin (Plotly sizes them): overlaid
+                # translucent bars of similar shapes mixed into one colour no one could read.
+                width=None if by_list else bin_size,
                 marker={
-                    "color": rgba(colour, 0.4 if by_list else 0.65),
-                    "line": {"color": colour, "width": 1},
+                    "color": rgba(colour, 0.85 if by_list else 0.65),
+                    "line": {"color": colour, "width": 0 if by_list else 1},
                 },
                 name=f"{name}: closed",
                 legendgroup=name,
@@ -202,7 +203,9 @@ def survival_figure(
     figure.add_hline(y=50, line={"color": "#888888", "dash": "dot", "width": 1}, row=1, col=1)
     apply_layout(figure, title=_SURVIVAL_TITLE, x_title=_DAYS, y_title="Still open (%)")
     # One curve needs no legend; the panel titles say what it is.
-    figure.update_layout(barmode="overlay", showlegend=bool(by_list))
+    figure.update_layout(
+        barmode="group" if by_list else "overlay", bargap=0.1, showlegend=bool(by_list)
+    )
     figure.update_yaxes(range=[0, 102], ticksuffix="%", row=1, col=1)
     figure.update_xaxes(range=[0, limit])
     figure.update_xaxes(title_text="Days from sent to close", row=1, col=2)
