@@ -74,7 +74,7 @@ def _n(value: object) -> str:
 
 def _headline(frame: pl.DataFrame, as_of: datetime) -> str:
     overall = _first_row(time_to_close(frame, as_of=as_of))
-    rates = _first_row(acceptance_rates(frame))
+    rates = _first_row(acceptance_rates(frame, as_of=as_of))
     starts = upcoming_starts(frame, as_of=as_of)
     soon = starts.filter(pl.col("days_until") < 30).height
     superseded = frame.filter(pl.col("outcome") == "superseded").height
@@ -242,7 +242,7 @@ def _body(
             *(
                 [
                     chart(
-                        charts.acceptance_figure(frame, by=by_opt),
+                        charts.acceptance_figure(frame, by=by_opt, as_of=as_of),
                         "Acceptance rate per connector; whiskers are 95% Wilson intervals, "
                         "hover for n.",
                     )
@@ -250,19 +250,22 @@ def _body(
                 if by
                 else []
             ),
-            table_html(acceptance_rates(frame, by=by_opt), [*_group_columns(by), *_RATE_COLUMNS]),
+            table_html(
+                acceptance_rates(frame, by=by_opt, as_of=as_of),
+                [*_group_columns(by), *_RATE_COLUMNS],
+            ),
             chart(
-                charts.acceptance_figure(frame, period="month"),
+                charts.acceptance_figure(frame, period="month", as_of=as_of),
                 "Acceptance rate of the offers sent in each month (all connectors); whiskers "
                 "are 95% Wilson intervals, hover for n.",
             ),
             chart(
-                charts.status_figure(frame, by=by_opt),
+                charts.status_figure(frame, by=by_opt, as_of=as_of),
                 "Offers per raw status, coloured by the outcome it maps to.",
             ),
             table_html(
                 # Overall counts only: per connector, the table grows long; the chart has them.
-                status_counts(frame).sort(
+                status_counts(frame, as_of=as_of).sort(
                     "outcome", pl.col("n"), descending=[False, True], maintain_order=True
                 ),
                 _STATUS_COLUMNS,

@@ -20,6 +20,7 @@ from offer_analytics.metrics import (
     cumulative_incidence,
     start_date_distribution,
     start_lead_times,
+    status_counts,
     survival_curve,
 )
 
@@ -343,3 +344,14 @@ def test_every_chart_takes_a_lazyframe_and_is_fully_labelled(
     titles = f"{fig.layout.xaxis.title.text} {fig.layout.yaxis.title.text}"
     assert any(unit in titles for unit in ("(%)", "offers", "Offers"))
     assert fig.layout.template.layout.plot_bgcolor in (None, "white")
+
+
+def test_acceptance_and_status_charts_describe_their_as_of(offers: pl.DataFrame) -> None:
+    # Before the second month's offers were sent: they are not counted yet.
+    early = _T0 + timedelta(days=20)
+    rates = acceptance_rates(offers, as_of=early)
+    bars = charts.acceptance_figure(offers, as_of=early).data[0]
+    assert f"n = {rates['n'].item()}:" in bars.customdata[0]
+    status = charts.status_figure(offers, as_of=early)
+    totals = next(t for t in status.data if t.name == "total")
+    assert sum(totals.x) == status_counts(offers, as_of=early)["n"].sum() < offers.height

@@ -17,7 +17,7 @@ from PIL import Image
 
 import offer_analytics
 from offer_analytics import html_report
-from offer_analytics.metrics import acceptance_rates, time_to_close
+from offer_analytics.metrics import acceptance_rates, status_counts, time_to_close
 from offer_analytics.schema import offers_to_frame
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_offers.jsonl"
@@ -391,3 +391,19 @@ def test_quality_section_says_not_checked_and_lists_unknown_statuses(
     rows = _quality_rows(checked.read_text("utf-8"))
     assert rows["unparsed_sent_at"][1] == "0"
     assert "not checked" not in checked.read_text("utf-8")
+
+
+def test_acceptance_and_status_numbers_are_as_of_the_report_time(
+    sample: pl.DataFrame, tmp_path: Path
+) -> None:
+    early = datetime(2025, 6, 1, tzinfo=UTC)
+    then = acceptance_rates(sample, as_of=early).row(0, named=True)
+    now = acceptance_rates(sample, as_of=AS_OF).row(0, named=True)
+    assert then["n"] != now["n"]
+    text = html_report(sample, tmp_path / "early.html", as_of=early).read_text("utf-8")
+    assert f"n\u00a0=\u00a0{then['n']:,}" in text
+    assert f"95% CI {100 * then['rate_lower']:.1f}% to {100 * then['rate_upper']:.1f}%" in text
+    # A SIGNED offer closed after the report time was still pending then.
+    counts = status_counts(sample, as_of=early).filter(pl.col("status") == "SIGNED")
+    for outcome, n in counts.select(pl.col("outcome").cast(pl.String), "n").iter_rows():
+        assert f'<td>SIGNED</td><td>{outcome}</td><td class="num">{n:,}</td>' in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal
 
 import plotly.graph_objects as go
@@ -58,6 +59,7 @@ def acceptance_figure(
     basis: Literal["cohort", "activity"] = "cohort",
     denominator: Literal["decided", "extended"] = "decided",
     latest_per_application: bool = True,
+    as_of: datetime | None = None,
     colours: GroupColours | None = None,
 ) -> go.Figure:
     """Acceptance rate per group (bars) or per period (lines), with Wilson 95% error bars.
@@ -78,6 +80,9 @@ def acceptance_figure(
         None for one bar per group, or "month"/"quarter" for a line over time per group.
     basis, denominator, latest_per_application
         Passed to :func:`offer_analytics.metrics.acceptance_rates`.
+    as_of
+        The instant the rates describe (naive = UTC; None means now): offers sent later are
+        left out and closes after it count as pending, as in the metric.
     colours
         Group -> colour of the lines per period (see
         :func:`~offer_analytics.charts.style.group_colours`), so that a group looks the same in
@@ -118,6 +123,7 @@ def acceptance_figure(
         basis=basis,
         denominator=denominator,
         latest_per_application=latest_per_application,
+        as_of=as_of,
     )
     group_title = " · ".join(by_list).replace("_", " ") or "all offers"
     title = "Acceptance rate by " + (group_title if period is None else period)
@@ -174,6 +180,7 @@ def status_figure(
     frame: pl.DataFrame | pl.LazyFrame,
     *,
     by: str | Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> go.Figure:
     """Offers per raw status, coloured by the outcome it maps to, one panel per group.
 
@@ -188,6 +195,9 @@ def status_figure(
         The offers frame.
     by
         Column name(s) to split into panels; None for one panel.
+    as_of
+        The instant the counts describe (naive = UTC; None means now), as in
+        :func:`offer_analytics.metrics.status_counts`.
 
     Returns
     -------
@@ -217,7 +227,7 @@ def status_figure(
     ['accepted', 'declined', 'pending', 'total']
     """
     by_list = group_keys(by)
-    table = status_counts(frame, by=by)
+    table = status_counts(frame, by=by, as_of=as_of)
     title = "Offers by status and outcome"
     if table.height == 0:
         return empty_figure(title=title, x_title="Offers", y_title="Status")
