@@ -55,21 +55,21 @@ def build_frame(rows: int, base: int) -> pl.DataFrame:
 
 def polars_acceptance(df: pl.DataFrame) -> pl.DataFrame:
     key = ["connector", "application", "solo"]
+    o = pl.col("outcome")
+    # The final offer: the latest version that was extended (drafts/unknown never hide it).
     latest = (
         df.lazy()
         .select("connector", "application", "outcome", *ORDER)
-        .filter(pl.col("outcome") != "superseded")
+        .filter(
+            o.is_in(["accepted", "declined", "pending"])
+            | ((o == "rescinded") & pl.col("sent_at").is_not_null())
+        )
         .with_columns(solo=pl.when(pl.col("application").is_null()).then(pl.col("id")))
         .group_by(key)
         .agg(pl.col("outcome", "sent_at").sort_by(ORDER).last())
     )
-    o = pl.col("outcome")
     counts = (
-        latest.filter(
-            o.is_in(["accepted", "declined", "pending"])
-            | ((o == "rescinded") & pl.col("sent_at").is_not_null())
-        )
-        .group_by("connector", period=pl.col("sent_at").dt.date().dt.truncate("1mo"))
+        latest.group_by("connector", period=pl.col("sent_at").dt.date().dt.truncate("1mo"))
         .agg(
             accepted=(o == "accepted").sum().cast(pl.Int64),
             declined=(o == "declined").sum().cast(pl.Int64),
@@ -142,13 +142,13 @@ def polars_starts(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def pandas_acceptance(pdf: Any) -> Any:
-    d = pdf[pdf["outcome"] != "superseded"].copy()
+    extended = pdf["outcome"].isin(["accepted", "declined", "pending"]) | (
+        (pdf["outcome"] == "rescinded") & pdf["sent_at"].notna()
+    )
+    d = pdf[extended].copy()
     d["app"] = d["application"].fillna("offer:" + d["id"])
     d = d.sort_values(ORDER, na_position="first").drop_duplicates(["connector", "app"], keep="last")
-    extended = d["outcome"].isin(["accepted", "declined", "pending"]) | (
-        (d["outcome"] == "rescinded") & d["sent_at"].notna()
-    )
-    d = d[extended & d["sent_at"].notna()]
+    d = d[d["sent_at"].notna()]
     d["period"] = d["sent_at"].dt.tz_localize(None).dt.to_period("M").dt.start_time
     counts = (
         d.groupby(["connector", "period", "outcome"], observed=True).size().unstack(fill_value=0)

@@ -29,6 +29,9 @@ OUTCOMES: Final = ("accepted", "declined", "pending", "draft", "rescinded", "sup
 TIMESTAMP: Final = pl.Datetime("us", "UTC")
 US_PER_DAY: Final = 86_400_000_000.0
 
+#: Stand-in group column when a metric groups by nothing: the grid and join code always has a key.
+ALL_GROUP: Final = "__all__"
+
 #: Outcomes that never enter a time-to-close population: an edited offer's older version is not an
 #: offer the candidate decided on, and a draft was never extended.
 NOT_EXTENDED: Final = ("superseded", "draft")
@@ -128,3 +131,38 @@ def sent_population(as_of: datetime) -> pl.Expr:
 def days_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
     """Float64 days from ``start`` to ``end`` at microsecond precision."""
     return (end - start).dt.total_microseconds().cast(pl.Float64) / US_PER_DAY
+
+
+#: Columns :func:`offers_as_of` reads.
+AS_OF_COLUMNS: Final = ("outcome", "sent_at", "closed_at", "remote_created_at")
+
+
+def offers_as_of(lf: pl.LazyFrame, as_of: datetime) -> pl.LazyFrame:
+    """The offers as they stood at ``as_of`` (aware UTC), for counts and rates.
+
+    - An offer exists from its ``sent_at``, or, when it has none (drafts), its
+      ``remote_created_at``; one that came later is dropped. An offer with neither timestamp
+      cannot be placed in time and is kept.
+    - An accepted, declined or rescinded offer whose ``closed_at`` is after ``as_of`` was still
+      open then: its outcome becomes ``pending`` (``draft`` for one rescinded without ever being
+      sent) and its ``closed_at`` null. Other outcomes and all other columns are unchanged.
+
+    ``lf`` needs the :data:`AS_OF_COLUMNS` with the documented types (see :func:`typed_offers`).
+    """
+    at = as_of_literal(as_of)
+    appeared = pl.coalesce("sent_at", "remote_created_at")
+    later = pl.col("closed_at") > at
+    reopened = later.fill_null(value=False) & pl.col("outcome").is_in(
+        ["accepted", "declined", "rescinded"]
+    ).fill_null(value=False)
+    unsent_rescinded = (pl.col("outcome") == "rescinded") & pl.col("sent_at").is_null()
+    outcome = (
+        pl.when(reopened)
+        .then(pl.when(unsent_rescinded).then(pl.lit("draft")).otherwise(pl.lit("pending")))
+        .otherwise(pl.col("outcome").cast(pl.String))
+        .cast(pl.Enum(OUTCOMES))
+    )
+    return lf.filter(appeared.is_null() | (appeared <= at)).with_columns(
+        outcome.alias("outcome"),
+        pl.when(reopened).then(None).otherwise(pl.col("closed_at")).alias("closed_at"),
+    )

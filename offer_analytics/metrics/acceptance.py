@@ -6,13 +6,24 @@ Definitions (DESIGN §5) live in the docstrings below; they are part of the prod
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Final, Literal, get_args
 
 import polars as pl
 
 from offer_analytics.errors import SchemaError
 from offer_analytics.metrics._calendar import fill_grid, period_start
-from offer_analytics.metrics._frame import By, FrameLike, group_keys, to_lazy, typed_offers
+from offer_analytics.metrics._frame import (
+    ALL_GROUP,
+    AS_OF_COLUMNS,
+    By,
+    FrameLike,
+    group_keys,
+    offers_as_of,
+    resolve_as_of,
+    to_lazy,
+    typed_offers,
+)
 from offer_analytics.metrics.wilson import wilson_interval
 
 __all__ = ["acceptance_rates", "latest_versions", "status_counts"]
@@ -24,24 +35,33 @@ Denominator = Literal["decided", "extended"]
 # Which timestamp places an offer in a period, per basis.
 _BASIS_COLUMN: Final[dict[str, str]] = {"cohort": "sent_at", "activity": "closed_at"}
 _COUNTS: Final = ("accepted", "declined", "pending", "rescinded")
-# Stand-in group key when the caller groups by nothing: the grid code always has a key.
-_ALL: Final = "__all__"
 
 
-def status_counts(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
+def status_counts(
+    frame: FrameLike, *, by: By = None, as_of: datetime | None = None
+) -> pl.DataFrame:
     """Count offers by raw status and outcome, with each count's share of its group.
 
-    Every row of the frame counts, superseded versions included: this is an inventory of what
-    the API sent, not a rate. ``status`` is shown exactly as sent, so spelling variants stay
-    apart and a null status is a row of its own; statuses outside the outcome mapping appear
-    with outcome ``unknown`` (extend the mapping to classify them).
+    Every offer that existed at ``as_of`` counts, superseded versions included: this is an
+    inventory of what the API sent, not a rate. As of ``as_of`` (see :func:`acceptance_rates`
+    for the full rule): an offer sent after it, or a never-sent one created after it, is left
+    out, and an offer closed after it has outcome ``pending`` while ``status`` stays the value
+    the API sends now (the only one known). Offers with neither ``sent_at`` nor
+    ``remote_created_at`` cannot be placed in time and always count.
+
+    ``status`` is shown exactly as sent, so spelling variants stay apart and a null status is a
+    row of its own; statuses outside the outcome mapping appear with outcome ``unknown``
+    (extend the mapping to classify them).
 
     Parameters
     ----------
     frame
-        The offers frame (DataFrame or LazyFrame) with at least ``status`` and ``outcome``.
+        The offers frame (DataFrame or LazyFrame); needs ``status``, ``outcome``, ``sent_at``,
+        ``closed_at`` and ``remote_created_at``.
     by
         Optional grouping column(s); shares are computed within each group.
+    as_of
+        The instant the counts describe; ``None`` (default) is now, a naive datetime is UTC.
 
     Returns
     -------
@@ -54,6 +74,7 @@ def status_counts(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
     Examples
     --------
     >>> import polars as pl
+    >>> from datetime import UTC, datetime
     >>> outcome = pl.Enum(
     ...     ["accepted", "declined", "pending", "draft", "rescinded", "superseded", "unknown"]
     ... )
@@ -61,8 +82,11 @@ def status_counts(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
     ...     {
     ...         "status": ["SIGNED", "SIGNED", "ACCEPTED", "DENIED", "EXTENDED", None],
     ...         "outcome": ["accepted", "accepted", "accepted", "declined", "unknown", "unknown"],
+    ...         "sent_at": datetime(2024, 1, 2, tzinfo=UTC),
+    ...         "closed_at": [datetime(2024, 1, d, tzinfo=UTC) for d in (3, 3, 9, 4, 5, 5)],
+    ...         "remote_created_at": None,
     ...     },
-    ...     schema_overrides={"outcome": outcome},
+    ...     schema_overrides={"outcome": outcome, "remote_created_at": pl.Datetime("us", "UTC")},
     ... )
     >>> status_counts(offers)
     shape: (5, 4)
@@ -77,15 +101,28 @@ def status_counts(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
     │ EXTENDED ┆ unknown  ┆ 1   ┆ 0.166667 │
     │ null     ┆ unknown  ┆ 1   ┆ 0.166667 │
     └──────────┴──────────┴─────┴──────────┘
+
+    On 5 January the ACCEPTED offer (closed on the 9th) was still pending:
+
+    >>> status_counts(offers, as_of=datetime(2024, 1, 5)).filter(status="ACCEPTED")
+    shape: (1, 4)
+    ┌──────────┬─────────┬─────┬──────────┐
+    │ status   ┆ outcome ┆ n   ┆ share    │
+    │ ---      ┆ ---     ┆ --- ┆ ---      │
+    │ str      ┆ enum    ┆ i64 ┆ f64      │
+    ╞══════════╪═════════╪═════╪══════════╡
+    │ ACCEPTED ┆ pending ┆ 1   ┆ 0.166667 │
+    └──────────┴─────────┴─────┴──────────┘
     """
     keys = group_keys(by)
     if {"status", "outcome"} & set(keys):
         msg = "status_counts already splits by status and outcome; leave them out of by"
         raise ValueError(msg)
     # The cast keeps the output schema when a hand-built status column is all null (dtype Null).
-    lf = typed_offers(frame, columns=["status", "outcome"], keys=keys).with_columns(
-        pl.col("status").cast(pl.String)
-    )
+    lf = offers_as_of(
+        typed_offers(frame, columns=["status", *AS_OF_COLUMNS], keys=keys),
+        resolve_as_of(as_of),
+    ).with_columns(pl.col("status").cast(pl.String))
     total = pl.col("n").sum()
     return (
         lf.group_by([*keys, "status", "outcome"])
@@ -97,14 +134,23 @@ def status_counts(frame: FrameLike, *, by: By = None) -> pl.DataFrame:
 
 
 def latest_versions(frame: FrameLike) -> pl.LazyFrame:
-    """Keep one offer per application: its latest version that is not superseded.
+    """Keep one offer per application: its final offer, the latest version actually extended.
 
-    Superseded versions (outcome ``superseded``) are dropped first. Then, within each
-    application of each connector, the row with the greatest
-    ``(remote_created_at, modified_at, sent_at, id)`` wins, compared left to right with null as
-    the smallest value: the offer created last, ties broken by the last modification, then the
-    last sending, then the id so that the choice never depends on row order. An offer without an
-    application is its own application. Application ids are only compared within a connector.
+    A version was *extended* when it was put in front of the candidate: its outcome is
+    ``accepted``, ``declined`` or ``pending``, or ``rescinded`` with a ``sent_at`` (withdrawn
+    after sending). Superseded versions, drafts, offers with outcome ``unknown`` (or null) and
+    offers rescinded before sending are never chosen, so a draft prepared after a decline, or a
+    version whose status the mapping does not know, cannot hide the offer the candidate
+    answered. An application none of whose versions was extended has no final offer and no row.
+
+    Among the extended versions of each application of each connector, the row with the
+    greatest ``(remote_created_at, modified_at, sent_at, id)`` wins, compared left to right with
+    null as the smallest value: the offer created last, ties broken by the last modification,
+    then the last sending, then the id. Rows tied on all four are the same id more than once
+    (flagged by :func:`quality_report`); among them the greatest by ``outcome`` (in its Enum
+    order), then by each remaining column in frame order (null smallest) wins, so the choice
+    never depends on row order. An offer without an application is its own application.
+    Application ids are only compared within a connector.
 
     Parameters
     ----------
@@ -127,7 +173,7 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
     ...         "connector": ["default"] * 4,
     ...         "id": ["a1", "a2", "a3", "b1"],
     ...         "application": ["A", "A", "A", None],
-    ...         "outcome": ["superseded", "declined", "pending", "accepted"],
+    ...         "outcome": ["superseded", "declined", "draft", "accepted"],
     ...         "remote_created_at": [t[0], t[1], t[2], t[3]],
     ...         "modified_at": t,
     ...         "sent_at": t,
@@ -140,7 +186,7 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
     │ --- ┆ ---      │
     │ str ┆ str      │
     ╞═════╪══════════╡
-    │ a3  ┆ pending  │
+    │ a2  ┆ declined │
     │ b1  ┆ accepted │
     └─────┴──────────┘
     """
@@ -158,6 +204,10 @@ def latest_versions(frame: FrameLike) -> pl.LazyFrame:
 # Compared left to right, null smallest: see latest_versions.
 _LATEST_ORDER: Final = ("remote_created_at", "modified_at", "sent_at", "id")
 _LATEST_KEY: Final = ("connector", "application")
+# The versions that can be an application's final offer: see latest_versions.
+_EXTENDED: Final = pl.col("outcome").is_in(["accepted", "declined", "pending"]).fill_null(
+    value=False
+) | ((pl.col("outcome") == "rescinded") & pl.col("sent_at").is_not_null()).fill_null(value=False)
 
 
 def _latest(lf: pl.LazyFrame, keep: Sequence[str] | None = None) -> pl.LazyFrame:
@@ -169,14 +219,15 @@ def _latest(lf: pl.LazyFrame, keep: Sequence[str] | None = None) -> pl.LazyFrame
     """
     solo = pl.when(pl.col("application").is_null()).then(pl.col("id")).alias("__solo__")
     key = ["connector", "application", "__solo__"]
-    current = lf.filter(pl.col("outcome").ne_missing("superseded"))
+    current = lf.filter(_EXTENDED)
     columns = current.collect_schema().names() if keep is None else list(keep)
     carried = [c for c in columns if c not in key]
     # Most applications have a single current offer. A row whose application id occurs once in
     # the whole frame is its own latest version, so only rows with a repeated (or null) id pay
     # for the group-by with a per-group sort: 1.6x faster at 10M rows than grouping everything.
     # Ties on all four order keys are the same id twice (duplicates, flagged by the quality
-    # report); sort_by(maintain_order=True) would settle them but made the group-by ~10x slower.
+    # report). sort_by(maintain_order=True) would only make them follow row order (and made the
+    # group-by ~10x slower); the carried columns as further keys settle them by value instead.
     repeated = pl.col("application").is_duplicated()
     flagged = current.with_columns(repeated.alias("__repeated__"))
     single = flagged.filter(~pl.col("__repeated__")).select("connector", "application", *carried)
@@ -184,10 +235,16 @@ def _latest(lf: pl.LazyFrame, keep: Sequence[str] | None = None) -> pl.LazyFrame
         flagged.filter(pl.col("__repeated__"))
         .with_columns(solo)
         .group_by(key)
-        .agg(pl.col(carried).sort_by(list(_LATEST_ORDER), nulls_last=False).last())
+        .agg(pl.col(carried).sort_by(_tie_order(carried), nulls_last=False).last())
         .drop("__solo__")
     )
     return pl.concat([single, several])
+
+
+def _tie_order(carried: Sequence[str]) -> list[str]:
+    """The sort keys of latest_versions: the documented order, then outcome, then the rest."""
+    rest = [c for c in carried if c not in _LATEST_ORDER and c != "outcome"]
+    return [*_LATEST_ORDER, *(["outcome"] if "outcome" in carried else []), *rest]
 
 
 def _check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None:
@@ -205,13 +262,23 @@ def acceptance_rates(
     basis: Basis = "cohort",
     denominator: Denominator = "decided",
     latest_per_application: bool = True,
+    as_of: datetime | None = None,
 ) -> pl.DataFrame:
     r"""Acceptance rate per group (and period) with its n and a Wilson 95% interval.
 
     Population: superseded versions never count. With ``latest_per_application`` (the
-    default) each application contributes only its final offer, as chosen by
-    :func:`latest_versions`; otherwise every non-superseded offer counts. Drafts and offers
-    whose outcome is ``unknown`` are in no column.
+    default) each application contributes only its final offer: the latest version that was
+    actually extended (accepted, declined, pending, or rescinded after sending), as chosen by
+    :func:`latest_versions`, so a later draft or a later version with an unknown status never
+    hides it. Otherwise every non-superseded offer counts. Drafts and offers whose outcome is
+    ``unknown`` are in no column.
+
+    As of: the rates describe what was known at ``as_of`` (default now; naive = UTC). An
+    offer counts only if it was sent at or before ``as_of`` (an offer never sent: created, by
+    ``remote_created_at``, at or before it; one with neither timestamp always counts). An
+    accepted, declined or rescinded offer closed after ``as_of`` counts as ``pending``, its
+    outcome not yet known then (and, under ``basis="activity"``, in no period). The final
+    offer per application is chosen among the versions that existed at ``as_of``.
 
     Counts: ``accepted``, ``declined`` and ``pending`` offers by outcome; ``rescinded`` counts
     rescinded offers that had been sent (one withdrawn before sending was never extended).
@@ -236,7 +303,7 @@ def acceptance_rates(
     counts and null rate, never a gap. ``basis`` has no effect without ``period``.
 
     Groups: every combination of the ``by`` columns present in the input frame gets rows, even
-    one whose offers are all drafts or superseded (its counts are then 0).
+    one whose offers are all drafts, superseded or later than ``as_of`` (its counts are then 0).
 
     Parameters
     ----------
@@ -252,6 +319,8 @@ def acceptance_rates(
         ``"decided"`` or ``"extended"``, see above.
     latest_per_application
         Count only each application's final offer (default) or every offer.
+    as_of
+        The instant the rates describe, see above; ``None`` (default) is now.
 
     Returns
     -------
@@ -326,18 +395,20 @@ def acceptance_rates(
     counted_columns = ["outcome", "sent_at"]
     if period is not None:
         counted_columns.append(_BASIS_COLUMN[basis])
-    needed = list(counted_columns)
+    needed = [*counted_columns, *AS_OF_COLUMNS]
     if latest_per_application:
         needed += ["connector", "id", "application", "remote_created_at", "modified_at"]
-    lf = typed_offers(frame, columns=list(dict.fromkeys(needed)), keys=keys)
+    typed = typed_offers(frame, columns=list(dict.fromkeys(needed)), keys=keys)
+    lf = offers_as_of(typed, resolve_as_of(as_of))
 
     carried = [c for c in dict.fromkeys([*keys, *counted_columns]) if c not in _LATEST_KEY]
     population = _latest(lf, carried) if latest_per_application else lf
-    grid_keys = keys or [_ALL]
+    grid_keys = keys or [ALL_GROUP]
     if not keys:
-        lf = lf.with_columns(pl.lit(True).alias(_ALL))
-        population = population.with_columns(pl.lit(True).alias(_ALL))
-    groups = lf.select(grid_keys).unique()
+        typed = typed.with_columns(pl.lit(True).alias(ALL_GROUP))
+        population = population.with_columns(pl.lit(True).alias(ALL_GROUP))
+    # Groups come from the whole input, so one with offers only after as_of still gets a row.
+    groups = typed.select(grid_keys).unique()
     outcome = pl.col("outcome")
     counted = population.filter(
         outcome.is_in(["accepted", "declined", "pending"])

@@ -1,7 +1,8 @@
 """The data-quality report: what in the offers frame a user should know before trusting a number.
 
 Each check is one row, always present and always in the same order, so a report that says 0 is
-visibly a check that passed rather than one that was skipped.
+visibly a check that passed rather than one that was skipped; a check that could not be run says
+so with a null ``n`` and a description of what it needs.
 """
 
 from __future__ import annotations
@@ -30,16 +31,18 @@ _SCHEMA: Final = pl.Schema(
         ("description", pl.String()),
         ("n", pl.Int64()),
         ("example_ids", pl.List(pl.String)),
+        ("example_values", pl.List(pl.Struct({"value": pl.String, "n": pl.Int64}))),
     ]
 )
 
+_UNKNOWN_STATUS: Final = (pl.col("outcome") == "unknown") & pl.col("status").is_not_null()
 # (check, description, rows that fail it); ids of failing rows are counted, see quality_report.
 _ROW_CHECKS: Final[tuple[tuple[str, str, pl.Expr], ...]] = (
     (
         "unknown_status",
         "offers whose status is not in the outcome mapping (outcome 'unknown'); "
-        "see status_counts for the values and extend the mapping",
-        (pl.col("outcome") == "unknown") & pl.col("status").is_not_null(),
+        "example_values lists every such status with its count: extend the mapping",
+        _UNKNOWN_STATUS,
     ),
     (
         "null_status",
@@ -82,13 +85,17 @@ def quality_report(
 ) -> pl.DataFrame:
     """One row per data-quality check, with how many offers fail it and a few example ids.
 
-    Checks, in this order (all rows always present, ``n = 0`` when nothing fails):
+    Checks, in this order (all rows always present, ``n = 0`` when the check ran and nothing
+    fails, ``n`` null when it could not run):
 
     1. ``unparsed_<column>`` for each timestamp column (sent_at, closed_at, remote_created_at,
        modified_at, start_date): values that were present but could not be parsed and became
        null. The frame cannot show these; they come from ``unparsed_timestamps`` (column ->
-       offending offer ids, e.g. ``LoadReport.unparsed_timestamps``); without it these rows
-       report 0. Columns in the mapping beyond these five get rows after them, alphabetically.
+       offending offer ids, e.g. ``LoadReport.unparsed_timestamps``). When it is ``None``
+       these rows are *not checked*: ``n`` is null, ``example_ids`` empty, and the
+       description says to pass ``LoadReport.unparsed_timestamps``. A mapping (even an empty
+       one) means the decoding was checked: a column it does not name reports 0. Columns in
+       the mapping beyond these five get rows after them, alphabetically.
     2. ``unknown_status``: a non-null status outside the outcome mapping (outcome unknown).
     3. ``null_status``: no status at all.
     4. ``closed_before_sent``: ``closed_at < sent_at``.
@@ -100,18 +107,23 @@ def quality_report(
 
     Every row of the frame is checked, superseded versions included. ``n`` counts offers (rows)
     except for ``duplicate_id``; ``example_ids`` holds at most 5 distinct ids, sorted.
+    ``example_values`` lists, on the ``unknown_status`` row, every distinct raw status outside
+    the mapping with its number of offers (``{value, n}``), most frequent first, ties by value:
+    the values to add to the outcome mapping. It is empty on every other row.
 
     Parameters
     ----------
     frame
         The offers frame (DataFrame or LazyFrame).
     unparsed_timestamps
-        Column name -> ids of offers whose value in that column was unparseable.
+        Column name -> ids of offers whose value in that column was unparseable, usually
+        ``LoadReport.unparsed_timestamps``; ``None`` (default) leaves those checks not run.
 
     Returns
     -------
     pl.DataFrame
-        ``[check, description, n, example_ids]``: String, String, Int64, List(String).
+        ``[check, description, n, example_ids, example_values]``: String, String, Int64
+        (null = not checked), List(String), List(Struct(value: String, n: Int64)).
 
     Examples
     --------
@@ -148,6 +160,18 @@ def quality_report(
     └─────────────────────┴─────┴─────────────┘
     >>> report.height
     11
+    >>> report.filter(check="unknown_status")["example_values"].to_list()
+    [[{'value': 'EXTENDED', 'n': 2}]]
+    >>> quality_report(offers).select("check", "n").head(2)
+    shape: (2, 2)
+    ┌────────────────────┬──────┐
+    │ check              ┆ n    │
+    │ ---                ┆ ---  │
+    │ str                ┆ i64  │
+    ╞════════════════════╪══════╡
+    │ unparsed_sent_at   ┆ null │
+    │ unparsed_closed_at ┆ null │
+    └────────────────────┴──────┘
     """
     lf = typed_offers(
         frame,
@@ -161,12 +185,23 @@ def quality_report(
     rows: list[dict[str, object]] = []
     for column in columns:
         ids = sorted(set(unparsed.get(column, ())))
+        if unparsed_timestamps is None:
+            # The frame alone cannot tell a null from an unparseable value: 0 would be a claim.
+            description = (
+                f"not checked: {column} values present but unparseable are only known to the "
+                "decoder; pass unparsed_timestamps=LoadReport.unparsed_timestamps"
+            )
+            n: int | None = None
+        else:
+            description = f"{column} values present but unparseable, now null"
+            n = len(ids)
         rows.append(
             {
                 "check": f"unparsed_{column}",
-                "description": f"{column} values present but unparseable, now null",
-                "n": len(ids),
+                "description": description,
+                "n": n,
                 "example_ids": ids[:_MAX_EXAMPLES],
+                "example_values": [],
             }
         )
     static = pl.LazyFrame(rows, schema=_SCHEMA)
@@ -189,6 +224,16 @@ def quality_report(
         .select(pl.len().cast(pl.Int64).alias("n"), _examples(pl.col("id")).alias("ids"))
         .collect()
     )
+    unknown_values = (
+        lf.filter(_UNKNOWN_STATUS.fill_null(False))
+        .group_by("status")
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .sort(["n", "status"], descending=[True, False])
+        .select(pl.struct(value="status", n="n").implode())
+        .collect()
+        .item()
+        .to_list()
+    )
     found = {
         name: (desc, aggregated[f"{name}:n"][0], aggregated[f"{name}:ids"][0].to_list())
         for name, desc, _ in _ROW_CHECKS
@@ -199,7 +244,13 @@ def quality_report(
         duplicates["ids"][0].to_list(),
     )
     checks = [
-        {"check": name, "description": desc, "n": n, "example_ids": ids}
+        {
+            "check": name,
+            "description": desc,
+            "n": n,
+            "example_ids": ids,
+            "example_values": unknown_values if name == "unknown_status" else [],
+        }
         for name in _CHECK_ORDER
         for desc, n, ids in [found[name]]
     ]

@@ -13,6 +13,7 @@ import polars as pl
 
 from offer_analytics.metrics._calendar import fill_grid, period_start
 from offer_analytics.metrics._frame import (
+    ALL_GROUP,
     By,
     FrameLike,
     days_between,
@@ -34,7 +35,6 @@ WEEKDAY_NAMES: Final = (
     "Saturday",
     "Sunday",
 )
-_ALL: Final = "__all__"
 # typed_offers types the instants and the outcome; an all-null start_date built by hand has
 # dtype Null, which date arithmetic rejects, so it is cast too (a no-op on a decoded frame).
 _START: Final = pl.col("start_date").cast(pl.Date)
@@ -120,8 +120,8 @@ def start_date_distribution(
         msg = f"{sorted(clash)!r} would clash with output columns; rename those grouping columns"
         raise ValueError(msg)
     lf = typed_offers(frame, columns=["outcome", "start_date"], keys=keys).with_columns(_START)
-    grid_keys = keys or [_ALL]
-    starts = _accepted_starts(lf.with_columns(pl.lit(True).alias(_ALL)) if not keys else lf)
+    grid_keys = keys or [ALL_GROUP]
+    starts = _accepted_starts(lf.with_columns(pl.lit(True).alias(ALL_GROUP)) if not keys else lf)
     n = pl.len().cast(pl.Int64).alias("n")
 
     if freq == "weekday":

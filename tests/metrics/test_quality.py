@@ -31,7 +31,7 @@ CHECKS = [
 
 
 def test_an_empty_frame_reports_every_check_with_zero(offers: OffersFactory) -> None:
-    report = quality_report(offers([]).lazy())
+    report = quality_report(offers([]).lazy(), unparsed_timestamps={})
     assert report["check"].to_list() == CHECKS
     assert report["n"].to_list() == [0] * len(CHECKS)
     assert report["example_ids"].to_list() == [[]] * len(CHECKS)
@@ -40,7 +40,9 @@ def test_an_empty_frame_reports_every_check_with_zero(offers: OffersFactory) -> 
         "description": pl.String,
         "n": pl.Int64,
         "example_ids": pl.List(pl.String),
+        "example_values": pl.List(pl.Struct({"value": pl.String, "n": pl.Int64})),
     }
+    assert report["example_values"].to_list() == [[]] * len(CHECKS)
     assert report["description"].str.len_chars().min() > 10  # type: ignore[operator]
 
 
@@ -88,6 +90,44 @@ def test_examples_are_at_most_five_sorted_ids(offers: OffersFactory) -> None:
     row = report.filter(pl.col("check") == "missing_application").row(0, named=True)
     assert row["n"] == 12
     assert row["example_ids"] == ["id01", "id02", "id03", "id04", "id05"]
+
+
+def test_unparsed_checks_say_not_checked_without_the_decoder_ids(offers: OffersFactory) -> None:
+    report = quality_report(offers([{"id": "a", "outcome": "accepted", "application": "A"}]))
+    assert report["check"].to_list() == CHECKS
+    unparsed = report.filter(pl.col("check").str.starts_with("unparsed_"))
+    # Null, not 0: nobody looked, so the report must not claim the check passed.
+    assert unparsed["n"].to_list() == [None] * 5
+    assert unparsed["example_ids"].to_list() == [[]] * 5
+    assert unparsed["description"].str.starts_with("not checked").all()
+    assert unparsed["description"].str.contains("LoadReport.unparsed_timestamps").all()
+    # The checks the frame can answer still ran.
+    assert report.filter(~pl.col("check").str.starts_with("unparsed_"))["n"].to_list() == [0] * 6
+
+
+def test_unknown_statuses_are_listed_with_counts_most_frequent_first(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [
+            {"outcome": "unknown", "status": "offered"},
+            {"outcome": "unknown", "status": "EXTENDED"},
+            {"outcome": "unknown", "status": "OUT"},
+            {"outcome": "unknown", "status": "offered"},
+            {"outcome": "unknown", "status": "EXTENDED"},
+            {"outcome": "unknown", "status": None},  # null_status, not an unknown value
+            {"outcome": "accepted", "status": "SIGNED"},
+        ]
+    )
+    report = quality_report(frame, unparsed_timestamps={})
+    values = dict(zip(report["check"], report["example_values"].to_list(), strict=True))
+    # Count descending, then the raw value (as sent, case kept) ascending.
+    assert values["unknown_status"] == [
+        {"value": "EXTENDED", "n": 2},
+        {"value": "offered", "n": 2},
+        {"value": "OUT", "n": 1},
+    ]
+    assert all(v == [] for check, v in values.items() if check != "unknown_status")
 
 
 def test_unparsed_columns_beyond_the_timestamps_come_last(offers: OffersFactory) -> None:

@@ -211,3 +211,12 @@ def test_group_columns_that_clash_with_outputs_are_refused(offers: OffersFactory
     frame = offers(STARTS).with_columns(pl.lit(1).alias("share"))
     with pytest.raises(ValueError, match="share"):
         start_date_distribution(frame, by="share")
+
+
+def test_ungrouped_stand_in_column_is_the_shared_one() -> None:
+    # One definition: a rename in one module cannot silently diverge from the grid code.
+    from offer_analytics.metrics import _frame, acceptance
+
+    assert vars(starts)["ALL_GROUP"] is vars(acceptance)["ALL_GROUP"] is _frame.ALL_GROUP
+    assert not hasattr(starts, "_ALL")
+    assert not hasattr(acceptance, "_ALL")
