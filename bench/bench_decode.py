@@ -21,6 +21,14 @@ Starlette's JSONResponse writes it), ``{"cursor", "page_size", "items"}`` pages 
 - ``json.loads + same typing``: the above per connector, then the typing ``decode_pages`` does
   (timestamps, start date, outcome, connector). Output: the same frame as ``decode_pages``
   (asserted), so this isolates the reader.
+- ``polars read_json, per page``: ``pl.read_json`` of each body with an explicit all-string
+  schema for ``items``, frames concatenated, then explode + unnest. Output: rows of strings. Not
+  a contender for the targets but the alternative reader: it is *not* strict (``"status": 5``
+  becomes ``"5"``), which is why ``decode_pages`` reads with pyarrow.
+
+After the contenders: a breakdown of ``decode_pages`` by stage, and the cost per value of the
+Polars operations the timestamp typing is built from (on the four instant columns stacked), to
+show where the typing's time goes.
 
 Contenders run round-robin in each repeat so that load from other processes on this shared
 machine spreads over all of them; medians are reported, then a breakdown of ``decode_pages``.
@@ -47,7 +55,7 @@ from offer_analytics.outcomes import resolve_outcome_mapping
 from offer_analytics.pages import STRING_FIELDS, offers_table, pages_to_ndjson, read_string_fields
 from offer_analytics.sandbox import generate_offers
 from offer_analytics.schema import INSTANT_COLUMNS
-from offer_analytics.timestamps import parse_timestamps
+from offer_analytics.timestamps import SHAPE_PATTERN, parse_timestamps
 
 FIELDS = (
     "id",
@@ -132,6 +140,16 @@ def json_loads_typed(pages: dict[str, list[bytes]]) -> pl.DataFrame:
     return pl.concat(frames)
 
 
+POLARS_ITEMS = pl.Schema({"items": pl.List(pl.Struct(dict.fromkeys(FIELDS, pl.String)))})
+
+
+def polars_pages(pages: dict[str, list[bytes]]) -> pl.DataFrame:
+    frames = [
+        pl.read_json(io.BytesIO(page), schema=POLARS_ITEMS) for p in pages.values() for page in p
+    ]
+    return pl.concat(frames).explode("items", keep_nulls=False).unnest("items")
+
+
 def timed(fn: Callable[[], object]) -> tuple[float, float]:
     """Wall seconds, and CPU seconds of this process (all threads): on a machine shared with
     other work, CPU time shows the work done, wall time what a user waits."""
@@ -176,6 +194,50 @@ def breakdown(pages: dict[str, list[bytes]], repeats: int) -> None:
         print(f"  {name:58s} {wall:6.2f}s {cpu:6.2f}s")
 
 
+def operation_costs(pages: dict[str, list[bytes]], repeats: int) -> None:
+    """CPU nanoseconds per value of the operations the timestamp typing is made of, each over
+    the four instant columns stacked (one Series), best of ``repeats``."""
+    frame = pl.concat([decode_strings(p) for p in pages.values()])
+    values = pl.concat([frame[c] for c in INSTANT_COLUMNS]).alias("s").to_frame()
+    s, n = pl.col("s"), pl.col("s").str.len_bytes()
+    head = s.str.slice(0, 19)
+    operations: dict[str, pl.Expr] = {
+        "len_bytes": n,
+        "shape regex (str.contains SHAPE_PATTERN)": s.str.contains(SHAPE_PATTERN),
+        "regex floor (str.contains '^\\d')": s.str.contains(r"^\d"),
+        "literal contains ' ' (the spaced flag)": s.str.contains(" ", literal=True),
+        "str.slice(0, 19)": head,
+        "str.slice(-6, 1)": s.str.slice(-6, 1),
+        "str.ends_with('Z')": s.str.ends_with("Z"),
+        "slice(20, 3) + to_integer": s.str.slice(20, 3).str.to_integer(strict=False),
+        "when/then mask of the strings": pl.when(n > 19).then(s),
+        "fixed-format parse of the 19-byte head": head.str.to_datetime(
+            "%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False, cache=False
+        ),
+        "parse with %.fZ (one shape only)": s.str.to_datetime(
+            "%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", strict=False, cache=False
+        ),
+    }
+
+    def selecting(expr: pl.Expr) -> Callable[[], object]:
+        return lambda: values.select(expr)
+
+    runs = {name: selecting(expr) for name, expr in operations.items()}
+    runs["parse_timestamps (all of it, 1 column)"] = lambda: parse_timestamps(values, ["s"])
+    print(f"\nper-value CPU cost over {values.height:,} instant strings (best of {repeats}):")
+    for name, run in runs.items():
+        best = min(timed(run)[1] for _ in range(repeats))
+        print(f"  {name:58s} {best / values.height * 1e9:6.1f} ns")
+
+
+def decode_strings(pages: list[bytes]) -> pl.DataFrame:
+    data, longest = pages_to_ndjson(pages, "list")
+    table = read_string_fields(data, longest, [*STRING_FIELDS, "application", "creator"])
+    frame = pl.from_arrow(offers_table(table.column("items")))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offers", type=int, default=1_000_000)
@@ -192,6 +254,7 @@ def main() -> None:
     check = ours(pages)
     assert check.equals(json_loads_typed(pages))  # same frame, whichever reader
     assert pyarrow_ndjson(ndjson).num_rows == args.offers == pyarrow_pages(pages).height
+    assert polars_pages(pages).equals(pyarrow_pages(pages))  # same strings, other reader
     del check
 
     contenders: dict[str, Callable[[], object]] = {
@@ -200,6 +263,7 @@ def main() -> None:
         "pyarrow read_json, NDJSON": lambda: pyarrow_ndjson(ndjson),
         "json.loads + pl.DataFrame": lambda: json_loads(pages),
         "json.loads + same typing": lambda: json_loads_typed(pages),
+        "polars read_json, per page": lambda: polars_pages(pages),
     }
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
     for _ in range(args.repeats):
@@ -220,6 +284,7 @@ def main() -> None:
             f" {cpu[ours_name] / cpu[name]:5.2f}x"
         )
     breakdown(pages, max(3, args.repeats // 2))
+    operation_costs(pages, 3)
     print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1 and 5 min)")
 
 

@@ -3,18 +3,32 @@
 Jupyter runs every cell inside an event loop, so ``asyncio.run`` fails there. Patching the loop
 (nest_asyncio) breaks libraries that rely on its invariants; a fresh loop in a thread of its own
 does not, and costs one thread for the duration of the call.
+
+Ctrl-C must stop the load, wherever it runs:
+
+- no loop running (a script): ``asyncio.run`` cancels the load and raises ``KeyboardInterrupt``;
+- a loop running in this thread (a notebook cell, or code inside ``asyncio.run``): the caller
+  waits synchronously for the load's thread, so the running loop's own SIGINT handling (which
+  only cancels its task at its next ``await``) would never get a say. While waiting, SIGINT
+  raises ``KeyboardInterrupt`` right here; the load is cancelled, its thread finishes (closing
+  connections and worker threads) and then the interrupt goes on to the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import threading
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, Generic, TypeVar
 
 __all__ = ["run_blocking"]
 
 T = TypeVar("T")
+
+#: How often the waiting thread wakes up; signal handlers run between these waits.
+_POLL_S = 0.05
 
 
 def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -24,6 +38,11 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     ----------
     make
         Creates the coroutine; called in the thread that runs it.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl-C, once the coroutine has been cancelled and its thread has finished.
 
     Examples
     --------
@@ -45,33 +64,107 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     if not running:
         # Outside the except block: errors of the load must not come chained to this one.
         return asyncio.run(make())
-    # This thread already runs a loop (Jupyter, an async app): nesting loops is not allowed, so
-    # run ours in a thread of its own and wait for it.
+    return _run_in_thread(make)
+
+
+class _Handoff(Generic[T]):
+    """What the caller's thread and the loop's thread share: the task, a cancel request, results.
+
+    A cancel request may come before the task exists (Ctrl-C right after the start) or after the
+    loop closed (right at the end); the lock orders the first case, the second has nothing left
+    to cancel.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._task: asyncio.Task[T] | None = None
+        self._cancelled = False
+        self.value: T | None = None
+        self.error: BaseException | None = None
+
+    def started(self, task: asyncio.Task[T]) -> None:
+        """In the loop's thread, before running the task."""
+        with self._lock:
+            self._task = task
+            if self._cancelled:
+                task.cancel()
+
+    def cancel(self) -> None:
+        """In the caller's thread: cancel the task now, or as soon as it exists."""
+        with self._lock:
+            self._cancelled = True
+            task = self._task
+        if task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: the task is done
+                self.loop.call_soon_threadsafe(task.cancel)
+
+
+def _run_in_thread(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     loop = asyncio.new_event_loop()
-    outcome: dict[str, Any] = {}
+    handoff: _Handoff[T] = _Handoff(loop)
+    # Waiting on an Event, not on Thread.join: a KeyboardInterrupt raised inside join() can mark
+    # a thread that is still running as stopped (CPython bpo-45274's fix releases its lock).
+    finished = threading.Event()
 
     def target() -> None:
         asyncio.set_event_loop(loop)
         try:
-            outcome["task"] = task = loop.create_task(make())
-            outcome["value"] = loop.run_until_complete(task)
+            task = loop.create_task(make())
+            handoff.started(task)
+            handoff.value = loop.run_until_complete(task)
         except BaseException as exc:  # handed over to the caller's thread below
-            outcome["error"] = exc
+            handoff.error = exc
         finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                asyncio.set_event_loop(None)
+                loop.close()
+                finished.set()
 
     thread = threading.Thread(target=target, name="offer-analytics-load", daemon=True)
-    thread.start()
+    with _sigint_raises_here():
+        try:
+            thread.start()
+            while not finished.wait(_POLL_S):
+                pass
+        except KeyboardInterrupt:
+            handoff.cancel()
+            raise
+        finally:
+            if thread.ident is not None:  # started: never leave it running behind the caller
+                _wait_through_interrupts(finished)
+                thread.join()
+    if handoff.error is not None:
+        raise handoff.error
+    return handoff.value  # type: ignore[return-value]
+
+
+def _wait_through_interrupts(finished: threading.Event) -> None:
+    """Wait for a cancelled load's thread; a second Ctrl-C must not leave it running."""
+    while not finished.is_set():
+        with contextlib.suppress(KeyboardInterrupt):
+            finished.wait(_POLL_S)
+
+
+@contextlib.contextmanager
+def _sigint_raises_here() -> Iterator[None]:
+    """In the main thread, make SIGINT raise KeyboardInterrupt while we wait synchronously.
+
+    ``asyncio.run`` installs a handler that only cancels its main task, which is the one blocked
+    in this wait: left in place, Ctrl-C would do nothing until the whole load had finished.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are delivered to the main thread only: nothing to wait for here
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous in (signal.SIG_IGN, None):
+        yield  # the application chose to ignore Ctrl-C (or handles it outside Python)
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        while thread.is_alive():
-            thread.join(0.1)
-    except BaseException:
-        # Ctrl-C in the notebook: stop the load instead of leaving it running behind the user.
-        if "task" in outcome:
-            loop.call_soon_threadsafe(outcome["task"].cancel)
-        thread.join()
-        raise
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

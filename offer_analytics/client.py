@@ -5,8 +5,10 @@ Every attempt of a request passes, in this order, the connector's
 flight (one ``httpx.AsyncClient`` slows down as its open connections grow: bench/bench_load.py
 puts the knee at 8-16 in flight on 2 shared cores); the retry policy wraps both. A task waiting
 for its connector's budget holds no in-flight slot, so one slow connector never starves the
-others. Responses come back as raw bytes plus the parsed JSON: the decoder wants the bytes, the
-loader needs the cursor.
+others. Responses come back as raw bytes plus what a parser read from them: the decoder wants the
+bytes, the loader needs the cursor. The parser (``json.loads`` unless the caller passes a cheaper
+one, e.g. :func:`~offer_analytics.page_head.read_page_head`) also vets the body: a ``ValueError``
+from it means the body broke off or is not JSON, and the request is tried again.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ from typing import Any, Final, Self
 import httpx
 import stamina
 
-from offer_analytics.credentials import Connector, resolve_api_key, resolve_base_url
-from offer_analytics.errors import ConfigurationError, TransportError
+from offer_analytics.auth import BindbeeAuth
+from offer_analytics.credentials import Connector, Sealed, resolve_api_key, resolve_base_url
+from offer_analytics.errors import ConfigurationError, OfferAnalyticsError, TransportError
 from offer_analytics.http_errors import error_for_status, scrub
 from offer_analytics.ratelimit import RateGate
 from offer_analytics.retry import RetryPolicy, should_retry
+
+#: Reads a 2xx body; raises ValueError when it is not (whole) JSON.
+BodyParser = Callable[[bytes], Any]
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -72,7 +78,7 @@ class RequestStats:
 
 @dataclass(frozen=True)
 class JSONResponse:
-    """A successful response: its raw body and the same body parsed."""
+    """A successful response: its raw body and what the parser read from it."""
 
     status: int
     body: bytes
@@ -98,6 +104,9 @@ class BindbeeClient:
     rate_limit
         ``(requests, window seconds)`` per connector token before the server's headers say
         otherwise; Bindbee's is ``(200, 60.0)``.
+    max_pause_s
+        The longest pause a ``Retry-After`` or ``Reset`` header may impose on a connector;
+        ``None``: two rate-limit windows. A server asking for more is capped and noted.
     transport
         An httpx transport to use instead of the network (``httpx.MockTransport`` in tests).
     clock, wall_clock, sleep
@@ -121,12 +130,13 @@ class BindbeeClient:
     def __init__(
         self,
         *,
-        api_key: str | None = None,
+        api_key: str | Sealed[str] | None = None,
         base_url: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing it is safe
         rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
+        max_pause_s: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -134,16 +144,21 @@ class BindbeeClient:
     ) -> None:
         if concurrency < 1:
             raise ConfigurationError("concurrency must be at least 1")
-        self._api_key = resolve_api_key(api_key)
+        # Sealed at once: the key must not sit in a plain local of any frame that may raise.
+        self._api_key = Sealed(
+            resolve_api_key(api_key.open() if isinstance(api_key, Sealed) else api_key)
+        )
         self.base_url = resolve_base_url(base_url)
         self.concurrency = concurrency
         self.retry = retry
         self._rate_limit = rate_limit
+        self._max_pause_s = max_pause_s
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
         self._gates: dict[str, RateGate] = {}
-        self._secrets: set[str] = {self._api_key}
+        self._secrets: set[str] = {self._api_key.open()}
+        self._auths: dict[str, BindbeeAuth] = {}
         self._semaphore: asyncio.Semaphore | None = None
         limits = httpx.Limits(
             max_connections=concurrency,
@@ -162,7 +177,11 @@ class BindbeeClient:
         )
 
     def __repr__(self) -> str:
-        return f"BindbeeClient(base_url={self.base_url!r}, concurrency={self.concurrency})"
+        # getattr: tools that record a traceback's locals call repr on a client whose __init__
+        # raised half-way; a repr that raises too would hide the real error.
+        base_url = getattr(self, "base_url", None)
+        concurrency = getattr(self, "concurrency", None)
+        return f"BindbeeClient(base_url={base_url!r}, concurrency={concurrency})"
 
     async def __aenter__(self) -> Self:
         return self
@@ -188,12 +207,25 @@ class BindbeeClient:
             gate = RateGate(
                 limit=limit,
                 window_s=window_s,
+                max_pause_s=self._max_pause_s,
+                label=connector.label,
                 clock=self._clock,
                 wall_clock=self._wall_clock,
                 sleep=self._sleep,
             )
             self._gates[connector.token] = gate
         return gate
+
+    def _auth(self, connector: Connector) -> BindbeeAuth:
+        auth = self._auths.get(connector.token)
+        if auth is None:
+            auth = self._auths[connector.token] = BindbeeAuth(self._api_key, connector)
+        return auth
+
+    def notes(self, connector: Connector) -> list[str]:
+        """What the connector's gate had to tell (e.g. a capped pause), oldest first."""
+        gate = self._gates.get(connector.token)
+        return list(gate.notes) if gate is not None else []
 
     def offer_url_length(self, params: Mapping[str, str]) -> int:
         """Length of the full list-endpoint URL for these query parameters."""
@@ -211,8 +243,13 @@ class BindbeeClient:
         params: Mapping[str, str] | None = None,
         *,
         stats: RequestStats | None = None,
+        parse: BodyParser = json.loads,
     ) -> JSONResponse:
         """GET ``path`` for a connector, within its budget, retrying what may succeed later.
+
+        ``parse`` reads the body of a 2xx into ``JSONResponse.data``; a ``ValueError`` from it
+        (a body cut short, an HTML page) is retried like a transport failure, any other error
+        is raised as is.
 
         Raises
         ------
@@ -235,7 +272,7 @@ class BindbeeClient:
             with attempt:
                 if attempt.num > 1:
                     stats.retries += 1
-                return await self._send_once(connector, path, params, stats)
+                return await self._send_once(connector, path, params, stats, parse)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     async def _send_once(
@@ -244,6 +281,7 @@ class BindbeeClient:
         path: str,
         params: Mapping[str, str] | None,
         stats: RequestStats,
+        parse: BodyParser,
     ) -> JSONResponse:
         gate = self.gate(connector)
         if self._semaphore is None:
@@ -256,13 +294,9 @@ class BindbeeClient:
         try:
             async with self._semaphore:
                 stats.requests += 1
-                request_headers = {
-                    "authorization": f"Bearer {self._api_key}",
-                    "x-connector-token": connector.token,
-                }
                 try:
                     response = await self._http.get(
-                        path, params=dict(params or {}), headers=request_headers
+                        path, params=dict(params or {}), auth=self._auth(connector)
                     )
                 except httpx.TimeoutException as exc:
                     raise self._transport_error(connector, path, "timed out", exc) from None
@@ -275,7 +309,9 @@ class BindbeeClient:
             stats.rate_limited += 1
         if 200 <= status < 300:
             try:
-                data = json.loads(response.content)
+                data = parse(response.content)
+            except OfferAnalyticsError:
+                raise  # e.g. a SchemaError (a ValueError too): JSON of the wrong shape, not retried
             except ValueError:
                 # A body that broke off without the connection noticing, or an HTML error page
                 # behind a proxy: the same request will most likely get a whole body next time.
@@ -283,7 +319,12 @@ class BindbeeClient:
                 raise TransportError(msg) from None
             return JSONResponse(status, response.content, data)
         raise error_for_status(
-            status, response.content, connector=connector.label, path=path, secrets=self._secrets
+            status,
+            response.content,
+            connector=connector.label,
+            path=path,
+            secrets=self._secrets,
+            retry_after=headers.get("retry-after"),
         )
 
     def _transport_error(

@@ -11,7 +11,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 import httpx
 
@@ -20,6 +20,7 @@ from offer_analytics.errors import ConfigurationError
 __all__ = [
     "DEFAULT_BASE_URL",
     "Connector",
+    "Sealed",
     "resolve_api_key",
     "resolve_base_url",
     "resolve_connectors",
@@ -34,6 +35,41 @@ BASE_URL_ENV: Final = "BINDBEE_BASE_URL"
 
 #: The label of the only connector when ``connector_token=`` (or the environment) names one.
 DEFAULT_LABEL: Final = "default"
+
+T = TypeVar("T")
+
+
+class Sealed(Generic[T]):
+    """A value (a key, a mapping of tokens) that no ``repr`` or ``str`` shows.
+
+    Tools that record a traceback's local variables (Sentry, ``rich`` with ``show_locals``,
+    ``traceback.TracebackException(capture_locals=True)``) call ``repr`` on every local of every
+    frame: a secret kept in a plain ``str`` local would end up in their reports. Kept sealed, it
+    shows as ``Sealed(***)``.
+
+    Examples
+    --------
+    >>> key = Sealed("sk-live-123")
+    >>> key, str(key), key.open()
+    (Sealed(***), 'Sealed(***)', 'sk-live-123')
+    """
+
+    __slots__ = ("__value",)
+
+    def __init__(self, value: T) -> None:
+        self.__value = value
+
+    def open(self) -> T:
+        """The value itself: use it in an expression, never keep it in a local variable."""
+        return self.__value
+
+    def __repr__(self) -> str:
+        return "Sealed(***)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("Sealed values are not pickled: a pickle would carry the secret.")
 
 
 @dataclass(frozen=True)
@@ -82,6 +118,20 @@ def resolve_connectors(
     >>> resolve_connectors("t1", None)
     (Connector(label='default'),)
     """
+    try:
+        return _connectors(connector_token, connectors)
+    except ConfigurationError as error:
+        message = str(error)
+    # Raised again from here, once the tokens are gone from this frame's locals: the first
+    # error's traceback held them in the frames of _connectors, where tools that record
+    # locals (Sentry, rich) would have read them.
+    del connector_token, connectors
+    raise ConfigurationError(message)
+
+
+def _connectors(
+    connector_token: str | None, connectors: Mapping[str, str] | None
+) -> tuple[Connector, ...]:
     if connector_token is not None and connectors is not None:
         msg = "Pass either connector_token= or connectors={label: token}, not both."
         raise ConfigurationError(msg)

@@ -83,6 +83,7 @@ def error_for_status(
     connector: str,
     path: str,
     secrets: Iterable[str],
+    retry_after: str | None = None,
 ) -> BindbeeAPIError:
     """The typed error for an error response, with advice in its message.
 
@@ -98,6 +99,8 @@ def error_for_status(
         The request path (no query: it may hold long id lists).
     secrets
         API key and tokens, scrubbed from anything the server sent back.
+    retry_after
+        The ``Retry-After`` header of a 429, quoted in the advice.
 
     Examples
     --------
@@ -137,9 +140,13 @@ def error_for_status(
         msg = f"Bindbee rejected a request parameter (422, {where}): {scrubbed}. Fix that argument."
         return RequestValidationError(msg, status_code=status, connector=connector, detail=detail)
     if status == 429:
+        seconds = (retry_after or "").strip()
+        asked = f" (the server asked for {int(seconds):,} s)" if seconds.isdigit() else ""
         msg = (
             f"Rate limit still exceeded after every retry (429, {where}): another client may be "
-            "spending this connector's budget; try again later."
+            "spending this connector's budget, or its plan allows fewer requests than "
+            f"rate_limit= assumes. Wait for the rate-limit window to reset{asked} and load "
+            "again, with a smaller rate_limit= if this keeps happening."
         )
         return RateLimitedError(msg, status_code=status, connector=connector, detail=detail)
     if status >= 500:

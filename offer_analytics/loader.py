@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -28,9 +27,10 @@ import polars as pl
 
 from offer_analytics.blocking import run_blocking
 from offer_analytics.client import DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT, BindbeeClient
-from offer_analytics.credentials import Connector, resolve_connectors
+from offer_analytics.credentials import Sealed, resolve_connectors
 from offer_analytics.errors import ConfigurationError, PartialLoadError
-from offer_analytics.id_batches import unique_ids
+from offer_analytics.expand import split_expand
+from offer_analytics.load_arguments import ids_by_connector, modified_after_param
 from offer_analytics.load_report import LoadReport, LoadResult
 from offer_analytics.offer_fetch import FetchJob, IdsArg, ListingFilters
 from offer_analytics.page_sink import PageSink, merge_unparsed
@@ -44,58 +44,8 @@ logger = logging.getLogger(__name__)
 #: Subtracted from a load's start time to give its watermark: Bindbee's ``modified_at`` is its own
 #: sync clock, which may lag the source ATS and our clock; re-reading a few minutes is cheap.
 WATERMARK_OVERLAP: Final = timedelta(minutes=5)
-
-
-def _modified_after(value: datetime | date | str | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigurationError("modified_after must be an ISO 8601 timestamp.") from None
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # the API reads naive timestamps as UTC
-    return value.astimezone(UTC).isoformat()
-
-
-def _expand(expand: Sequence[str] | str) -> tuple[str, ...]:
-    """Relation names to expand, from a sequence or the API's comma-separated text.
-
-    ``application[id,name]`` picks fields, so only commas outside brackets separate names.
-
-    Examples
-    --------
-    >>> _expand("application[id,name], creator")
-    ('application[id,name]', 'creator')
-    """
-    names = tuple(re.split(r",(?![^\[]*\])", expand)) if isinstance(expand, str) else tuple(expand)
-    names = tuple(name.strip() for name in names if name.strip())
-    if any(" " in name for name in names):
-        raise ConfigurationError("expand names contain no spaces, e.g. ('application', 'creator').")
-    return names
-
-
-def _ids_by_connector(ids: IdsArg, connectors: Sequence[Connector]) -> dict[str, list[str]]:
-    """Distinct ids per connector label, read once (ids may be an iterator)."""
-    one_string = "ids= takes a list of offer ids, not one string."
-    if isinstance(ids, str):
-        raise ConfigurationError(one_string)
-    if isinstance(ids, Mapping):
-        if any(isinstance(each, str) for each in ids.values()):
-            raise ConfigurationError(one_string)
-        unknown = set(ids) - {c.label for c in connectors}
-        if unknown:
-            raise ConfigurationError(
-                f"ids= names connectors that were not given: {sorted(unknown)}"
-            )
-        return {label: unique_ids(each) for label, each in ids.items()}
-    if len(connectors) > 1:
-        msg = "With several connectors, pass ids={label: [...]}: an offer id belongs to one ATS."
-        raise ConfigurationError(msg)
-    return {connectors[0].label: unique_ids(ids)}
+#: Arguments that carry secrets: never kept in a plain local variable.
+_SECRET_ARGUMENTS: Final = ("api_key", "connector_token", "connectors")
 
 
 async def fetch_offers(
@@ -157,8 +107,9 @@ async def fetch_offers(
         Passed to decoding: raise on unparseable timestamps; map raw statuses to outcomes.
     client
         A :class:`~offer_analytics.client.BindbeeClient` to use (and leave open) instead of a new
-        one; it then owns the key, URL, concurrency, retries and rate limit. A client belongs to
-        one event loop: with :func:`load_offers`, leave this out.
+        one; it then owns the key, URL, concurrency, retries and rate limit (passing any of them
+        here as well is refused). A client belongs to one event loop: with :func:`load_offers`,
+        leave this out.
 
     Returns
     -------
@@ -190,35 +141,45 @@ async def fetch_offers(
     >>> frame.height, report.pages, report.rate_limited
     (120, 4, 0)
     """
+    # The key and tokens leave this frame's locals before anything can raise: tools that record
+    # a traceback's locals (Sentry, rich) must find them only in objects that hide them.
+    try:
+        key = None if api_key is None else Sealed(api_key)
+        resolved = resolve_connectors(connector_token, connectors)
+    finally:
+        del api_key, connector_token, connectors
     if not 1 <= page_size <= 200:
         raise ConfigurationError("page_size must be between 1 and 200.")
-    resolved = resolve_connectors(connector_token, connectors)
     filters = ListingFilters(
         remote_id=remote_id,
         application=application,
         creator=creator,
-        modified_after=_modified_after(modified_after),
+        modified_after=modified_after_param(modified_after),
     )
     by_connector = None
     if ids is not None:
         if filters.any():
             raise ConfigurationError("Filters apply to listings; with ids= pass no filters.")
-        by_connector = _ids_by_connector(ids, resolved)
-    if client is not None and (api_key, base_url, rate_limit) != (None, None, DEFAULT_RATE_LIMIT):
-        raise ConfigurationError("With client=, set api_key, base_url and rate_limit on it.")
+        by_connector = ids_by_connector(ids, resolved)
+    own_settings = (key, base_url, concurrency, rate_limit)
+    if client is not None and own_settings != (None, None, DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT):
+        # The client's pool and gates are built already: a setting here would be ignored.
+        msg = "With client=, set api_key, base_url, concurrency and rate_limit on the client."
+        raise ConfigurationError(msg)
     decode = partial(
         decode_pages,
         include_custom_fields=include_custom_fields,
         include_raw_data=include_raw_data,
-        expand=_expand(expand),
+        expand=split_expand(expand),
         strict=strict,
         outcome_mapping=outcome_mapping,
     )
     decode([], connector="default")  # unknown expand names or a bad mapping fail before any request
     own_client = client is None
     http = client or BindbeeClient(
-        api_key=api_key, base_url=base_url, concurrency=concurrency, rate_limit=rate_limit
+        api_key=key, base_url=base_url, concurrency=concurrency, rate_limit=rate_limit
     )
+    notes_before = {c.label: len(http.notes(c)) for c in resolved}
     bar = RichProgress() if progress is True else None
     callback = bar if bar is not None else (progress or None)
     started_wall = datetime.now(UTC)
@@ -228,19 +189,30 @@ async def fetch_offers(
         params=filters.params(
             include_custom_fields=include_custom_fields,
             include_raw_data=include_raw_data,
-            expand=_expand(expand),
+            expand=split_expand(expand),
         ),
         page_size=page_size,
         progress=callback if callable(callback) else None,
     )
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="offer-decode") as executor:
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offer-decode")
+    decode_failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def stop_on_decode_error(error: BaseException) -> None:
+        if not decode_failed.done():
+            decode_failed.set_exception(error)
+
+    finished = False
+    try:
         sinks = {
-            c.label: PageSink(partial(decode, connector=c.label), executor=executor)
+            c.label: PageSink(
+                partial(decode, connector=c.label),
+                executor=executor,
+                on_error=stop_on_decode_error,
+            )
             for c in resolved
         }
-        try:
-            if bar is not None:
-                bar.__enter__()
+
+        async def fetch_all() -> None:
             async with asyncio.TaskGroup() as group:
                 for connector in resolved:
                     sink = sinks[connector.label]
@@ -250,11 +222,23 @@ async def fetch_offers(
                         group.create_task(
                             job.by_ids(connector, by_connector[connector.label], sink)
                         )
+
+        try:
+            if bar is not None:
+                bar.__enter__()
+            async with asyncio.TaskGroup() as group:
+                # The first page that fails to decode ends the load: fetching the rest of a
+                # listing whose result will be thrown away only spends the budget.
+                watcher = group.create_task(_raise_when_set(decode_failed))
+                fetching = group.create_task(fetch_all())
+                fetching.add_done_callback(lambda _: watcher.cancel())
         except BaseExceptionGroup as group_error:
-            # A typed error (401, 403, 422, a cursor loop, strict decoding): the first one is the
-            # cause; the others were cancelled because of it.
+            # A typed error (401, 403, 422, a cursor loop, a page that failed to decode): the
+            # first one is the cause; the others were cancelled because of it.
             raise _first_cause(group_error) from None
         finally:
+            if not decode_failed.done():
+                decode_failed.cancel()  # later chunks raise from results() instead
             if bar is not None:
                 bar.__exit__(None, None, None)
             if own_client:
@@ -268,7 +252,13 @@ async def fetch_offers(
                 frame = _in_requested_order(frame, by_connector[connector.label])
             frames.append(frame)
             stats.extend(connector_stats)
+        finished = True
+    finally:
+        # A failed or cancelled load drops the chunks still queued for decoding.
+        executor.shutdown(wait=True, cancel_futures=not finished)
     frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    # Only what this load added: a client= shared by several loads keeps its gates' notes.
+    gate_notes = [n for c in resolved for n in http.notes(c)[notes_before[c.label] :]]
     report = LoadReport(
         connectors=tuple(c.label for c in resolved),
         requests=job.stats.requests,
@@ -282,17 +272,23 @@ async def fetch_offers(
         duration_s=time.perf_counter() - started,
         watermark=started_wall - WATERMARK_OVERLAP,
         unparsed_timestamps=merge_unparsed(stats),
-        notes=tuple(job.notes),
+        notes=(*job.notes, *gate_notes),
     )
     if not report.complete and not keep_partial:
         failed = ", ".join(f"{label!r}" for label in report.failed)
+        cause = next(iter(job.errors.values()), None)
         msg = (
             f"The load of {failed} did not finish after every retry; exception.frame holds the "
             f"{frame.height} offers loaded, exception.missing what is not. Retry later, or pass "
-            "keep_partial=True to keep partial results."
+            f"keep_partial=True to keep partial results. First error: {cause}"
         )
-        raise PartialLoadError(msg, frame=frame, report=report, missing=report.failed)
+        raise PartialLoadError(msg, frame=frame, report=report, missing=report.failed) from cause
     return LoadResult(frame, report)
+
+
+async def _raise_when_set(failed: asyncio.Future[None]) -> None:
+    """Raise the error ``failed`` is given; cancelled once fetching has ended without one."""
+    await failed
 
 
 def _first_cause(error: BaseException) -> BaseException:
@@ -308,11 +304,9 @@ def _concat(frames: list[pl.DataFrame], decode: Callable[..., Any], label: str) 
     return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
-def _in_requested_order(frame: pl.DataFrame, ids: Iterable[str]) -> pl.DataFrame:
-    """Rows in the order the ids were asked for (batches finish in any order)."""
-    order = pl.DataFrame({"id": unique_ids(ids)}, schema={"id": pl.String}).with_row_index(
-        "__order"
-    )
+def _in_requested_order(frame: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
+    """Rows in the order the (distinct) ids were asked for (batches finish in any order)."""
+    order = pl.DataFrame({"id": ids}, schema={"id": pl.String}).with_row_index("__order")
     return frame.join(order, on="id", how="left").sort("__order").drop("__order")
 
 
@@ -356,4 +350,7 @@ def load_offers(
     (50, ('default',), {})
     """
     arguments = dict(locals())
-    return run_blocking(lambda: fetch_offers(**arguments))
+    # Sealed, so that no frame of this call keeps the key or a token in a plain local.
+    sealed = Sealed({name: arguments.pop(name) for name in _SECRET_ARGUMENTS})
+    del api_key, connector_token, connectors
+    return run_blocking(lambda: fetch_offers(**arguments, **sealed.open()))

@@ -7,24 +7,32 @@ whatever still fails after every retry is recorded as failed, for the loader to 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeAlias
+from functools import partial
+from typing import Final, TypeAlias
 
-from offer_analytics.client import OFFERS_PATH, BindbeeClient, JSONResponse, RequestStats
+from offer_analytics.client import (
+    OFFERS_PATH,
+    BindbeeClient,
+    BodyParser,
+    JSONResponse,
+    RequestStats,
+)
 from offer_analytics.credentials import Connector
 from offer_analytics.errors import (
     CursorLoopError,
     NotFoundError,
     RateLimitedError,
     RequestValidationError,
-    SchemaError,
     ServerError,
     TransportError,
 )
 from offer_analytics.http_errors import validation_locations
-from offer_analytics.id_batches import batch_ids, unique_ids
+from offer_analytics.id_batches import batch_ids
+from offer_analytics.page_head import PageHead, read_page_head
 from offer_analytics.page_sink import PageSink, wrap_single_offer
 from offer_analytics.progress import ProgressCallback, ProgressUpdate
 
@@ -83,16 +91,6 @@ class ListingFilters:
         return params
 
 
-def _page(data: Any, label: str) -> tuple[list[Any], str | None]:
-    """Items and next cursor of a list page, or a SchemaError saying what is wrong."""
-    items = data.get("items") if isinstance(data, dict) else None
-    cursor = data.get("cursor") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not (cursor is None or isinstance(cursor, str)):
-        msg = f"A list page of connector {label!r} is not {{'cursor', 'items': [...]}}."
-        raise SchemaError(msg)
-    return items, cursor or None
-
-
 class FetchJob:
     """All requests of one load, their counts, and what went missing or failed.
 
@@ -124,6 +122,8 @@ class FetchJob:
         self.missing: dict[str, list[str]] = {}
         self.failed: dict[str, list[str]] = {}
         self.notes: list[str] = []
+        self.errors: dict[str, Exception] = {}
+        """Per connector, the first error it gave up on (the cause of a partial load)."""
         self._page_size = page_size
         self._page_sizes: dict[str, int] = {}
         self._progress = progress
@@ -136,17 +136,22 @@ class FetchJob:
         return self._page_sizes.get(label, self._page_size)
 
     async def _get(
-        self, connector: Connector, path: str, params: Mapping[str, str]
+        self,
+        connector: Connector,
+        path: str,
+        params: Mapping[str, str],
+        parse: BodyParser = json.loads,
     ) -> JSONResponse:
+        get = partial(self.client.get_json, stats=self.stats, parse=parse)
         try:
-            return await self.client.get_json(connector, path, params, stats=self.stats)
+            return await get(connector, path, params)
         except RequestValidationError as exc:
             size = int(params.get("page_size", "0"))
             if "page_size" not in validation_locations(exc.detail) or size <= FALLBACK_PAGE_SIZE:
                 raise
         self._step_down(connector.label)
         retry = {**params, "page_size": str(self.page_size(connector.label))}
-        return await self.client.get_json(connector, path, retry, stats=self.stats)
+        return await get(connector, path, retry)
 
     def _step_down(self, label: str) -> None:
         if self.page_size(label) <= FALLBACK_PAGE_SIZE:
@@ -173,6 +178,7 @@ class FetchJob:
 
     def _fail(self, label: str, what: Sequence[str], exc: Exception) -> None:
         self.failed.setdefault(label, []).extend(what)
+        self.errors.setdefault(label, exc)
         logger.warning("Giving up on part of connector %r after retries: %s", label, exc)
 
     async def _pages(
@@ -186,16 +192,18 @@ class FetchJob:
         label = connector.label
         seen: set[str] = set()
         cursor: str | None = None
+        parse = partial(read_page_head, label=label)
         while True:
             query = {**params, "page_size": str(self.page_size(label))}
             if cursor is not None:
                 query["cursor"] = cursor  # opaque: sent back exactly as received
-            response = await self._get(connector, OFFERS_PATH, query)
-            items, cursor = _page(response.data, label)
+            response = await self._get(connector, OFFERS_PATH, query, parse)
+            head: PageHead = response.data
+            cursor = head.cursor
             sink.add(response.body)
-            self._received_page(label, len(items))
+            self._received_page(label, head.items)
             if found is not None:
-                found.update(str(i["id"]) for i in items if isinstance(i, dict) and "id" in i)
+                found.update(head.ids())
             if cursor is None:
                 return
             if cursor in seen or len(seen) + 1 >= self._max_pages:
@@ -214,10 +222,13 @@ class FetchJob:
         finally:
             self._report(connector.label, done=True)
 
-    async def by_ids(self, connector: Connector, ids: Iterable[str], sink: PageSink) -> None:
-        """The offers with these ids: batches first, then one by one what no batch returned."""
+    async def by_ids(self, connector: Connector, ids: Sequence[str], sink: PageSink) -> None:
+        """The offers with these ids: batches first, then one by one what no batch returned.
+
+        ``ids`` are distinct and stripped already (the loader ran them through ``unique_ids``).
+        """
         label = connector.label
-        wanted = unique_ids(ids)
+        wanted = ids
         self._totals[label] = len(wanted)
         found: set[str] = set()
         size = self.page_size(label)

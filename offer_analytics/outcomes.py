@@ -97,24 +97,27 @@ def resolve_outcome_mapping(mapping: Mapping[str, str] | None = None) -> dict[st
 
 
 def outcome_expr(
-    mapping: Mapping[str, str] | None = None,
     *,
+    mapping: Mapping[str, str] | None = None,
     status: str | pl.Expr = "status",
     sent_at: str | pl.Expr = "sent_at",
 ) -> pl.Expr:
     """The outcome of each offer, from its raw ``status`` and whether it was sent.
 
     The status is looked up case-insensitively in the defaults extended by ``mapping`` (see
-    :func:`resolve_outcome_mapping`); a ``DENIED`` offer with no ``sent_at`` was denied
-    internally before reaching the candidate and is a ``"draft"``, whatever the mapping says for
-    ``DENIED``. Statuses not in the mapping, and null, are ``"unknown"``.
+    :func:`resolve_outcome_mapping`); by default a ``DENIED`` offer with no ``sent_at`` was
+    denied internally before reaching the candidate and is a ``"draft"`` (a ``mapping`` entry
+    for ``DENIED`` replaces that rule). Statuses not in the mapping, and null, are
+    ``"unknown"``.
 
     Parameters
     ----------
     mapping
         Raw status -> outcome entries that extend or override :data:`DEFAULT_OUTCOME_MAPPING`.
     status, sent_at
-        The columns (or expressions) holding the raw status and the sent instant.
+        The columns (or expressions) holding the raw status and whether the offer was sent: any
+        non-null value of ``sent_at`` means sent (the decoder passes the raw text, so that a
+        sent instant it could not parse still counts as sent).
 
     Returns
     -------
@@ -130,14 +133,18 @@ def outcome_expr(
     ...                                datetime(2024, 1, 1), None]})
     >>> df.select(outcome_expr())["outcome"].to_list()
     ['accepted', 'accepted', 'declined', 'draft', 'unknown', 'unknown']
-    >>> df.select(outcome_expr({"Extended": "pending"}))["outcome"].to_list()[4]
+    >>> df.select(outcome_expr(mapping={"Extended": "pending"}))["outcome"].to_list()[4]
     'pending'
+    >>> df.select(outcome_expr(mapping={"denied": "declined"}))["outcome"].to_list()[3]
+    'declined'
     """
     resolved = resolve_outcome_mapping(mapping)
     raw = pl.col(status) if isinstance(status, str) else status
     sent = pl.col(sent_at) if isinstance(sent_at, str) else sent_at
     upper = raw.str.to_uppercase()
     mapped = upper.replace_strict(resolved, default="unknown", return_dtype=OUTCOME_DTYPE)
+    if mapping is not None and any(str(key).upper() == "DENIED" for key in mapping):
+        return mapped.alias("outcome")
     return (
         pl.when((upper == "DENIED") & sent.is_null())
         .then(pl.lit("draft", OUTCOME_DTYPE))

@@ -2,7 +2,9 @@
 
 Decoding (Polars, mostly outside the GIL) and fetching (the event loop) then overlap: pages are
 handed to the worker in chunks, so that the per-call overhead of decoding stays small and the loop
-never stalls on a large page.
+never stalls on a large page. A chunk that fails to decode (a page not shaped like offers, a
+timestamp under ``strict=True``) is reported at once through ``on_error``, so that the loader can
+stop fetching instead of finding out after the last page.
 """
 
 from __future__ import annotations
@@ -58,14 +60,23 @@ class PageSink:
         Where decoding runs (one worker thread per load is enough: Polars parallelises inside).
     chunk_pages
         Pages per decode call.
+    on_error
+        Called on the event loop with the error of the first chunk that fails to decode (and of
+        any later one): the load is to stop.
     """
 
     def __init__(
-        self, decode: Decode, *, executor: Executor, chunk_pages: int = CHUNK_PAGES
+        self,
+        decode: Decode,
+        *,
+        executor: Executor,
+        chunk_pages: int = CHUNK_PAGES,
+        on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._decode = decode
         self._executor = executor
         self._chunk_pages = chunk_pages
+        self._on_error = on_error
         self._buffer: list[bytes] = []
         self._pending: list[asyncio.Future[tuple[pl.DataFrame, DecodeStats]]] = []
 
@@ -80,7 +91,16 @@ class PageSink:
             return
         chunk, self._buffer = self._buffer, []
         loop = asyncio.get_running_loop()
-        self._pending.append(loop.run_in_executor(self._executor, self._decode, chunk))
+        future = loop.run_in_executor(self._executor, self._decode, chunk)
+        future.add_done_callback(self._check)
+        self._pending.append(future)
+
+    def _check(self, future: asyncio.Future[tuple[pl.DataFrame, DecodeStats]]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()  # also marks it retrieved: no "never retrieved" warning
+        if error is not None and self._on_error is not None:
+            self._on_error(error)
 
     async def results(self) -> tuple[list[pl.DataFrame], list[DecodeStats]]:
         """Decode what is left and return every chunk's frame and stats, in arrival order."""

@@ -101,9 +101,20 @@ class RichProgress:
         if task is None:
             task = self._progress.add_task(update.connector, total=update.total, pages=0)
             self._tasks[update.connector] = task
-        total = (
-            update.total if update.total is not None else (update.offers if update.done else None)
-        )
+        total = update.total
+        description = update.connector
+        if update.done:
+            # The load of this connector is over: the bar ends full whatever was asked for. Ids
+            # the API does not have (or a listing of unknown length) would otherwise leave it
+            # short forever; what was not found is said beside it instead.
+            if total is not None and total > update.offers:
+                description = f"{update.connector} ({total - update.offers:,} not found)"
+            total = update.offers
         self._progress.update(
-            task, completed=update.offers, total=total, pages=update.pages, refresh=update.done
+            task,
+            description=description,
+            completed=update.offers,
+            total=total,
+            pages=update.pages,
+            refresh=update.done,
         )

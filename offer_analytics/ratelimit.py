@@ -22,6 +22,12 @@ unix seconds). The gate spends what it *knows* is left at once and paces only wh
 - **A 429 pauses everything.** Every task of the connector waits until ``Retry-After`` (or
   ``Reset``, or a jittered backoff when neither is usable), and the snapshot is dropped: the gate
   paces again until a fresh 2xx arrives.
+- **No pause is longer than ``max_pause_s``** (two windows, at least a minute, by default). A
+  ``Retry-After`` of a year, or a ``Reset`` far in the future, is a server bug or a proxy's
+  invention; obeying it would hang the load with no sign of life. The gate caps it, says so once
+  (a warning and :attr:`RateGate.notes`), and lets the retry policy decide: a server that keeps
+  refusing ends the load with a :class:`~offer_analytics.errors.RateLimitedError` after the last
+  attempt.
 
 Which clock error is dangerous: ``Reset`` is the server's unix time, converted with the client's.
 A client clock *ahead* of the server's makes the window seem to end early, so the gate would
@@ -38,62 +44,17 @@ Clocks and sleep are injected, so tests run the gate on a fake clock without rea
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import math
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+
+from offer_analytics.ratelimit_headers import RateLimitHeaders, parse_retry_after, read_headers
 
 __all__ = ["Permit", "RateGate", "parse_retry_after"]
 
-#: A Reset header below this is a number of seconds, not a unix time (some APIs send deltas).
-_UNIX_TIME_FLOOR: Final = 1_000_000_000
-
-
-def _to_float(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if number == number and abs(number) != float("inf") else None
-
-
-def parse_retry_after(value: str | None, *, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value, or ``None`` when it gives no usable hint.
-
-    ``0``, negative numbers, dates in the past and garbage are "no hint": retrying at once would
-    only earn another 429, so the caller falls back to the ``Reset`` header or to backoff.
-
-    Parameters
-    ----------
-    value
-        The header value: delta seconds or an HTTP date.
-    now
-        The current unix time, to turn an HTTP date into seconds.
-
-    Examples
-    --------
-    >>> parse_retry_after("2", now=0.0)
-    2.0
-    >>> parse_retry_after("0", now=0.0) is None, parse_retry_after("soon", now=0.0) is None
-    (True, True)
-    >>> parse_retry_after("Thu, 01 Jan 1970 00:01:00 GMT", now=30.0)
-    30.0
-    """
-    if value is None:
-        return None
-    seconds = _to_float(value)
-    if seconds is None:
-        try:
-            moment = email.utils.parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = moment.timestamp() - now
-    return seconds if seconds > 0 else None
+logger = logging.getLogger(__name__)
 
 
 @dataclass(eq=False, slots=True)
@@ -143,6 +104,12 @@ class RateGate:
     backoff_initial_s, backoff_max_s
         The pause after a 429 that carries neither a usable ``Retry-After`` nor ``Reset``: doubles
         with every such 429 in a row, plus up to 50% jitter.
+    max_pause_s
+        The longest pause any header may impose (``Retry-After`` after a 429, a spent window's
+        ``Reset``); ``None`` means two windows but at least a minute (servers count penalties in
+        seconds to minutes, whatever their window). A longer one is cut to this and noted once.
+    label
+        The connector's label, named in the note about a capped pause.
     clock, wall_clock, sleep
         Monotonic clock, unix-time clock (``Reset`` is a unix time) and the sleep coroutine;
         injected so that tests need no real waiting.
@@ -189,6 +156,8 @@ class RateGate:
         reset_margin_s: float = 0.25,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 60.0,
+        max_pause_s: float | None = None,
+        label: str = "",
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -201,6 +170,10 @@ class RateGate:
         self._base_margin_s = reset_margin_s
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
+        self._max_pause_s = max(2 * window_s, 60.0) if max_pause_s is None else max_pause_s
+        if self._max_pause_s <= 0:
+            raise ValueError("RateGate needs max_pause_s > 0")
+        self._label = label
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
@@ -219,6 +192,8 @@ class RateGate:
         """Seconds the budget held this connector back (pacing, spent windows, 429 pauses)."""
         self.rate_limited = 0
         """429 responses seen."""
+        self.notes: list[str] = []
+        """Things worth telling the user (a capped pause), each said once."""
 
     def __repr__(self) -> str:
         return (
@@ -338,13 +313,12 @@ class RateGate:
         self._settled += 1
         if status is None:
             return
-        headers = {name.lower(): value for name, value in headers.items()}
-        limit = _to_float(headers.get("x-ratelimit-limit"))
-        if limit is not None and limit >= 1 and int(limit) != self._limit:
-            self._limit = int(limit)
+        said = read_headers(headers, now=self._wall_clock())
+        if said.limit is not None and said.limit != self._limit:
+            self._limit = said.limit
             self._next_at = self._last_sent + self.interval_s  # re-space at the server's pace
-        window = self._window_of(headers)
-        if window is not None and _to_float(headers.get("x-ratelimit-reset")) == window:
+        window = said.reset
+        if window is not None and said.reset_is_unix_time:
             # The server counted this request inside the window that ends at `window`, yet the
             # client's clock had passed that moment when sending it: the client runs ahead by
             # at least the difference (or Reset was rounded down by as much).
@@ -352,25 +326,17 @@ class RateGate:
             self._clock_lead_s = max(self._clock_lead_s, lead)
         if status == 429:
             self._snapshot = None  # the snapshot was wrong or the server is storming: relearn
-            self._on_rate_limited(headers)
+            self._on_rate_limited(said)
             return
         self._rate_limited_in_a_row = 0
-        remaining = _to_float(headers.get("x-ratelimit-remaining"))
-        if remaining is None or window is None:
+        if said.remaining is None or window is None:
             return
-        sendable = int(remaining) - self._headroom + permit.settled_before + 1
+        sendable = said.remaining - self._headroom + permit.settled_before + 1
         self._observe(window, sendable)
-
-    def _window_of(self, headers: Mapping[str, str]) -> float | None:
-        """``Reset`` as a unix time; a value below the floor is seconds from now (rounded up)."""
-        reset = _to_float(headers.get("x-ratelimit-reset"))
-        if reset is None or reset <= 0:
-            return None
-        return reset if reset >= _UNIX_TIME_FLOOR else math.ceil(self._wall_clock() + reset)
 
     def _observe(self, window: float, sendable: int) -> None:
         now = self._clock()
-        reset_at = now + window - self._wall_clock()
+        reset_at = self._capped(now, now + window - self._wall_clock(), "X-RateLimit-Reset")
         if now >= reset_at + self.reset_margin_s:
             return  # a response about a window that is over
         snapshot = self._current_snapshot(now)
@@ -402,29 +368,33 @@ class RateGate:
         # window: wait for the margin's end, when the snapshot expires and pacing takes over.
         return max(snapshot.reset_at + self.reset_margin_s, self._blocked_until), False
 
-    def _reset_at(self, headers: Mapping[str, str]) -> float | None:
-        """The ``Reset`` header as a time on the monotonic clock, when it lies in the future."""
-        reset = _to_float(headers.get("x-ratelimit-reset"))
-        if reset is None or reset <= 0:
-            return None
-        now = self._clock()
-        seconds = reset if reset < _UNIX_TIME_FLOOR else reset - self._wall_clock()
-        return now + seconds if seconds > 0 else None
-
-    def _on_rate_limited(self, headers: Mapping[str, str]) -> None:
+    def _on_rate_limited(self, said: RateLimitHeaders) -> None:
         self.rate_limited += 1
         self._rate_limited_in_a_row += 1
         now = self._clock()
-        hint = parse_retry_after(headers.get("retry-after"), now=self._wall_clock())
-        if hint is not None:
-            until = now + hint
-        elif (reset_at := self._reset_at(headers)) is not None:
-            until = reset_at
+        if said.retry_after is not None:
+            until = self._capped(now, now + said.retry_after, "Retry-After")
+        elif said.reset is not None and (seconds := said.reset - self._wall_clock()) > 0:
+            until = self._capped(now, now + seconds, "X-RateLimit-Reset")
         else:
             base = self._backoff_initial_s * 2 ** (self._rate_limited_in_a_row - 1)
             pause = min(base, self._backoff_max_s)
             until = now + pause * (1 + random.uniform(0, 0.5))  # jitter, not crypto
         self._block(until)
+
+    def _capped(self, now: float, until: float, header: str) -> float:
+        """``until``, or ``max_pause_s`` from now when the server asked for a longer pause."""
+        if until - now <= self._max_pause_s:
+            return until
+        if not self.notes:
+            who = f"Connector {self._label!r}" if self._label else "The server"
+            note = (
+                f"{who} asked for a pause of {until - now:,.0f} s ({header}); waiting "
+                f"{self._max_pause_s:g} s at most before trying again."
+            )
+            self.notes.append(note)
+            logger.warning(note)
+        return now + self._max_pause_s
 
     def _block(self, until: float) -> None:
         self._blocked_until = max(self._blocked_until, until)

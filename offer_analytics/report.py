@@ -12,7 +12,7 @@ import itertools
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -26,6 +26,7 @@ from offer_analytics.metrics import (
     time_to_close,
     upcoming_starts,
 )
+from offer_analytics.metrics._frame import resolve_as_of
 from offer_analytics.report_template import (
     Column,
     card,
@@ -57,13 +58,6 @@ _REPORT_COLUMNS = (
 )
 
 
-def _as_of(as_of: datetime | None) -> datetime:
-    """Resolve the report time once, so every metric and the footer agree on it."""
-    if as_of is None:
-        return datetime.now(UTC)
-    return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
-
-
 def _first_row(table: pl.DataFrame) -> dict[str, object]:
     """The overall row of a metric without ``by``; an empty frame may give no row at all."""
     return table.row(0, named=True) if table.height else dict.fromkeys(table.columns, None)
@@ -80,7 +74,7 @@ def _n(value: object) -> str:
 
 def _headline(frame: pl.DataFrame, as_of: datetime) -> str:
     overall = _first_row(time_to_close(frame, as_of=as_of))
-    rates = _first_row(acceptance_rates(frame))
+    rates = _first_row(acceptance_rates(frame, as_of=as_of))
     starts = upcoming_starts(frame, as_of=as_of)
     soon = starts.filter(pl.col("days_until") < 30).height
     superseded = frame.filter(pl.col("outcome") == "superseded").height
@@ -171,10 +165,24 @@ _STATUS_COLUMNS: Sequence[Column] = (
     ("Share", lambda r: format_pct(_float(r["share"])), True),
 )
 
+
+def _checked(row: Mapping[str, object]) -> str:
+    # A null n is a check that could not run: "0" or a dash would read as "no problem".
+    return "not checked" if row["n"] is None else _count(row["n"])
+
+
+def _values(row: Mapping[str, object]) -> str:
+    """The raw values behind a finding (the unknown statuses), each with its number of offers."""
+    found = row.get("example_values") or []
+    assert isinstance(found, list)
+    return "\n".join(f"{item['value']} ({item['n']:,})" for item in found)
+
+
 _QUALITY_COLUMNS: Sequence[Column] = (
     ("Check", "check", False),
     ("What it means", "description", False),
-    ("Offers", "n", True),
+    ("Offers", _checked, True),
+    ("Values found (offers)", _values, False),
     ("Example ids", "example_ids", False),
 )
 
@@ -201,6 +209,9 @@ def _body(
     # Compare connectors only when there is more than one; a single group adds only noise.
     by = ["connector"] if frame["connector"].n_unique() > 1 else []
     by_opt = by or None
+    # One colour per connector for the whole report, from all connectors: a chart that shows
+    # only some of them (no starts yet, say) must not recolour the others.
+    palette = charts.group_colours(frame, by=by_opt)
     figures = itertools.count(1)
 
     def chart(figure: go.Figure, caption: str) -> str:
@@ -208,11 +219,12 @@ def _body(
 
     quality = quality_report(frame, unparsed_timestamps=unparsed)
     issues = int(quality["n"].sum())
+    unchecked = quality.filter(pl.col("n").is_null()).height
     sections = [
         _section(
             "Time to close",
             chart(
-                charts.survival_figure(frame, by=by_opt, as_of=as_of),
+                charts.survival_figure(frame, by=by_opt, as_of=as_of, colours=palette),
                 "Left: share of sent offers still open after t days (open offers censored at "
                 "the report time). Right: durations of the offers that closed. The x axis first "
                 "shows the range of 99% of closes; double-click a chart to see all.",
@@ -221,7 +233,7 @@ def _body(
                 time_to_close(frame, by=by_opt, as_of=as_of), [*_group_columns(by), *_CLOSE_COLUMNS]
             ),
             chart(
-                charts.incidence_figure(frame, by=by_opt, as_of=as_of),
+                charts.incidence_figure(frame, by=by_opt, as_of=as_of, colours=palette),
                 "Share of sent offers accepted or declined within t days.",
             ),
         ),
@@ -230,7 +242,7 @@ def _body(
             *(
                 [
                     chart(
-                        charts.acceptance_figure(frame, by=by_opt),
+                        charts.acceptance_figure(frame, by=by_opt, as_of=as_of),
                         "Acceptance rate per connector; whiskers are 95% Wilson intervals, "
                         "hover for n.",
                     )
@@ -238,19 +250,22 @@ def _body(
                 if by
                 else []
             ),
-            table_html(acceptance_rates(frame, by=by_opt), [*_group_columns(by), *_RATE_COLUMNS]),
+            table_html(
+                acceptance_rates(frame, by=by_opt, as_of=as_of),
+                [*_group_columns(by), *_RATE_COLUMNS],
+            ),
             chart(
-                charts.acceptance_figure(frame, period="month"),
+                charts.acceptance_figure(frame, period="month", as_of=as_of),
                 "Acceptance rate of the offers sent in each month (all connectors); whiskers "
                 "are 95% Wilson intervals, hover for n.",
             ),
             chart(
-                charts.status_figure(frame, by=by_opt),
+                charts.status_figure(frame, by=by_opt, as_of=as_of),
                 "Offers per raw status, coloured by the outcome it maps to.",
             ),
             table_html(
                 # Overall counts only: per connector, the table grows long; the chart has them.
-                status_counts(frame).sort(
+                status_counts(frame, as_of=as_of).sort(
                     "outcome", pl.col("n"), descending=[False, True], maintain_order=True
                 ),
                 _STATUS_COLUMNS,
@@ -259,20 +274,36 @@ def _body(
         ),
         _section(
             "Start dates",
-            chart(charts.start_dates_figure(frame, freq="month", by=by_opt), "Starts per month."),
             chart(
-                charts.start_dates_figure(frame, freq="weekday", by=by_opt), "Starts per weekday."
+                charts.start_dates_figure(frame, freq="month", by=by_opt, colours=palette),
+                "Starts per month.",
             ),
             chart(
-                charts.lead_times_figure(frame, by=by_opt),
+                charts.start_dates_figure(frame, freq="weekday", by=by_opt, colours=palette),
+                "Starts per weekday.",
+            ),
+            chart(
+                charts.lead_times_figure(frame, by=by_opt, colours=palette),
                 "Days from acceptance, and from sending, to the start date.",
             ),
         ),
         _section(
             "Data quality",
             f'<p class="note">{issues:,} findings in total; '
-            "rows with findings are highlighted.</p>",
-            table_html(quality, _QUALITY_COLUMNS, flag=lambda r: bool(r["n"])),
+            "rows with findings are highlighted."
+            + (
+                f" {unchecked} checks were not run: unparseable timestamps are only known to "
+                "the loader (pass its LoadReport.unparsed_timestamps as unparsed_timestamps)."
+                if unchecked
+                else ""
+            )
+            + "</p>",
+            table_html(
+                quality,
+                _QUALITY_COLUMNS,
+                flag=lambda r: bool(r["n"]),
+                lines=("Check", "Values found (offers)", "Example ids"),
+            ),
         ),
         _section(
             "Definitions",
@@ -341,7 +372,7 @@ def html_report(
     """
     from offer_analytics import __version__  # the package imports this module; import late
 
-    moment = _as_of(as_of)
+    moment = resolve_as_of(as_of)
     lazy = frame.lazy()
     present = set(lazy.collect_schema().names())
     data = lazy.select([name for name in _REPORT_COLUMNS if name in present]).collect()

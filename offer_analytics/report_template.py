@@ -8,7 +8,7 @@ connector labels, ids) passes through :func:`html.escape`, so a status such as
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Final
 
@@ -63,7 +63,12 @@ table { border-collapse: collapse; background: #fff; font-size: 14px; min-width:
 th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: left;
   vertical-align: top; }
 th { background: #f0f0f0; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+/* Ids and raw values one per line, never broken at a hyphen: they are copied, not read. */
+td.lines { white-space: pre; font-size: 12px;
+  font-family: ui-monospace, Menlo, Consolas, monospace; }
+/* A long token in a description (a parameter name) may break, rather than push the ids out. */
+td { overflow-wrap: anywhere; }
 tr.flag td { background: #fff4e5; }
 dl.definitions dt { font-weight: 600; margin-top: 12px; }
 dl.definitions dd { margin: 2px 0 0 0; }
@@ -253,6 +258,7 @@ def table_html(
     columns: Sequence[Column],
     *,
     flag: Callable[[Mapping[str, object]], bool] | None = None,
+    lines: Collection[str] = (),
 ) -> str:
     """Render a Polars frame as an HTML table; every header and cell is escaped.
 
@@ -265,12 +271,18 @@ def table_html(
         or a function of the row returning text; numeric columns are right-aligned.
     flag
         Rows for which it returns True are highlighted.
+    lines
+        Headers of columns shown one item per line (a list value, or text with line breaks),
+        each line unbroken: for ids and raw values, which wrap badly at their hyphens.
 
     Examples
     --------
     >>> t = pl.DataFrame({"status": ["<b>"], "n": [1200]})
     >>> table_html(t, [("Status", "status", False), ("Offers", "n", True)])  # doctest: +ELLIPSIS
     '<div class="table-wrap"><table>...<td>&lt;b&gt;</td><td class="num">1,200</td>...'
+    >>> ids = pl.DataFrame({"ids": [["a-1", "b-2"]]})
+    >>> table_html(ids, [("Ids", "ids", False)], lines=["Ids"])  # doctest: +ELLIPSIS
+    '...<td class="lines">a-1\\nb-2</td>...'
     """
     head = "".join(
         f"<th{_NUM if numeric else ''}>{html.escape(header)}</th>" for header, _, numeric in columns
@@ -278,9 +290,14 @@ def table_html(
     body = []
     for row in table.iter_rows(named=True):
         cells = []
-        for _, source, numeric in columns:
-            text = _cell(row[source]) if isinstance(source, str) else source(row)
-            cells.append(f"<td{_NUM if numeric else ''}>{html.escape(text)}</td>")
+        for header, source, numeric in columns:
+            value = row[source] if isinstance(source, str) else source(row)
+            if header in lines and isinstance(value, list):
+                text = "\n".join(_cell(item) for item in value)
+            else:
+                text = _cell(value) if isinstance(source, str) else str(value)
+            css = _NUM if numeric else ' class="lines"' if header in lines else ""
+            cells.append(f"<td{css}>{html.escape(text)}</td>")
         css = ' class="flag"' if flag is not None and flag(row) else ""
         body.append(f"<tr{css}>{''.join(cells)}</tr>")
     return (

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pa_compute
 
 from offer_analytics.errors import ConfigurationError, SchemaError, TimestampError
+from offer_analytics.expand import split_expand
 from offer_analytics.json_fields import RELATIONS, read_json_fields
 from offer_analytics.outcomes import (
     DEFAULT_OUTCOME_MAPPING,
@@ -117,9 +118,8 @@ class DecodeStats:
 
 
 def _relations(expand: Sequence[str] | str) -> tuple[Relation, ...]:
-    names = expand.split(",") if isinstance(expand, str) else list(expand)
     wanted: set[str] = set()
-    for name in names:
+    for name in split_expand(expand):
         relation = name.split("[", 1)[0].strip()  # "application[id,name]" picks fields
         if relation not in _RELATIONS:
             raise ConfigurationError(
@@ -240,7 +240,7 @@ def decode_pages(
     DecodeStats(offers=1, unparsed={})
     """
     relations = _relations(expand)
-    mapping = resolve_outcome_mapping(outcome_mapping)  # fail on a bad mapping before any work
+    resolve_outcome_mapping(outcome_mapping)  # fail on a bad mapping before any work
     schema = offers_schema(
         expand=expand,
         include_custom_fields=include_custom_fields,
@@ -286,7 +286,7 @@ def decode_pages(
         if not flexible["ok"].all():
             raise explained("an expanded or JSON field has the wrong type")
         frame = frame.hstack(flexible.drop("ok"))
-    return _finish(frame, schema, connector=connector, strict=strict, mapping=mapping)
+    return _finish(frame, schema, connector=connector, strict=strict, mapping=outcome_mapping)
 
 
 def _finish(
@@ -295,7 +295,7 @@ def _finish(
     *,
     connector: str,
     strict: bool,
-    mapping: Mapping[str, str],
+    mapping: Mapping[str, str] | None,
 ) -> tuple[pl.DataFrame, DecodeStats]:
     """Raw string columns -> typed columns in schema order, counting unparseable timestamps."""
     raw = {c: f"__raw__{c}" for c in _TIMESTAMP_COLUMNS}
@@ -307,7 +307,12 @@ def _finish(
     }
     typed = lf.with_columns(
         pl.lit(connector, pl.String).alias("connector"),
-        outcome_expr(mapping),
+        # "Sent" is whether a sent_at was written, parseable or not: an unparseable sent_at
+        # must not turn a declined offer into an internally denied draft.
+        outcome_expr(
+            mapping=mapping,
+            sent_at=pl.when(pl.col(raw["sent_at"]) != "").then(pl.col(raw["sent_at"])),
+        ),
         *(flag.alias(f"__bad__{c}") for c, flag in bad.items()),
     ).collect()
     # One pass for all columns: the ids (and raw values) of flagged rows, as lists.

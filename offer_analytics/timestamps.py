@@ -26,6 +26,11 @@ Accepted shapes (``T`` may also be a single space, as SQL exports and ``str(date
 ``2024-03-01``                  date only = midnight UTC
 ==============================  =========================================
 
+Shorthands that Python's ``datetime.fromisoformat`` reads too are rewritten to those shapes
+first: minutes without seconds (``2024-03-01T14:00Z``) and offsets without a colon or without
+minutes (``+0200``, ``+02``). They are rare, so only values that miss the canonical shapes pay
+for the rewrite.
+
 Anything else that is present -- impossible calendar dates (``2024-02-30``), month 13, year 0000,
 ``24:00:00``, leap seconds, surrounding blanks, free text -- is *unparseable*: it becomes null and
 callers count it. An empty string counts as absent, not as unparseable.
@@ -53,6 +58,45 @@ _WALL_FORMAT: Final = "%Y-%m-%dT%H:%M:%S"
 _DATE_FORMAT: Final = "%Y-%m-%d"
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+#: ISO-8601 shorthands that Python's ``datetime.fromisoformat`` also reads, rewritten to the
+#: canonical shape: minutes without seconds (``14:00Z``) and offsets without a colon or minutes
+#: (``+0200``, ``+02``).
+_SHORTHANDS: Final = (
+    (rf"^({_YEAR}-\d\d-\d\d[T ](?:[01]\d|2[0-3]):[0-5]\d)(Z|[+-][\d:]+)?$", "${1}:00${2}"),
+    (r"(T.*[+-](?:[01]\d|2[0-3]))([0-5]\d)$", "${1}:${2}"),
+    (r"(T.*[+-](?:[01]\d|2[0-3]))$", "${1}:00"),
+)
+
+
+def _canonical_shorthands(lf: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
+    """Rewrite the rare shorthand values to the canonical shape; canonical ones are untouched.
+
+    Only values that miss :data:`SHAPE_PATTERN` are rewritten: masking them with ``when`` first
+    leaves a column that is null almost everywhere, so the rewrite costs next to nothing.
+    """
+    shaped = lf.with_columns(
+        pl.col(c).str.contains(SHAPE_PATTERN).alias(_tmp(c, "canonical")) for c in columns
+    )
+    rewritten: list[pl.Expr] = []
+    for c in columns:
+        canonical = pl.col(_tmp(c, "canonical"))
+        odd: pl.Expr = pl.when(~canonical).then(pl.col(c))
+        for pattern, replacement in _SHORTHANDS:
+            odd = odd.str.replace(pattern, replacement)
+        rewritten.append(odd.alias(_tmp(c, "odd")))
+    lf = shaped.with_columns(rewritten)
+    return lf.with_columns(
+        expr
+        for c in columns
+        for expr in (
+            pl.col(_tmp(c, "odd")).fill_null(pl.col(c)).alias(c),
+            (
+                pl.col(_tmp(c, "canonical"))
+                | pl.col(_tmp(c, "odd")).str.contains(SHAPE_PATTERN).fill_null(False)
+            ).alias(_tmp(c, "ok")),
+        )
+    ).drop(expr for c in columns for expr in (_tmp(c, "canonical"), _tmp(c, "odd")))
 
 
 def _tmp(column: str, part: str) -> str:
@@ -99,16 +143,16 @@ def parse_timestamps(
     columns = [*instants, *dates]
     if not columns:
         return frame
-    lf = frame.lazy()
+    lf = _canonical_shorthands(frame.lazy(), columns)
 
-    # Stage 1: the shape check, once per value (the regex is the costliest step; computing it
-    # in its own stage guarantees it is not repeated for each mask below).
+    # Stage 1 (with the shorthand rewrite above): the shape check, once per value (the regex is
+    # the costliest step; computing it in its own stage guarantees it is not repeated for each
+    # mask below).
     lf = lf.with_columns(
         expr
         for c in columns
         for expr in (
             pl.col(c).str.len_bytes().alias(_tmp(c, "n")),
-            pl.col(c).str.contains(SHAPE_PATTERN).alias(_tmp(c, "ok")),
             pl.col(c).str.contains(" ", literal=True).alias(_tmp(c, "spaced")),  # a memchr
         )
     )

@@ -20,6 +20,7 @@ from offer_analytics.metrics import (
     cumulative_incidence,
     start_date_distribution,
     start_lead_times,
+    status_counts,
     survival_curve,
 )
 
@@ -288,10 +289,14 @@ def test_lead_times_two_histograms_per_group_and_negatives_counted(
     globex = table.filter(pl.col("connector") == "globex")["days_from_acceptance"].to_list()
     bars = fig.data[2]
     assert sum(bars.y) == len(globex)
+    # Each bar's hover names its bin, "a to b days"; bars of several groups share the bins.
+    bins = [
+        tuple(float(v) for v in text.split(" days")[0].split(" to ")) for text in bars.customdata
+    ]
     for value in globex:  # every lead time is counted in the bar whose bin holds it
         assert any(
-            count and x - bars.width / 2 <= value < x + bars.width / 2
-            for x, count in zip(bars.x, bars.y, strict=True)
+            count and low <= value < high and low < x < high
+            for x, count, (low, high) in zip(bars.x, bars.y, bins, strict=True)
         )
     titles = [a.text for a in fig.layout.annotations]
     assert titles[0].endswith("1 negative)")
@@ -339,3 +344,14 @@ def test_every_chart_takes_a_lazyframe_and_is_fully_labelled(
     titles = f"{fig.layout.xaxis.title.text} {fig.layout.yaxis.title.text}"
     assert any(unit in titles for unit in ("(%)", "offers", "Offers"))
     assert fig.layout.template.layout.plot_bgcolor in (None, "white")
+
+
+def test_acceptance_and_status_charts_describe_their_as_of(offers: pl.DataFrame) -> None:
+    # Before the second month's offers were sent: they are not counted yet.
+    early = _T0 + timedelta(days=20)
+    rates = acceptance_rates(offers, as_of=early)
+    bars = charts.acceptance_figure(offers, as_of=early).data[0]
+    assert f"n = {rates['n'].item()}:" in bars.customdata[0]
+    status = charts.status_figure(offers, as_of=early)
+    totals = next(t for t in status.data if t.name == "total")
+    assert sum(totals.x) == status_counts(offers, as_of=early)["n"].sum() < offers.height

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from offer_analytics.charts.style import (
     GROUP_COLOURS,
@@ -10,8 +11,10 @@ from offer_analytics.charts.style import (
     OUTCOME_ORDER,
     apply_layout,
     empty_figure,
-    group_labels,
+    group_colours,
+    group_names,
     label,
+    split_groups,
 )
 
 
@@ -31,12 +34,27 @@ def test_labels_show_markup_literally() -> None:
     assert label("a & b") == "a &amp; b"
 
 
-def test_group_labels_join_several_keys_and_name_missing_values() -> None:
-    table = pl.DataFrame({"connector": ["acme", "acme"], "outcome": ["accepted", None]})
-    assert group_labels(table, ["connector", "outcome"]) == [
+def test_group_names_join_several_keys_and_name_missing_values() -> None:
+    assert group_names([("acme", "accepted"), ("acme", None)]) == [
         "acme · accepted",
         "acme · (missing)",
     ]
+
+
+def test_a_missing_value_and_the_text_missing_stay_two_named_groups() -> None:
+    table = pl.DataFrame({"connector": [None, "(missing)", "acme", None], "n": [1, 2, 3, 4]})
+    groups = split_groups(table, ["connector"], colours={})
+    assert [(g.key, g.name, g.rows["n"].to_list()) for g in groups] == [
+        (("(missing)",), "(missing)", [2]),
+        (("acme",), "acme", [3]),
+        ((None,), "(no value)", [1, 4]),
+    ]
+    assert len({g.colour for g in groups}) == 3
+
+
+def test_groups_follow_the_values_order_with_missing_last_not_the_text_order() -> None:
+    table = pl.DataFrame({"team": [10, None, 9, 10], "n": [1, 2, 3, 4]})
+    assert [g.name for g in split_groups(table, ["team"], colours={})] == ["9", "10", "(missing)"]
 
 
 def test_layout_is_plain_and_titled() -> None:
@@ -62,3 +80,11 @@ def test_empty_figure_says_no_data_and_keeps_axis_titles() -> None:
     assert len(fig.data) == 0
     assert [a.text for a in fig.layout.annotations] == ["No data"]
     assert fig.layout.xaxis.title.text == "Days"
+
+
+def test_group_colours_refuse_a_by_the_metrics_refuse() -> None:
+    offers = pl.DataFrame({"connector": ["acme"]})
+    with pytest.raises(ValueError, match="more than once"):
+        group_colours(offers, by=("connector", "connector"))
+    with pytest.raises(TypeError, match="column name"):
+        group_colours(offers, by=[1])  # type: ignore[list-item]

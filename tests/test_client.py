@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from offer_analytics.errors import (
     ConfigurationError,
     ForbiddenError,
     NotFoundError,
+    RateLimitedError,
     RequestValidationError,
     ServerError,
     TransportError,
@@ -127,6 +128,38 @@ def test_429_waits_in_the_gate_not_in_stamina() -> None:
     assert slept[0] == pytest.approx(1.0, abs=0.05)
 
 
+def test_a_server_that_keeps_answering_429_ends_in_rate_limited_error_in_bounded_time() -> None:
+    storm = httpx.Response(429, json={"detail": "slow down"}, headers={"retry-after": "31536000"})
+    handler, seen = scripted(storm)
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    async def main() -> JSONResponse:
+        async with BindbeeClient(
+            api_key=API_KEY,
+            retry=FAST_RETRY,
+            rate_limit=(200, 60.0),
+            transport=httpx.MockTransport(handler),
+            clock=lambda: now[0],
+            wall_clock=lambda: 1_700_000_000 + now[0],
+            sleep=fake_sleep,
+        ) as client:
+            return await client.get_json(ACME, OFFERS_PATH)
+
+    with pytest.raises(RateLimitedError) as info:
+        asyncio.run(main())
+    assert len(seen) == FAST_RETRY.attempts
+    # Each pause is cut to two windows of 60 s, instead of the year the server asked for.
+    assert now[0] <= (FAST_RETRY.attempts - 1) * 120.0 + 1.0
+    message = str(info.value)
+    assert "acme" in message
+    assert "31,536,000 s" in message
+    assert "rate_limit=" in message
+    assert_no_secret(message)
+
+
 @pytest.mark.parametrize(
     "failure",
     [
@@ -204,6 +237,39 @@ def test_validation_error_exposes_the_server_details() -> None:
     with pytest.raises(RequestValidationError) as info:
         run(handler)
     assert info.value.details[0]["loc"] == ["query", "page_size"]
+
+
+def frame_locals(error: BaseException) -> Iterator[tuple[str, str, str]]:
+    """(function, name, repr) of every local of every frame of the error's traceback.
+
+    What Sentry, ``rich`` with ``show_locals`` or ``TracebackException(capture_locals=True)``
+    would record.
+    """
+    tb = error.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        for name, value in list(frame.f_locals.items()):
+            yield frame.f_code.co_name, name, repr(value)
+        tb = tb.tb_next
+
+
+@pytest.mark.parametrize("status", [401, 403, 503])
+def test_no_secret_in_the_locals_of_a_failed_requests_traceback(
+    status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    handler, _ = scripted(httpx.Response(status, json={"detail": "no"}))
+    with pytest.raises(BindbeeAPIError) as info:
+        run(handler)
+    leaks = [
+        (function, name)
+        for function, name, text in frame_locals(info.value)
+        if API_KEY in text or TOKEN in text
+    ]
+    assert leaks == []
+    for record in caplog.records:
+        assert_no_secret(repr(record.args))
+        assert_no_secret(repr(vars(record)))  # any extra= a handler or library attached
 
 
 def test_no_secret_in_reprs_or_logs(caplog: pytest.LogCaptureFixture) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import math
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,10 +16,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from offer_analytics import LoadReport, fetch_offers, load_offers, offers_to_frame
-from offer_analytics.errors import ConfigurationError, CursorLoopError, TimestampError
+from offer_analytics import BindbeeClient, LoadReport, fetch_offers, load_offers, offers_to_frame
+from offer_analytics.errors import (
+    ConfigurationError,
+    CursorLoopError,
+    ForbiddenError,
+    TimestampError,
+)
 from offer_analytics.id_batches import MAX_URL_LENGTH
-from offer_analytics.progress import ProgressUpdate
+from offer_analytics.progress import ProgressUpdate, RichProgress
 from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
 
 DATA = generate_offers(450, connectors=3, seed=11)
@@ -211,3 +218,79 @@ def test_ids_may_be_empty_or_a_polars_series(server: SandboxServer) -> None:
     wanted = pl.Series([o["id"] for o in DATA["acme"][:5]])
     frame, _ = load_offers(ids=wanted, connector_token=token, **credentials(server))
     assert frame["id"].to_list() == wanted.to_list()
+
+
+def test_no_secret_in_the_traceback_locals_of_a_failed_load(server: SandboxServer) -> None:
+    secrets = [server.api_key, server.forbidden_token]
+    with pytest.raises(ForbiddenError) as info:
+        load_offers(connector_token=server.forbidden_token, **credentials(server))
+    tb = info.value.__traceback__
+    assert tb is not None
+    tb = tb.tb_next  # from load_offers inwards: this test's own frame holds the server
+    leaks = []
+    while tb is not None:
+        for name, value in list(tb.tb_frame.f_locals.items()):
+            if any(secret in repr(value) for secret in secrets):
+                leaks.append((tb.tb_frame.f_code.co_name, name))
+        tb = tb.tb_next
+    assert leaks == []
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"concurrency": 4}, {"api_key": "k"}, {"base_url": "https://h.io"}, {"rate_limit": (5, 1.0)}],
+)
+def test_settings_of_a_given_client_are_refused_not_ignored(setting: dict[str, Any]) -> None:
+    async def main() -> None:
+        async with BindbeeClient(api_key="k") as client:
+            await fetch_offers(connector_token="t", client=client, **setting)
+
+    with pytest.raises(ConfigurationError, match="on the client"):
+        asyncio.run(main())
+
+
+def test_the_progress_bar_of_an_ids_load_ends_full_and_says_what_was_not_found() -> None:
+    out = io.StringIO()
+    with RichProgress(file=out) as bar:
+        bar(ProgressUpdate("acme", pages=1, offers=95, total=100))
+        bar(ProgressUpdate("acme", pages=2, offers=95, total=100, done=True))
+        (task,) = bar._progress.tasks
+    assert task.finished
+    assert "95/95" in out.getvalue()
+    assert "5 not found" in out.getvalue()
+
+
+def test_errors_of_a_load_in_a_running_loop_reach_the_caller(server: SandboxServer) -> None:
+    async def notebook_cell() -> None:
+        load_offers(connector_token=server.forbidden_token, **credentials(server))
+
+    with pytest.raises(ForbiddenError, match="non-ATS"):
+        asyncio.run(notebook_cell())
+    assert [t.name for t in threading.enumerate() if t.name == "offer-analytics-load"] == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"connector_token": "tok-SECRET-1", "connectors": {"acme": "tok-SECRET-2"}},
+        {"connectors": {"acme": "tok-SECRET-2", "globex": " "}},
+        {"connector_token": "tok-SECRET-1", "base_url": "http://example.com"},
+        {"connector_token": "tok-SECRET-1", "page_size": 500},
+    ],
+    ids=["both-token-arguments", "an-empty-token", "plain-http", "page-size"],
+)
+def test_no_secret_in_the_traceback_locals_of_a_refused_configuration(
+    arguments: dict[str, Any],
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_offers(api_key="key-SECRET-3", **arguments)
+    tb = info.value.__traceback__
+    assert tb is not None
+    tb = tb.tb_next  # from load_offers inwards: this test's own frame holds the arguments
+    leaks = []
+    while tb is not None:
+        for name, value in list(tb.tb_frame.f_locals.items()):
+            if "SECRET" in repr(value):  # repr may not raise either: tools call it on everything
+                leaks.append((tb.tb_frame.f_code.co_name, name))
+        tb = tb.tb_next
+    assert leaks == []

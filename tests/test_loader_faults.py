@@ -15,7 +15,16 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from offer_analytics import BindbeeClient, LoadResult, RetryPolicy, fetch_offers, offers_to_frame
+from offer_analytics import (
+    BindbeeClient,
+    LoadResult,
+    RetryPolicy,
+    fetch_offers,
+    load_arguments,
+    loader,
+    offer_fetch,
+    offers_to_frame,
+)
 from offer_analytics.credentials import Connector
 from offer_analytics.errors import (
     AuthenticationError,
@@ -24,9 +33,14 @@ from offer_analytics.errors import (
     ForbiddenError,
     NotFoundError,
     PartialLoadError,
+    RateLimitedError,
     RequestValidationError,
+    SchemaError,
+    TimestampError,
 )
+from offer_analytics.id_batches import unique_ids
 from offer_analytics.offer_fetch import FetchJob
+from offer_analytics.page_head import read_page_head
 from offer_analytics.page_sink import PageSink
 from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
 from offer_analytics.schema import decode_pages
@@ -239,3 +253,130 @@ def test_a_runaway_listing_stops_at_the_page_bound() -> None:
     with pytest.raises(CursorLoopError, match="passed 5 pages"):
         asyncio.run(main())
     assert next(pages) == 5
+
+
+def test_a_year_long_retry_after_is_capped_noted_and_ends_in_advice() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, json={"detail": "slow"}, headers={"retry-after": "31536000"})
+
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    async def main() -> LoadResult:
+        async with BindbeeClient(
+            api_key="key",
+            base_url="https://api.test",
+            retry=RetryPolicy(attempts=3, wait_initial_s=0.001, wait_max_s=0.001),
+            transport=httpx.MockTransport(handler),
+            clock=lambda: now[0],
+            wall_clock=lambda: 1_700_000_000 + now[0],
+            sleep=fake_sleep,
+        ) as client:
+            return await fetch_offers(connectors={"acme": "token-acme"}, client=client)
+
+    with pytest.raises(PartialLoadError) as info:
+        asyncio.run(main())
+    assert now[0] <= 2 * 120.0 + 1.0, "two capped pauses between three attempts"
+    assert info.value.report.notes == (
+        "Connector 'acme' asked for a pause of 31,536,000 s (Retry-After); waiting 120 s at most "
+        "before trying again.",
+    )
+    assert isinstance(info.value.__cause__, RateLimitedError)
+    assert "Rate limit still exceeded" in str(info.value)
+
+
+def test_a_page_that_fails_to_decode_stops_the_load_at_once() -> None:
+    requests = [0]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        requests[0] += 1
+        page = int(request.url.params.get("cursor", "0"))
+        await asyncio.sleep(0.002)  # a quick server, but not infinitely quick
+        sent_at = "not a timestamp" if page == 0 else None
+        items = [{"id": f"o{page}-{k}", "sent_at": sent_at} for k in range(3)]
+        cursor = str(page + 1) if page < 199 else None
+        return httpx.Response(200, json={"cursor": cursor, "page_size": 3, "items": items})
+
+    with pytest.raises(TimestampError):
+        load(
+            "https://api.test",
+            "key",
+            {"acme": "token-acme"},
+            transport=httpx.MockTransport(handler),
+            strict=True,
+        )
+    # The first chunk of pages fails to decode; fetching the other 190-odd pages is pointless.
+    assert requests[0] < 100
+
+
+def test_list_pages_are_not_parsed_into_python_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = [0]
+    real_loads = json.loads
+
+    def counting_loads(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return real_loads(*args, **kwargs)
+
+    transport = _mock_api(DATA)  # builds its pages before json.loads is watched
+    monkeypatch.setattr(json, "loads", counting_loads)
+    frame, report = load("https://api.test", "key", TOKENS, transport=transport, page_size=20)
+    assert frame.height == sum(len(offers) for offers in DATA.values())
+    assert report.pages > 3
+    assert calls[0] == 0, "the cursor and ids come from Polars, not from json.loads"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b'{"cursor": null, "items": [{"id": "o-', ValueError),
+        (b"<html>Bad gateway</html>", ValueError),
+        (b"", ValueError),
+        (b'{"cursor": null}', SchemaError),
+        (b'[{"id": "o-1"}]', SchemaError),
+        (b'{"cursor": null, "items": 3}', SchemaError),
+    ],
+    ids=["truncated", "html", "empty", "no-items", "a-list", "items-not-a-list"],
+)
+def test_page_head_retries_broken_bodies_and_refuses_other_shapes(
+    body: bytes, error: type[Exception]
+) -> None:
+    with pytest.raises(error) as info:
+        read_page_head(body, label="acme")
+    if error is SchemaError:
+        assert "'acme'" in str(info.value)
+
+
+def test_a_page_of_another_shape_fails_the_load_without_retries() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"results": [], "next": None})
+
+    with pytest.raises(SchemaError, match="'acme'"):
+        load("https://api.test", "key", {"acme": "t"}, transport=httpx.MockTransport(handler))
+    assert len(seen) == 1
+
+
+def test_requested_ids_are_deduplicated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+
+    def counting_unique_ids(ids: Any) -> list[str]:
+        result = unique_ids(ids)
+        seen.append(len(result))
+        return result
+
+    for module in (load_arguments, loader, offer_fetch):  # wherever the load might call it
+        monkeypatch.setattr(module, "unique_ids", counting_unique_ids, raising=False)
+    known = [o["id"] for o in DATA["acme"][:30]]
+    frame, _ = load(
+        "https://api.test",
+        "key",
+        {"acme": "token-acme"},
+        transport=_mock_api(DATA),
+        ids=[*known, *known[:5]],
+    )
+    assert frame["id"].to_list() == known
+    assert seen == [30], "one pass over the ids, not one per step of the load"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
+from offer_analytics import offers_to_frame
 from offer_analytics.errors import ConfigurationError
 from offer_analytics.outcomes import (
     DEFAULT_OUTCOME_MAPPING,
@@ -55,7 +56,7 @@ def outcomes(
     frame = pl.DataFrame(
         rows, schema={"status": pl.String, "sent_at": pl.Datetime("us", "UTC")}, orient="row"
     )
-    out = frame.select(outcome_expr(mapping))
+    out = frame.select(outcome_expr(mapping=mapping))
     assert out.schema["outcome"] == OUTCOME_DTYPE
     result: list[str] = out["outcome"].to_list()
     return result
@@ -78,9 +79,9 @@ def test_user_mapping_extends_and_overrides_case_insensitively() -> None:
         ("hired", SENT),
         ("SIGNED", SENT),  # untouched default
         ("DENIED", SENT),  # overridden
-        ("DENIED", None),  # still an internal denial
+        ("DENIED", None),  # the user's DENIED entry replaces the internal-denial rule
     ]
-    assert outcomes(rows, mapping) == ["pending", "unknown", "accepted", "rescinded", "draft"]
+    assert outcomes(rows, mapping) == ["pending", "unknown", "accepted", "rescinded", "rescinded"]
 
 
 def test_defaults_cannot_be_mutated() -> None:
@@ -98,3 +99,18 @@ def test_keys_differing_only_by_case_must_agree() -> None:
     with pytest.raises(ConfigurationError, match="case-insensitive"):
         resolve_outcome_mapping({"offer-out": "pending", "OFFER-OUT": "declined"})
     assert resolve_outcome_mapping({"a": "pending", "A": "pending"})["A"] == "pending"
+
+
+def test_denied_with_an_unparseable_sent_at_was_still_sent() -> None:
+    offers: list[dict[str, str | None]] = [
+        {"id": "a", "status": "DENIED", "sent_at": "2024-02-30T10:00:00Z"},
+        {"id": "b", "status": "DENIED", "sent_at": None},
+        {"id": "c", "status": "DENIED", "sent_at": ""},
+    ]
+    assert offers_to_frame(offers)["outcome"].to_list() == ["declined", "draft", "draft"]
+
+
+def test_a_mapping_for_denied_replaces_the_internal_denial_rule() -> None:
+    offers = [{"id": "a", "status": "DENIED", "sent_at": None}]
+    frame = offers_to_frame(offers, outcome_mapping={"Denied": "declined"})
+    assert frame["outcome"].to_list() == ["declined"]

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from offer_analytics.ratelimit import RateGate, parse_retry_after
+from offer_analytics.ratelimit_headers import RateLimitHeaders, read_headers
 
 T = TypeVar("T")
 
@@ -386,3 +387,86 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
 
 def test_parse_retry_after_http_date_in_the_past_is_no_hint() -> None:
     assert parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", now=100.0) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [
+        (429, {"Retry-After": "31536000"}),
+        (429, {"X-RateLimit-Reset": str(int(WALL_EPOCH) + 31_536_000)}),
+        (200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(WALL_EPOCH) + 10**8)}),
+    ],
+    ids=["retry-after-a-year", "429-reset-a-year-away", "spent-window-reset-far-away"],
+)
+def test_no_header_can_pause_a_connector_longer_than_max_pause(
+    status: int, headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=60.0, label="acme")
+
+    async def main() -> list[float]:
+        sent = []
+        for _ in range(3):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=status, headers=headers)
+        return sent
+
+    sent = vt.run(main())
+    # Two windows by default, plus the reset margin for a spent window.
+    assert sent[-1] <= 2 * (120.0 + gate.reset_margin_s)
+    assert len(gate.notes) == 1, "the cap is said once, not on every pause"
+    assert "acme" in gate.notes[0]
+    assert "120 s at most" in gate.notes[0]
+    assert [r.getMessage() for r in caplog.records] == gate.notes
+
+
+def test_max_pause_is_configurable() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=1_000, window_s=60.0, max_pause_s=5.0)
+
+    async def main() -> float:
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers={"Retry-After": "3600"})
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            {
+                "X-RateLimit-Limit": "200",
+                "X-RateLimit-Remaining": "7",
+                "X-RateLimit-Reset": "1700000060",
+            },
+            RateLimitHeaders(
+                limit=200, remaining=7, reset=1_700_000_060.0, reset_is_unix_time=True
+            ),
+        ),
+        ({"x-ratelimit-reset": "30.2"}, RateLimitHeaders(reset=WALL_EPOCH + 31)),
+        ({"x-ratelimit-reset": "0", "x-ratelimit-limit": "0"}, RateLimitHeaders()),
+        ({"retry-after": "5", "x-ratelimit-reset": "soon"}, RateLimitHeaders(retry_after=5.0)),
+    ],
+    ids=["unix-reset", "relative-reset", "zeros", "retry-after"],
+)
+def test_rate_limit_headers_are_read_once_into_one_shape(
+    headers: dict[str, str], expected: RateLimitHeaders
+) -> None:
+    assert read_headers(headers, now=WALL_EPOCH) == expected
+
+
+def test_a_429_with_a_relative_reset_pauses_until_it() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=1_000, window_s=60.0)
+
+    async def main() -> float:
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers={"X-RateLimit-Reset": "7"})
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == pytest.approx(7.0)

@@ -17,7 +17,7 @@ from PIL import Image
 
 import offer_analytics
 from offer_analytics import html_report
-from offer_analytics.metrics import acceptance_rates, time_to_close
+from offer_analytics.metrics import acceptance_rates, status_counts, time_to_close
 from offer_analytics.schema import offers_to_frame
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_offers.jsonl"
@@ -33,6 +33,16 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 EVIL = "<script>alert(1)</script>"
+#: The charts of the sample report (one connector: no per-connector acceptance chart), in order.
+SAMPLE_CHART_TITLES = [
+    "Time to close: share of sent offers still open",
+    "Acceptance and decline over time (cumulative incidence)",
+    "Acceptance rate by month",
+    "Offers by status and outcome",
+    "Start dates by month",
+    "Start dates by weekday",
+    "Lead time to the start date",
+]
 
 
 def _sample_offers() -> list[dict[str, Any]]:
@@ -61,7 +71,7 @@ def test_report_is_one_file_with_plotly_js_embedded_once(sample_report: Path) ->
     assert text.count(plotly.offline.get_plotlyjs()) == 1
     assert text.count("* plotly.js v") == 1
     assert "<script src" not in text
-    assert text.count('class="plotly-graph-div"') >= 6
+    assert text.count('class="plotly-graph-div"') == len(SAMPLE_CHART_TITLES)
 
 
 def test_report_references_nothing_on_the_network(sample_report: Path) -> None:
@@ -179,14 +189,26 @@ def test_report_renders_offline_in_headless_chromium(sample_report: Path, tmp_pa
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(url, wait_until="load")
-            charts = page.locator(".plotly-graph-div").count()
-            # Drawn = Plotly built the chart's SVG and at least one trace inside it.
+            # Built = Plotly made the chart's SVG; whether it drew anything is checked below,
+            # so that a broken chart fails with its title instead of a time-out.
             page.wait_for_function(
                 "() => [...document.querySelectorAll('.plotly-graph-div')]"
-                ".every(d => d.querySelector('.main-svg') && d.querySelector('.trace'))",
+                ".every(d => d.querySelector('.main-svg'))",
                 timeout=60_000,
             )
-            drawn = page.locator(".js-plotly-plot:has(.main-svg .trace)").count()
+            charts: list[dict[str, Any]] = page.evaluate(
+                "[...document.querySelectorAll('.plotly-graph-div')].map(d => ({"
+                " id: d.id, title: d.layout.title.text,"
+                " filled: d.data.filter(t => (t.x || []).length && (t.y || []).length).length,"
+                " traces: d.querySelectorAll('.main-svg .trace').length }))"
+            )
+            figures = page.locator("figure.chart").count()
+            shots = {}
+            for chart in charts:
+                element = page.locator(f"#{chart['id']}")
+                element.scroll_into_view_if_needed()
+                shots[chart["title"]] = tmp_path / f"{chart['id']}.png"
+                element.screenshot(path=str(shots[chart["title"]]))
             buttons = page.evaluate(
                 "[...document.querySelectorAll('.modebar-btn')].map(b => b.dataset.title)"
             )
@@ -204,13 +226,18 @@ def test_report_renders_offline_in_headless_chromium(sample_report: Path, tmp_pa
             hover = page.locator(f"{monthly} .hoverlayer").text_content() or ""
             shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=True)
-            survival = tmp_path / "survival.png"
-            page.locator("#chart-1").screenshot(path=str(survival))
         finally:
             browser.close()
 
-    assert charts >= 6
-    assert drawn == charts
+    # The sample has one connector, so there is no per-connector acceptance chart: seven charts.
+    assert [chart["title"] for chart in charts] == SAMPLE_CHART_TITLES
+    assert figures == len(charts)
+    for chart in charts:
+        assert chart["filled"] >= 1, f"{chart['title']}: no trace with data"
+        assert chart["traces"] >= 1, f"{chart['title']}: no trace drawn"
+        # Traces are drawn in palette colours; axes, grid and text are grey. A chart whose
+        # traces did not render has (almost) no coloured pixels in its own area.
+        assert _coloured_share(shots[chart["title"]]) > 0.005, f"{chart['title']}: blank"
     assert "Download plot as a PNG" in buttons
     assert not [title for title in buttons if "share" in title.lower()]
     assert "n = " in hover
@@ -222,8 +249,15 @@ def test_report_renders_offline_in_headless_chromium(sample_report: Path, tmp_pa
     assert len(colours) > 200
     assert not_white / sum(count for count, _ in colours) > 0.03
     # The first group's curve is drawn in its palette colour (#0072B2), so the chart is real.
-    blue = [rgb for _, rgb in _colours(survival)]
+    blue = [rgb for _, rgb in _colours(shots[SAMPLE_CHART_TITLES[0]])]
     assert any(abs(r - 0) + abs(g - 114) + abs(b - 178) < 30 for r, g, b in blue)
+
+
+def _coloured_share(png: Path) -> float:
+    """Share of a screenshot's pixels that are clearly coloured (not white, grey or black)."""
+    colours = _colours(png)
+    coloured = sum(count for count, rgb in colours if max(rgb) - min(rgb) > 60)
+    return coloured / sum(count for count, _ in colours)
 
 
 def _colours(png: Path) -> list[tuple[int, tuple[int, int, int]]]:
@@ -263,3 +297,113 @@ def test_naive_report_time_means_utc(sample: pl.DataFrame, tmp_path: Path) -> No
     naive = html_report(sample.head(200), tmp_path / "naive.html", as_of=AS_OF.replace(tzinfo=None))
     aware = html_report(sample.head(200), tmp_path / "aware.html", as_of=AS_OF)
     assert naive.read_bytes() == aware.read_bytes()
+
+
+def test_a_connector_has_one_colour_in_every_chart_of_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offer_analytics import report_template
+    from offer_analytics.sandbox import generate_offers
+
+    # "acme" has no start dates, so the start-date charts show only the other two connectors.
+    frame = offers_to_frame(generate_offers(600, connectors=3, seed=5)).with_columns(
+        pl.when(pl.col("connector") == "acme")
+        .then(None)
+        .otherwise("start_date")
+        .alias("start_date")
+    )
+    drawn: list[Any] = []
+    original = report_template.chart_html
+
+    def keep(figure: Any, *, chart_id: str, caption: str) -> str:
+        drawn.append(figure)
+        return original(figure, chart_id=chart_id, caption=caption)
+
+    monkeypatch.setattr(sys.modules["offer_analytics.report"], "chart_html", keep)
+    html_report(frame, tmp_path / "r.html", as_of=AS_OF)
+    seen: dict[str, set[str]] = {}
+    for figure in drawn:
+        for trace in figure.data:
+            if trace.name in ("acme", "globex", "initech"):
+                colour = (trace.line.color if trace.type == "scatter" else None) or (
+                    trace.marker.color
+                )
+                # Bars are drawn translucent: compare the colour, not the opacity.
+                seen.setdefault(trace.name, set()).add(
+                    ",".join(re.findall(r"[0-9A-Fa-f]{2}", colour[1:]))
+                    if colour.startswith("#")
+                    else ",".join(f"{int(v):02X}" for v in re.findall(r"\d+", colour)[:3])
+                )
+    assert len(drawn) >= 6
+    assert set(seen) == {"acme", "globex", "initech"}
+    assert all(len(colours) == 1 for colours in seen.values()), seen
+    assert len({next(iter(c)) for c in seen.values()}) == 3
+
+
+def test_report_time_defaults_to_the_metrics_clock(
+    sample: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offer_analytics.metrics import _frame
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Clock:
+            return cls(2031, 2, 3, 4, 5, tzinfo=UTC)
+
+    # One definition of "now" for the metrics and the report: they can never disagree.
+    monkeypatch.setattr(_frame, "datetime", Clock)
+    text = html_report(sample.head(50), tmp_path / "r.html").read_text("utf-8")
+    assert "Report time 2031-02-03 04:05 UTC" in text
+
+
+def _quality_rows(text: str) -> dict[str, list[str]]:
+    """Check name -> its cells, from the data-quality table."""
+    section = text[text.index("<h2>Data quality</h2>") : text.index("<h2>Definitions</h2>")]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, re.DOTALL)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL) for row in rows]
+    return {row[0]: row[1:] for row in cells if row}
+
+
+def test_quality_section_says_not_checked_and_lists_unknown_statuses(
+    sample: pl.DataFrame, tmp_path: Path
+) -> None:
+    odd = sample.head(40).with_columns(
+        pl.when(pl.int_range(pl.len()) < 3)
+        .then(pl.lit("EXTENDED"))
+        .when(pl.int_range(pl.len()) == 3)
+        .then(pl.lit("<b>ODD</b>"))
+        .otherwise(pl.col("status"))
+        .alias("status")
+    )
+    odd = odd.with_columns(
+        pl.when(pl.int_range(pl.len()) < 4)
+        .then(pl.lit("unknown"))
+        .otherwise("outcome")
+        .cast(odd.schema["outcome"])
+        .alias("outcome")
+    )
+    text = html_report(odd, tmp_path / "q.html", as_of=AS_OF).read_text("utf-8")
+    rows = _quality_rows(text)
+    assert rows["unparsed_sent_at"][1] == "not checked"
+    assert "5 checks were not run" in text
+    assert rows["unknown_status"][2].startswith("EXTENDED (3)\n&lt;b&gt;ODD&lt;/b&gt; (1)")
+    checked = html_report(odd, tmp_path / "c.html", as_of=AS_OF, unparsed_timestamps={})
+    rows = _quality_rows(checked.read_text("utf-8"))
+    assert rows["unparsed_sent_at"][1] == "0"
+    assert "not checked" not in checked.read_text("utf-8")
+
+
+def test_acceptance_and_status_numbers_are_as_of_the_report_time(
+    sample: pl.DataFrame, tmp_path: Path
+) -> None:
+    early = datetime(2025, 6, 1, tzinfo=UTC)
+    then = acceptance_rates(sample, as_of=early).row(0, named=True)
+    now = acceptance_rates(sample, as_of=AS_OF).row(0, named=True)
+    assert then["n"] != now["n"]
+    text = html_report(sample, tmp_path / "early.html", as_of=early).read_text("utf-8")
+    assert f"n\u00a0=\u00a0{then['n']:,}" in text
+    assert f"95% CI {100 * then['rate_lower']:.1f}% to {100 * then['rate_upper']:.1f}%" in text
+    # A SIGNED offer closed after the report time was still pending then.
+    counts = status_counts(sample, as_of=early).filter(pl.col("status") == "SIGNED")
+    for outcome, n in counts.select(pl.col("outcome").cast(pl.String), "n").iter_rows():
+        assert f'<td>SIGNED</td><td>{outcome}</td><td class="num">{n:,}</td>' in text

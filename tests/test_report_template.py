@@ -44,3 +44,15 @@ def test_page_inlines_plotly_js_once_and_forbids_loading() -> None:
     assert text.count("* plotly.js v") == 1
     assert "<title>&lt;script&gt;" in text
     assert "default-src 'none'" in text
+
+
+def test_ids_are_listed_one_per_line_and_never_broken() -> None:
+    table = pl.DataFrame({"check": ["x"], "ids": [["1f98-85a9", "24939e12-4093"]], "n": [None]})
+    text = table_html(
+        table, [("Check", "check", False), ("Ids", "ids", False), ("n", "n", True)], lines=["Ids"]
+    )
+    assert '<td class="lines">1f98-85a9\n24939e12-4093</td>' in text
+    assert '<td class="num">–</td>' in text
+    css = page(title="t", body="", footer="")
+    assert "td.lines { white-space: pre;" in css
+    assert "white-space: nowrap" in css[css.index("td.num") :]

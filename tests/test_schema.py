@@ -488,3 +488,10 @@ def test_package_root_exports_the_decoding_api_and_errors() -> None:
     assert expected <= set(offer_analytics.__all__)
     assert all(hasattr(offer_analytics, name) for name in offer_analytics.__all__)
     assert len(set(offer_analytics.__all__)) == len(offer_analytics.__all__)
+
+
+def test_expand_text_with_picked_fields_names_the_relations() -> None:
+    from offer_analytics.schema import offers_schema
+
+    schema = offers_schema(expand="application[id,name],creator")
+    assert list(schema)[-2:] == ["application_data", "creator_data"]

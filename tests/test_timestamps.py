@@ -102,12 +102,32 @@ def test_shapes_mixed_after_many_nulls_all_parse() -> None:
         "2024-1-1T10:00:00Z",
         " 2024-01-01T10:00:00Z",
         "2024-01-01T10:00:00Zjunk",
-        "2024-01-01T10:00Z",
         "20240101T100000Z",
+        "2024-01-01T10:00:00+0260",
+        "2024-01-01T10Z",
     ],
 )
 def test_garbage_is_null(garbage: str) -> None:
     assert parse([garbage, "2024-01-01T10:00:00Z"]) == [None, datetime(2024, 1, 1, 10, tzinfo=UTC)]
+
+
+@pytest.mark.parametrize(
+    "shorthand",
+    [
+        "2024-03-01T14:00Z",
+        "2024-03-01T14:00",
+        "2024-03-01 14:00+05:30",
+        "2024-03-01T14:00:00+0200",
+        "2024-03-01T14:00:00-02",
+        "2024-03-01T14:00:00.5-0330",
+        "2024-12-31T23:59:59.999999+00",
+    ],
+)
+def test_shorthands_python_reads_land_on_the_same_instant(shorthand: str) -> None:
+    expected = datetime.fromisoformat(shorthand.replace("Z", "+00:00"))
+    if expected.tzinfo is None:
+        expected = expected.replace(tzinfo=UTC)
+    assert parse([shorthand]) == [expected.astimezone(UTC)]
 
 
 def test_empty_string_is_absent() -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from offer_analytics.charts.acceptance import acceptance_figure, status_figure
 from offer_analytics.charts.starts import lead_times_figure, start_dates_figure
-from offer_analytics.charts.style import OUTCOME_COLOURS
+from offer_analytics.charts.style import OUTCOME_COLOURS, GroupColours, group_colours
 from offer_analytics.charts.survival import incidence_figure, survival_figure
 
 __all__ = [
     "OUTCOME_COLOURS",
+    "GroupColours",
     "acceptance_figure",
+    "group_colours",
     "incidence_figure",
     "lead_times_figure",
     "start_dates_figure",

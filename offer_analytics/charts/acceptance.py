@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal
 
 import plotly.graph_objects as go
@@ -12,14 +13,15 @@ from plotly.subplots import make_subplots
 from offer_analytics.charts.style import (
     OUTCOME_COLOURS,
     OUTCOME_ORDER,
+    GroupColours,
     apply_layout,
-    by_columns,
     empty_figure,
-    group_colour,
-    group_labels,
+    group_colours,
     label,
+    split_groups,
 )
 from offer_analytics.metrics import acceptance_rates, status_counts
+from offer_analytics.metrics._frame import group_keys
 
 __all__ = ["acceptance_figure", "status_figure"]
 
@@ -57,6 +59,8 @@ def acceptance_figure(
     basis: Literal["cohort", "activity"] = "cohort",
     denominator: Literal["decided", "extended"] = "decided",
     latest_per_application: bool = True,
+    as_of: datetime | None = None,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Acceptance rate per group (bars) or per period (lines), with Wilson 95% error bars.
 
@@ -76,6 +80,13 @@ def acceptance_figure(
         None for one bar per group, or "month"/"quarter" for a line over time per group.
     basis, denominator, latest_per_application
         Passed to :func:`offer_analytics.metrics.acceptance_rates`.
+    as_of
+        The instant the rates describe (naive = UTC; None means now): offers sent later are
+        left out and closes after it count as pending, as in the metric.
+    colours
+        Group -> colour of the lines per period (see
+        :func:`~offer_analytics.charts.style.group_colours`), so that a group looks the same in
+        every chart; None derives it from the groups of ``frame``.
 
     Returns
     -------
@@ -104,7 +115,7 @@ def acceptance_figure(
     >>> fig.data[0].y[0], fig.data[0].customdata[0].split("<br>")[-1]
     (50.0, 'n = 2: 1 accepted, 1 declined, 1 pending')
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     table = acceptance_rates(
         frame,
         by=by,
@@ -112,19 +123,20 @@ def acceptance_figure(
         basis=basis,
         denominator=denominator,
         latest_per_application=latest_per_application,
+        as_of=as_of,
     )
     group_title = " · ".join(by_list).replace("_", " ") or "all offers"
     title = "Acceptance rate by " + (group_title if period is None else period)
     x_title = group_title.capitalize() if period is None else _PERIOD_TITLES[period]
     if table.height == 0 or table["n"].sum() == 0:
         return empty_figure(title=title, x_title=x_title, y_title=_RATE)
-    labels = group_labels(table, by_list)
-    table = table.with_columns(pl.Series("_group", labels, pl.String)).sort(
-        "_group", maintain_order=True
-    )
+    palette = colours if colours is not None else group_colours(frame, by=by)
+    groups = split_groups(table, by_list, colours=palette)
     figure = go.Figure()
     if period is None:
-        names = table["_group"].to_list()
+        # One row per group without a period: the bars follow the groups' order.
+        names = [group.name for group in groups]
+        table = pl.concat([group.rows for group in groups])
         figure.add_trace(
             go.Bar(
                 x=names,
@@ -143,9 +155,8 @@ def acceptance_figure(
         # Few groups would otherwise give very wide bars that read as a block of colour.
         figure.update_layout(bargap=0.6 if len(names) < 5 else 0.3)
     else:
-        for index, name in enumerate(sorted(set(labels))):
-            rows = table.filter(pl.col("_group") == name)
-            colour = group_colour(index)
+        for group in groups:
+            name, rows, colour = group.name, group.rows, group.colour
             figure.add_trace(
                 go.Scatter(
                     x=rows["period"].to_list(),
@@ -169,6 +180,7 @@ def status_figure(
     frame: pl.DataFrame | pl.LazyFrame,
     *,
     by: str | Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> go.Figure:
     """Offers per raw status, coloured by the outcome it maps to, one panel per group.
 
@@ -183,6 +195,9 @@ def status_figure(
         The offers frame.
     by
         Column name(s) to split into panels; None for one panel.
+    as_of
+        The instant the counts describe (naive = UTC; None means now), as in
+        :func:`offer_analytics.metrics.status_counts`.
 
     Returns
     -------
@@ -211,13 +226,12 @@ def status_figure(
     >>> [trace.name for trace in status_figure(offers).data]
     ['accepted', 'declined', 'pending', 'total']
     """
-    by_list = by_columns(by)
-    table = status_counts(frame, by=by)
+    by_list = group_keys(by)
+    table = status_counts(frame, by=by, as_of=as_of)
     title = "Offers by status and outcome"
     if table.height == 0:
         return empty_figure(title=title, x_title="Offers", y_title="Status")
     table = table.with_columns(
-        pl.Series("_group", group_labels(table, by_list), pl.String),
         pl.col("outcome").cast(pl.String).alias("_outcome"),
         pl.Series("_status", [label(s) for s in table["status"].to_list()], pl.String),
     )
@@ -229,13 +243,15 @@ def status_figure(
     # Top-down reading order: Plotly draws the first category at the bottom, so reverse.
     # A status may map to two outcomes (DENIED: draft or declined); list it once, stacked.
     categories = list(dict.fromkeys(status for _, status in pairs))[::-1]
-    groups = sorted(set(table["_group"].to_list()))
+    # Panels only: the outcome colours the bars, so the group colours are not needed.
+    panels = split_groups(table, by_list, colours={})
+    names = [panel.name for panel in panels]
     figure = make_subplots(
-        rows=1, cols=len(groups), shared_yaxes=True, subplot_titles=groups if by_list else None
+        rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=names if by_list else None
     )
     seen: set[str] = set()
-    for col, group in enumerate(groups, start=1):
-        rows = table.filter(pl.col("_group") == group)
+    for col, panel in enumerate(panels, start=1):
+        group, rows = panel.name, panel.rows
         for outcome in sorted(
             set(rows["_outcome"].to_list()), key=lambda o: rank.get(o, len(rank))
         ):
@@ -288,10 +304,10 @@ def status_figure(
     figure.update_layout(barmode="stack")
     # Leave room right of the longest bar for its total.
     longest: int = (
-        table.group_by("_group", "_status").agg(pl.col("n").sum()).select(pl.col("n").max()).item()
+        table.group_by(*by_list, "_status").agg(pl.col("n").sum()).select(pl.col("n").max()).item()
     )
     figure.update_xaxes(range=[0, 1.15 * longest])
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=categories)
-    for col in range(2, len(groups) + 1):
+    for col in range(2, len(panels) + 1):
         figure.update_xaxes(title_text="Offers", row=1, col=col)
     return figure

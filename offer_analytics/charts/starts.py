@@ -13,14 +13,15 @@ from plotly.subplots import make_subplots
 from offer_analytics.charts.shapes import bin_counts, nice_bin_size
 from offer_analytics.charts.style import (
     WEEKDAY_NAMES,
+    GroupColours,
     apply_layout,
-    by_columns,
     empty_figure,
-    group_colour,
-    group_labels,
+    group_colours,
     rgba,
+    split_groups,
 )
 from offer_analytics.metrics import start_date_distribution, start_lead_times
+from offer_analytics.metrics._frame import group_keys
 
 __all__ = ["lead_times_figure", "start_dates_figure"]
 
@@ -33,6 +34,7 @@ def start_dates_figure(
     *,
     freq: Literal["week", "month", "weekday"] = "week",
     by: str | Sequence[str] | None = None,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Number of start dates per week, month or weekday, one bar series per group.
 
@@ -47,6 +49,9 @@ def start_dates_figure(
         "week" (bars at the Monday of each week), "month" or "weekday".
     by
         Column name(s) to group by; None for all offers.
+    colours
+        Group -> colour (see :func:`~offer_analytics.charts.style.group_colours`), so that a
+        group looks the same in every chart; None derives it from the groups of ``frame``.
 
     Returns
     -------
@@ -75,17 +80,16 @@ def start_dates_figure(
     >>> fig.data[0].x[0], fig.data[0].y[0]
     ('Monday', 1)
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     table = start_date_distribution(frame, freq=freq, by=by)
     title = f"Start dates by {freq}"
     x_title, y_title = _X_TITLES[freq], "Starts (offers)"
     if table.height == 0 or table["n"].sum() == 0:
         return empty_figure(title=title, x_title=x_title, y_title=y_title)
-    labels = group_labels(table, by_list)
-    table = table.with_columns(pl.Series("_group", labels, pl.String))
+    palette = colours if colours is not None else group_colours(frame, by=by)
     figure = go.Figure()
-    for index, name in enumerate(sorted(set(labels))):
-        rows = table.filter(pl.col("_group") == name)
+    for group in split_groups(table, by_list, colours=palette):
+        name, rows = group.name, group.rows
         if freq == "weekday":
             # Every weekday appears, in ISO order, even when the metric has no row for it.
             counts = dict(
@@ -101,7 +105,7 @@ def start_dates_figure(
                 x=x,
                 y=[n for n, _ in values],
                 name=name,
-                marker={"color": rgba(group_colour(index), 0.85)},
+                marker={"color": rgba(group.colour, 0.85)},
                 customdata=[[100 * (share or 0.0)] for _, share in values],
                 hovertemplate=(
                     f"{name}<br>{_HOVER_X[freq]}<br>%{{y}} starts"
@@ -122,6 +126,7 @@ def lead_times_figure(
     frame: pl.DataFrame | pl.LazyFrame,
     *,
     by: str | Sequence[str] | None = None,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Histograms of the days from acceptance, and from sending, to the start date.
 
@@ -136,6 +141,9 @@ def lead_times_figure(
         The offers frame.
     by
         Column name(s) to group by; None for all offers.
+    colours
+        Group -> colour (see :func:`~offer_analytics.charts.style.group_colours`), so that a
+        group looks the same in every chart; None derives it from the groups of ``frame``.
 
     Returns
     -------
@@ -165,7 +173,7 @@ def lead_times_figure(
     >>> fig.data[0].customdata, fig.data[0].y
     (('25 to 26 days',), (1,))
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     table = start_lead_times(frame, by=by)
     title = "Lead time to the start date"
     x_title, y_title = "Days until the start date", "Offers"
@@ -184,7 +192,7 @@ def lead_times_figure(
             f"From sending (all offers with a start date; {negative[1]} negative)",
         ),
     )
-    # One bin grid per panel, shared by all groups, so that overlaid bars line up.
+    # One bin grid per panel, shared by all groups, so that their bars line up bin by bin.
     grids: dict[str, tuple[float, float]] = {}
     for column in columns:
         low, high = table.select(
@@ -193,11 +201,9 @@ def lead_times_figure(
         # Whole days at least: start dates are calendar days.
         size = nice_bin_size((high or 0.0) - (low or 0.0), bins=40, smallest=1.0)
         grids[column] = (size, math.floor((low or 0.0) / size) * size)
-    labels = group_labels(table, by_list)
-    table = table.with_columns(pl.Series("_group", labels, pl.String))
-    for index, name in enumerate(sorted(set(labels))):
-        rows = table.filter(pl.col("_group") == name)
-        colour = group_colour(index)
+    palette = colours if colours is not None else group_colours(frame, by=by)
+    for group in split_groups(table, by_list, colours=palette):
+        name, rows, colour = group.name, group.rows, group.colour
         for col, column in enumerate(columns, start=1):
             size, start = grids[column]
             counts = bin_counts(rows[column], size=size, start=start)
@@ -205,11 +211,15 @@ def lead_times_figure(
                 go.Bar(
                     x=counts.centres,
                     y=counts.counts,
-                    width=size,
+                    # Groups side by side in each bin, as in the survival histogram.
+                    width=None if by_list else size,
                     name=name,
                     legendgroup=name,
                     showlegend=col == 1 and bool(by_list),
-                    marker={"color": rgba(colour, 0.65), "line": {"color": colour, "width": 1}},
+                    marker={
+                        "color": rgba(colour, 0.85 if by_list else 0.65),
+                        "line": {"color": colour, "width": 0 if by_list else 1},
+                    },
                     customdata=counts.labels(),
                     hovertemplate=f"{name}<br>%{{customdata}}<br>%{{y}} offers<extra></extra>",
                 ),
@@ -217,7 +227,7 @@ def lead_times_figure(
                 col=col,
             )
     apply_layout(figure, title=title, x_title=x_title, y_title=y_title)
-    figure.update_layout(barmode="overlay")
+    figure.update_layout(barmode="group" if by_list else "overlay", bargap=0.1)
     for col in (1, 2):
         figure.add_vline(x=0, line={"color": "#888888", "dash": "dash", "width": 1}, row=1, col=col)
     figure.update_xaxes(title_text=x_title, row=1, col=2)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, TypeAlias
 
 import plotly.graph_objects as go
 import polars as pl
+
+from offer_analytics.metrics._frame import group_keys
 
 __all__ = [
     "GROUP_COLOURS",
@@ -20,13 +23,17 @@ __all__ = [
     "OUTCOME_COLOURS",
     "OUTCOME_ORDER",
     "WEEKDAY_NAMES",
+    "Group",
+    "GroupColours",
+    "GroupKey",
     "apply_layout",
-    "by_columns",
     "empty_figure",
     "group_colour",
-    "group_labels",
+    "group_colours",
+    "group_names",
     "label",
     "rgba",
+    "split_groups",
 ]
 
 #: Outcomes in the order of the outcome Enum; legends and categories follow it.
@@ -77,23 +84,14 @@ WEEKDAY_NAMES: Final = (
     "Sunday",
 )
 
+#: A group's values of the ``by`` columns, in their order; ``()`` is "all offers".
+GroupKey: TypeAlias = tuple[object, ...]
+
+#: Group -> colour. Keys are :data:`GroupKey` tuples; with one ``by`` column a bare value works too.
+GroupColours: TypeAlias = Mapping[Any, str]
+
 _FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 _GRID: Final = "#E5E5E5"
-
-
-def by_columns(by: str | Sequence[str] | None) -> list[str]:
-    """Normalise a ``by`` option (None, one name or several) into a list of column names.
-
-    Examples
-    --------
-    >>> by_columns(None), by_columns("connector"), by_columns(("connector", "outcome"))
-    ([], ['connector'], ['connector', 'outcome'])
-    """
-    if by is None:
-        return []
-    if isinstance(by, str):
-        return [by]
-    return list(by)
 
 
 def label(value: object) -> str:
@@ -112,23 +110,42 @@ def label(value: object) -> str:
     return "(missing)" if value is None else html.escape(str(value))
 
 
-def group_labels(table: pl.DataFrame, by: Sequence[str]) -> list[str]:
-    """Return one display label per row of ``table``: the ``by`` values joined by " · ".
+def group_names(keys: Sequence[GroupKey]) -> list[str]:
+    """Return one display name per group key, the values joined by " · ", all names distinct.
 
-    Without ``by`` every row belongs to the single group "all offers".
+    A missing value shows as "(missing)"; when a real value is spelled the same, the missing one
+    becomes "(no value)" instead, and any names that still clash are numbered, so that two
+    groups never share a legend entry. The key ``()`` is the single group "all offers".
 
     Examples
     --------
-    >>> t = pl.DataFrame({"connector": ["acme", None], "n": [1, 2]})
-    >>> group_labels(t, ["connector"])
-    ['acme', '(missing)']
-    >>> group_labels(t, [])
-    ['all offers', 'all offers']
+    >>> group_names([("acme", "accepted"), ("acme", None)])
+    ['acme · accepted', 'acme · (missing)']
+    >>> group_names([("(missing)",), (None,)])
+    ['(missing)', '(no value)']
+    >>> group_names([("a · b", "c"), ("a", "b · c")])
+    ['a · b · c', 'a · b · c (2)']
+    >>> group_names([()])
+    ['all offers']
     """
-    if not by:
-        return ["all offers"] * table.height
-    rows = table.select(by).rows()
-    return [" · ".join(label(value) for value in row) for row in rows]
+
+    def render(key: GroupKey, missing: str) -> str:
+        if not key:
+            return "all offers"
+        return " · ".join(missing if value is None else label(value) for value in key)
+
+    names = [render(key, "(missing)") for key in keys]
+    clashing = {name for name in names if names.count(name) > 1}
+    names = [
+        render(key, "(no value)") if name in clashing and None in key else name
+        for key, name in zip(keys, names, strict=True)
+    ]
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
 
 
 def group_colour(index: int) -> str:
@@ -140,6 +157,90 @@ def group_colour(index: int) -> str:
     ('#0072B2', '#0072B2')
     """
     return GROUP_COLOURS[index % len(GROUP_COLOURS)]
+
+
+def group_colours(
+    frame: pl.DataFrame | pl.LazyFrame, *, by: str | Sequence[str] | None
+) -> dict[GroupKey, str]:
+    """Give every group of ``frame`` its colour, from all the groups the offers contain.
+
+    A chart only sees the groups its metric returns (the start-date charts only those with
+    starts), so a colour taken from a chart's own groups would move between the charts of one
+    report. Build this map once from the offers and pass it as ``colours=`` to every chart; the
+    order of the map (sorted values, missing values last) also fixes each group's line dash.
+
+    Examples
+    --------
+    >>> offers = pl.DataFrame({"connector": ["globex", "acme", None, "acme"]})
+    >>> group_colours(offers, by="connector")
+    {('acme',): '#0072B2', ('globex',): '#E69F00', (None,): '#009E73'}
+    >>> group_colours(offers, by=None)
+    {(): '#0072B2'}
+    """
+    keys = group_keys(by)
+    if not keys:
+        return {(): group_colour(0)}
+    found = frame.lazy().select(keys).unique().sort(keys, nulls_last=True).collect()
+    return {row: group_colour(index) for index, row in enumerate(found.rows())}
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One group of a metric table, ready to draw: its key, display name, colour, dash and rows."""
+
+    key: GroupKey
+    name: str
+    colour: str
+    dash: str
+    rows: pl.DataFrame
+
+
+def _as_key(value: object) -> GroupKey:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def split_groups(table: pl.DataFrame, by: Sequence[str], *, colours: GroupColours) -> list[Group]:
+    """Split a metric table into its groups, each with the colour and dash ``colours`` gives it.
+
+    Groups come in the order of the metric tables (sorted by value, missing values last) and are
+    told apart by their values, so a missing value and the text "(missing)" stay two groups.
+
+    A group missing from ``colours`` gets the next colours after those of the map, so it never
+    borrows the colour of a group that is in it.
+
+    Examples
+    --------
+    >>> table = pl.DataFrame({"connector": ["globex"], "n": [3]})
+    >>> palette = {("acme",): "#0072B2", ("globex",): "#E69F00"}
+    >>> [(g.name, g.colour, g.dash) for g in split_groups(table, ["connector"], colours=palette)]
+    [('globex', '#E69F00', 'dash')]
+    """
+    palette = {_as_key(key): colour for key, colour in colours.items()}
+    position = {key: index for index, key in enumerate(palette)}
+    if by:
+        # Group on the values themselves (a missing value is None, never the text "(missing)"),
+        # in the order of the metric tables: sorted by value, missing values last.
+        keys = table.select(by).unique().sort(by, nulls_last=True).rows()
+        parts = table.partition_by(by, as_dict=True, maintain_order=True)
+    else:
+        keys, parts = [()], {(): table}
+    groups: list[Group] = []
+    extra = 0
+    for key, name in zip(keys, group_names(keys), strict=True):
+        if key not in position:
+            position[key] = len(palette) + extra
+            extra += 1
+        index = position[key]
+        groups.append(
+            Group(
+                key=key,
+                name=name,
+                colour=palette.get(key, group_colour(index)),
+                dash=GROUP_DASHES[index % len(GROUP_DASHES)],
+                rows=parts[key],
+            )
+        )
+    return groups
 
 
 def rgba(colour: str, alpha: float) -> str:

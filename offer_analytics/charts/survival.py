@@ -11,16 +11,16 @@ from plotly.subplots import make_subplots
 
 from offer_analytics.charts.shapes import bin_counts, compact, nice_bin_size, steps, thin
 from offer_analytics.charts.style import (
-    GROUP_DASHES,
     OUTCOME_COLOURS,
+    GroupColours,
     apply_layout,
-    by_columns,
     empty_figure,
-    group_colour,
-    group_labels,
+    group_colours,
     rgba,
+    split_groups,
 )
 from offer_analytics.metrics import cumulative_incidence, survival_curve
+from offer_analytics.metrics._frame import group_keys
 
 __all__ = ["incidence_figure", "survival_figure"]
 
@@ -54,18 +54,12 @@ def _corner_data(columns: pl.DataFrame) -> list[tuple[object, ...]]:
     return [rows[(i + 1) // 2] for i in range(2 * len(rows) - 1)] if rows else []
 
 
-def _groups(table: pl.DataFrame, by: list[str]) -> list[tuple[str, pl.DataFrame]]:
-    """Split a metric table into (label, rows) per group, in sorted label order."""
-    labelled = table.with_columns(pl.Series("_group", group_labels(table, by), pl.String))
-    names = sorted(set(labelled["_group"].to_list()))
-    return [(name, labelled.filter(pl.col("_group") == name)) for name in names]
-
-
 def survival_figure(
     frame: pl.DataFrame | pl.LazyFrame,
     *,
     by: str | Sequence[str] | None = None,
     as_of: datetime | None = None,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Kaplan-Meier curves of the share of offers still open, with 95% bands, per group.
 
@@ -84,6 +78,13 @@ def survival_figure(
         Column name(s) to compare groups by (one curve per group), or None for all offers.
     as_of
         Censoring time for open offers (naive = UTC); None means now.
+    colours
+        Group -> colour as for :func:`survival_figure`; here only the order of the map is used:
+        it gives each group its line dash, the same in every chart. None derives it from
+        ``frame``.
+    colours
+        Group -> colour (see :func:`~offer_analytics.charts.style.group_colours`), so that a
+        group looks the same in every chart; None derives it from the groups of ``frame``.
 
     Returns
     -------
@@ -114,7 +115,7 @@ def survival_figure(
     >>> survival_figure(offers.clear()).layout.annotations[0].text
     'No data'
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     curve = survival_curve(frame, by=by, as_of=as_of)
     if curve.height == 0 or curve["at_risk"].max() in (None, 0):
         return empty_figure(title=_SURVIVAL_TITLE, x_title=_DAYS, y_title="Still open (%)")
@@ -126,10 +127,11 @@ def survival_figure(
         horizontal_spacing=0.1,
         subplot_titles=("Still open (Kaplan-Meier, 95% band)", "Durations of closed offers"),
     )
-    # Same bins for every group, so overlaid bars compare like with like.
+    # Same bins for every group, so the bars of one bin compare like with like.
     bin_size = nice_bin_size(limit, bins=30)
-    for index, (name, rows) in enumerate(_groups(curve, by_list)):
-        colour = group_colour(index)
+    palette = colours if colours is not None else group_colours(frame, by=by)
+    for group in split_groups(curve, by_list, colours=palette):
+        name, rows, colour = group.name, group.rows, group.colour
         shown = compact(thin(rows, span=limit), percent=["survival", "lower", "upper"])
         band = shown.filter(pl.col("lower").is_not_null() & pl.col("upper").is_not_null())
         band_x, upper = steps(band["time_days"].to_list(), band["upper"].to_list())
@@ -182,11 +184,12 @@ def survival_figure(
             go.Bar(
                 x=closed.centres,
                 y=closed.counts,
-                width=bin_size,
-                # Lighter when overlaid, so that every group's bars stay visible.
+                # Several groups stand side by side in each bin (Plotly sizes them): overlaid
+                # translucent bars of similar shapes mixed into one colour no one could read.
+                width=None if by_list else bin_size,
                 marker={
-                    "color": rgba(colour, 0.4 if by_list else 0.65),
-                    "line": {"color": colour, "width": 1},
+                    "color": rgba(colour, 0.85 if by_list else 0.65),
+                    "line": {"color": colour, "width": 0 if by_list else 1},
                 },
                 name=f"{name}: closed",
                 legendgroup=name,
@@ -200,7 +203,9 @@ def survival_figure(
     figure.add_hline(y=50, line={"color": "#888888", "dash": "dot", "width": 1}, row=1, col=1)
     apply_layout(figure, title=_SURVIVAL_TITLE, x_title=_DAYS, y_title="Still open (%)")
     # One curve needs no legend; the panel titles say what it is.
-    figure.update_layout(barmode="overlay", showlegend=bool(by_list))
+    figure.update_layout(
+        barmode="group" if by_list else "overlay", bargap=0.1, showlegend=bool(by_list)
+    )
     figure.update_yaxes(range=[0, 102], ticksuffix="%", row=1, col=1)
     figure.update_xaxes(range=[0, limit])
     figure.update_xaxes(title_text="Days from sent to close", row=1, col=2)
@@ -213,6 +218,7 @@ def incidence_figure(
     *,
     by: str | Sequence[str] | None = None,
     as_of: datetime | None = None,
+    colours: GroupColours | None = None,
 ) -> go.Figure:
     """Cumulative incidence of acceptance and of decline, as competing outcomes, per group.
 
@@ -257,15 +263,16 @@ def incidence_figure(
     >>> [trace.name for trace in fig.data]
     ['accepted', 'declined']
     """
-    by_list = by_columns(by)
+    by_list = group_keys(by)
     table = cumulative_incidence(frame, by=by, as_of=as_of)
     y_title = "Share of sent offers (%)"
     if table.height == 0 or table["at_risk"].max() in (None, 0):
         return empty_figure(title=_INCIDENCE_TITLE, x_title=_DAYS, y_title=y_title)
     limit = _display_limit(table, ("accepted", "declined"))
     figure = go.Figure()
-    for index, (name, rows) in enumerate(_groups(table, by_list)):
-        dash = GROUP_DASHES[index % len(GROUP_DASHES)]
+    palette = colours if colours is not None else group_colours(frame, by=by)
+    for group in split_groups(table, by_list, colours=palette):
+        name, rows, dash = group.name, group.rows, group.dash
         shown = compact(thin(rows, span=limit), percent=["cif_accepted", "cif_declined"])
         for outcome in ("accepted", "declined"):
             xs, ys = steps(shown["time_days"].to_list(), shown[f"cif_{outcome}"].to_list())

@@ -1,0 +1,94 @@
+"""The public surface is deliberate: listed, documented, typed, keyword-only options."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import offer_analytics
+
+PUBLIC = {
+    "offer_analytics": {
+        # loading
+        "load_offers", "fetch_offers", "LoadResult", "LoadReport", "ProgressUpdate",
+        "BindbeeClient", "RetryPolicy",
+        # the frame
+        "OFFER_SCHEMA", "OUTCOMES", "OUTCOME_DTYPE", "DEFAULT_OUTCOME_MAPPING", "outcome_expr",
+        "decode_pages", "offers_to_frame", "empty_offers_frame", "DecodeStats",
+        # metrics and the report
+        "time_to_close", "survival_curve", "cumulative_incidence", "status_counts",
+        "acceptance_rates", "start_date_distribution", "start_lead_times", "upcoming_starts",
+        "quality_report", "html_report",
+        # errors
+        "OfferAnalyticsError", "ConfigurationError", "SchemaError", "TimestampError",
+        "BindbeeAPIError", "AuthenticationError", "ForbiddenError", "NotFoundError",
+        "RequestValidationError", "RateLimitedError", "ServerError", "TransportError",
+        "CursorLoopError", "PartialLoadError",
+        "__version__",
+    },
+    "offer_analytics.metrics": {
+        "time_to_close", "survival_curve", "cumulative_incidence", "status_counts",
+        "acceptance_rates", "latest_versions", "start_date_distribution", "start_lead_times",
+        "upcoming_starts", "quality_report", "wilson_interval",
+    },
+    "offer_analytics.charts": {
+        "OUTCOME_COLOURS", "survival_figure", "incidence_figure", "acceptance_figure",
+        "status_figure", "start_dates_figure", "lead_times_figure",
+    },
+    "offer_analytics.sandbox": {
+        "SandboxServer", "Faults", "RequestRecord", "generate_offers", "GeneratorRates",
+        "CONNECTOR_LABELS", "DEFAULT_END",
+    },
+}  # fmt: skip
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(name)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_all_lists_exactly_the_public_names(name: str) -> None:
+    module = _module(name)
+    assert set(module.__all__) == PUBLIC[name]
+    assert len(module.__all__) == len(set(module.__all__))
+    for attr in module.__all__:
+        assert hasattr(module, attr), f"{name}.{attr} is listed but missing"
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_every_public_callable_is_documented(name: str) -> None:
+    module = _module(name)
+    for attr in module.__all__:
+        obj = getattr(module, attr)
+        if callable(obj) and not isinstance(obj, type(offer_analytics.OUTCOME_DTYPE)):
+            doc = inspect.getdoc(obj) or ""
+            assert len(doc) > 20, f"{name}.{attr} needs a docstring"
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_functions_take_options_by_keyword_only(name: str) -> None:
+    """At most the data (frame, path, n, ...) is positional; every option is keyword-only."""
+    module = _module(name)
+    for attr in module.__all__:
+        obj = getattr(module, attr)
+        if not inspect.isfunction(obj):
+            continue
+        params = list(inspect.signature(obj).parameters.values())
+        positional = [p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+        optional_positional = [p.name for p in positional if p.default is not p.empty]
+        assert not optional_positional, f"{name}.{attr}: make {optional_positional} keyword-only"
+        assert len(positional) <= 2, f"{name}.{attr} takes too many positional arguments"
+
+
+def test_package_is_typed() -> None:
+    assert (Path(offer_analytics.__file__).parent / "py.typed").is_file()
+
+
+def test_version_comes_from_package_metadata() -> None:
+    from importlib.metadata import version
+
+    assert offer_analytics.__version__ == version("offer-analytics")
