@@ -36,7 +36,8 @@ PUBLIC = {
         "upcoming_starts", "quality_report", "wilson_interval",
     },
     "offer_analytics.charts": {
-        "OUTCOME_COLOURS", "survival_figure", "incidence_figure", "acceptance_figure",
+        "OUTCOME_COLOURS", "GroupColours", "group_colours", "survival_figure", "incidence_figure",
+        "acceptance_figure",
         "status_figure", "start_dates_figure", "lead_times_figure",
     },
     "offer_analytics.sandbox": {
