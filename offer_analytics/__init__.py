@@ -5,6 +5,7 @@ The public API is curated here; everything else is an implementation detail.
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from offer_analytics.client import BindbeeClient
@@ -51,6 +52,14 @@ from offer_analytics.schema import (
     offers_to_frame,
     outcome_expr,
 )
+
+# A library logs, the application decides where logs go: without these handlers Python's
+# last-resort handler would print every retry as a bare "stamina.retry_scheduled" line on stderr
+# (over the progress bar) for users who never configured logging. Configured logging still sees
+# both loggers' records: a NullHandler does not stop propagation.
+for _name in ("offer_analytics", "stamina"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+del _name
 
 try:
     __version__ = version("offer-analytics")

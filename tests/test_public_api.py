@@ -93,3 +93,12 @@ def test_version_comes_from_package_metadata() -> None:
     from importlib.metadata import version
 
     assert offer_analytics.__version__ == version("offer-analytics")
+
+
+def test_retries_print_nothing_unless_logging_is_configured() -> None:
+    """Python's last-resort handler must not print stamina's retry records over progress bars."""
+    import logging
+
+    for name in ("offer_analytics", "stamina"):
+        handlers = logging.getLogger(name).handlers
+        assert any(isinstance(h, logging.NullHandler) for h in handlers), name
