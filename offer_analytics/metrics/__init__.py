@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offer_analytics.metrics.acceptance import acceptance_rates, latest_versions, status_counts
+from offer_analytics.metrics.acceptance import acceptance_rates, status_counts
 from offer_analytics.metrics.competing import cumulative_incidence
 from offer_analytics.metrics.quality import quality_report
 from offer_analytics.metrics.starts import (
@@ -11,6 +11,7 @@ from offer_analytics.metrics.starts import (
     upcoming_starts,
 )
 from offer_analytics.metrics.survival import survival_curve, time_to_close
+from offer_analytics.metrics.versions import latest_versions
 from offer_analytics.metrics.wilson import wilson_interval
 
 __all__ = [

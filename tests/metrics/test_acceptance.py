@@ -13,7 +13,8 @@ from polars.testing import assert_frame_equal
 from statsmodels.stats.proportion import proportion_confint
 
 from offer_analytics.metrics import acceptance
-from offer_analytics.metrics.acceptance import acceptance_rates, latest_versions, status_counts
+from offer_analytics.metrics.acceptance import acceptance_rates, status_counts
+from offer_analytics.metrics.versions import latest_versions
 from offer_analytics.metrics.wilson import wilson_interval
 
 # The `offers` fixture (tests/metrics/conftest.py) builds frames with the exact offers dtypes.
@@ -187,79 +188,6 @@ def test_missing_columns_are_named(offers: OffersFactory) -> None:
     assert acceptance_rates(offers(MIXED).drop("application"), latest_per_application=False)[
         "n"
     ].to_list() == [4]
-
-
-# --- one final offer per application -------------------------------------------------------
-
-
-def test_latest_version_per_application_decides(offers: OffersFactory) -> None:
-    frame = offers(
-        [
-            # Application A: the accepted v1 was superseded; v2 declined; v3 (created last) open.
-            {
-                "id": "a1",
-                "application": "A",
-                "outcome": "superseded",
-                "remote_created_at": "2024-01-01",
-            },
-            {
-                "id": "a2",
-                "application": "A",
-                "outcome": "declined",
-                "remote_created_at": "2024-01-02",
-            },
-            {
-                "id": "a3",
-                "application": "A",
-                "outcome": "pending",
-                "remote_created_at": "2024-01-03",
-            },
-            # Application B: same creation instant; the later modification wins.
-            {
-                "id": "b1",
-                "application": "B",
-                "outcome": "accepted",
-                "remote_created_at": "2024-01-01",
-                "modified_at": "2024-01-09",
-            },
-            {
-                "id": "b2",
-                "application": "B",
-                "outcome": "declined",
-                "remote_created_at": "2024-01-01",
-                "modified_at": "2024-01-05",
-            },
-            # Application C: a missing creation time ranks lowest.
-            {"id": "c1", "application": "C", "outcome": "accepted"},
-            {
-                "id": "c2",
-                "application": "C",
-                "outcome": "declined",
-                "remote_created_at": "2023-01-01",
-            },
-            # No application: each offer is its own application.
-            {"id": "d1", "outcome": "accepted"},
-            {"id": "d2", "outcome": "accepted"},
-            # The same application id in another connector is another application.
-            {"id": "e1", "connector": "globex", "application": "A", "outcome": "accepted"},
-        ]
-    )
-    assert sorted(latest_versions(frame).collect()["id"]) == ["a3", "b1", "c2", "d1", "d2", "e1"]
-    latest = acceptance_rates(frame)
-    # a3 pending, b1 accepted, c2 declined, d1 d2 e1 accepted: 4 accepted, 1 declined.
-    assert latest.select("accepted", "declined", "pending", "n").rows() == [(4, 1, 1, 5)]
-    every = acceptance_rates(frame, latest_per_application=False)
-    # All but the superseded a1: accepted b1 c1 d1 d2 e1 = 5; declined a2 b2 c2 = 3; pending a3.
-    assert every.select("accepted", "declined", "pending", "n").rows() == [(5, 3, 1, 8)]
-
-
-def test_ties_on_every_timestamp_are_broken_by_id_not_row_order(offers: OffersFactory) -> None:
-    rows = [
-        {"id": "x2", "application": "A", "outcome": "accepted"},
-        {"id": "x1", "application": "A", "outcome": "declined"},
-    ]
-    for ordered in (rows, rows[::-1]):
-        assert latest_versions(offers(ordered)).collect()["id"].to_list() == ["x2"]
 
 
 # --- periods -------------------------------------------------------------------------------
