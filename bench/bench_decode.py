@@ -50,12 +50,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-from offer_analytics import OFFER_SCHEMA, decode_pages, schema
+from offer_analytics import OFFER_SCHEMA, decode_pages
 from offer_analytics.outcomes import resolve_outcome_mapping
 from offer_analytics.pages import STRING_FIELDS, offers_table, pages_to_ndjson, read_string_fields
 from offer_analytics.sandbox import generate_offers
 from offer_analytics.schema import INSTANT_COLUMNS
 from offer_analytics.timestamps import SHAPE_PATTERN, parse_timestamps
+from offer_analytics.typed_columns import type_columns
 
 FIELDS = (
     "id",
@@ -135,7 +136,7 @@ def json_loads_typed(pages: dict[str, list[bytes]]) -> pl.DataFrame:
             items.extend(json.loads(page)["items"])
         strings = pl.DataFrame(items, schema=dict.fromkeys(FIELDS, pl.String))
         frames.append(
-            schema._finish(strings, OFFER_SCHEMA, connector=label, strict=False, mapping=mapping)[0]
+            type_columns(strings, OFFER_SCHEMA, connector=label, strict=False, mapping=mapping)[0]
         )
     return pl.concat(frames)
 
@@ -179,7 +180,7 @@ def breakdown(pages: dict[str, list[bytes]], repeats: int) -> None:
         "timestamps (4 instants + start_date)": lambda: parse_timestamps(
             strings, INSTANT_COLUMNS, dates=["start_date"]
         ),
-        "typing all (timestamps, outcome, stats)": lambda: schema._finish(
+        "typing all (timestamps, outcome, stats)": lambda: type_columns(
             strings, OFFER_SCHEMA, connector="x", strict=False, mapping=mapping
         ),
     }

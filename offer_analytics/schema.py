@@ -4,9 +4,10 @@ Decoding stays in Rust and Arrow (:mod:`offer_analytics.pages`): the page bodies
 one NDJSON buffer (one page per line) and read once by pyarrow's JSON reader with an explicit
 schema -- multi-threaded, and strict about types, so a number where a string belongs is an error
 rather than a silent ``"5"``. The string columns cross into Polars without a copy and are typed
-there (:mod:`offer_analytics.timestamps`, :mod:`offer_analytics.outcomes`). Fields whose JSON type
-varies (``application``/``creator`` when expanded: an id *or* an object; ``custom_fields`` and
-``raw_data``: arbitrary objects) are read only when asked for (:mod:`offer_analytics.json_fields`).
+there (:mod:`offer_analytics.typed_columns`, with :mod:`offer_analytics.timestamps` and
+:mod:`offer_analytics.outcomes`). Fields whose JSON type varies (``application``/``creator`` when
+expanded: an id *or* an object; ``custom_fields`` and ``raw_data``: arbitrary objects) are read
+only when asked for (:mod:`offer_analytics.json_fields`).
 Python builds per-record objects only to explain an error, and for the requested JSON fields of
 pages that hold escapes.
 """
@@ -15,14 +16,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pa_compute
 
-from offer_analytics.errors import ConfigurationError, SchemaError, TimestampError
+from offer_analytics.errors import ConfigurationError, SchemaError
 from offer_analytics.expand import split_expand
 from offer_analytics.json_fields import RELATIONS, read_json_fields
 from offer_analytics.outcomes import (
@@ -40,7 +40,8 @@ from offer_analytics.pages import (
     pages_to_ndjson,
     read_string_fields,
 )
-from offer_analytics.timestamps import UTC_DATETIME, parse_timestamps
+from offer_analytics.timestamps import UTC_DATETIME
+from offer_analytics.typed_columns import INSTANT_COLUMNS, DecodeStats, type_columns
 
 __all__ = [
     "DEFAULT_OUTCOME_MAPPING",
@@ -80,41 +81,9 @@ OFFER_SCHEMA: Final = pl.Schema(
 )
 #: JSON-text columns appended in this order, each only when expanded or requested.
 OPTIONAL_COLUMNS: Final = ("application_data", "creator_data", "custom_fields", "raw_data")
-#: The columns parsed as UTC instants.
-INSTANT_COLUMNS: Final = ("sent_at", "closed_at", "remote_created_at", "modified_at")
-_TIMESTAMP_COLUMNS: Final = (*INSTANT_COLUMNS, "start_date")
 _RELATIONS: Final[tuple[Relation, ...]] = RELATIONS
 _OBJECT_FIELDS: Final = ("custom_fields", "raw_data")
-_EXAMPLES: Final = 5  # offending rows named in an error message
 _PAGE: Final = 2_000  # offers per synthetic page in offers_to_frame; any size decodes the same
-
-
-@dataclass(frozen=True)
-class DecodeStats:
-    """What decoding noticed besides the frame itself.
-
-    Attributes
-    ----------
-    offers
-        Rows decoded.
-    unparsed
-        Column -> ids of the offers whose value was present but not a valid timestamp (the
-        value became null). Only columns with at least one such value appear.
-
-    Examples
-    --------
-    >>> DecodeStats(2, {"sent_at": ["a"]}) + DecodeStats(1, {"sent_at": ["b"]})
-    DecodeStats(offers=3, unparsed={'sent_at': ['a', 'b']})
-    """
-
-    offers: int
-    unparsed: dict[str, list[str]] = field(default_factory=dict)
-
-    def __add__(self, other: DecodeStats) -> DecodeStats:
-        unparsed = {k: list(v) for k, v in self.unparsed.items()}
-        for column, ids in other.unparsed.items():
-            unparsed.setdefault(column, []).extend(ids)
-        return DecodeStats(self.offers + other.offers, unparsed)
 
 
 def _relations(expand: Sequence[str] | str) -> tuple[Relation, ...]:
@@ -286,57 +255,7 @@ def decode_pages(
         if not flexible["ok"].all():
             raise explained("an expanded or JSON field has the wrong type")
         frame = frame.hstack(flexible.drop("ok"))
-    return _finish(frame, schema, connector=connector, strict=strict, mapping=outcome_mapping)
-
-
-def _finish(
-    frame: pl.DataFrame,
-    schema: pl.Schema,
-    *,
-    connector: str,
-    strict: bool,
-    mapping: Mapping[str, str] | None,
-) -> tuple[pl.DataFrame, DecodeStats]:
-    """Raw string columns -> typed columns in schema order, counting unparseable timestamps."""
-    raw = {c: f"__raw__{c}" for c in _TIMESTAMP_COLUMNS}
-    lf = frame.lazy().with_columns(pl.col(c).alias(r) for c, r in raw.items())
-    lf = parse_timestamps(lf, INSTANT_COLUMNS, dates=["start_date"])
-    # Present (non-empty) but null after parsing = unparseable.
-    bad = {
-        c: pl.col(r).is_not_null() & (pl.col(r) != "") & pl.col(c).is_null() for c, r in raw.items()
-    }
-    typed = lf.with_columns(
-        pl.lit(connector, pl.String).alias("connector"),
-        # "Sent" is whether a sent_at was written, parseable or not: an unparseable sent_at
-        # must not turn a declined offer into an internally denied draft.
-        outcome_expr(
-            mapping=mapping,
-            sent_at=pl.when(pl.col(raw["sent_at"]) != "").then(pl.col(raw["sent_at"])),
-        ),
-        *(flag.alias(f"__bad__{c}") for c, flag in bad.items()),
-    ).collect()
-    # One pass for all columns: the ids (and raw values) of flagged rows, as lists.
-    flagged = typed.select(
-        *(pl.col("id").filter(pl.col(f"__bad__{c}")).implode().alias(c) for c in raw),
-        *(pl.col(r).filter(pl.col(f"__bad__{c}")).implode().alias(r) for c, r in raw.items()),
-    ).row(0, named=True)
-    unparsed: dict[str, list[str]] = {}
-    for column, raw_name in raw.items():
-        ids: list[str] = flagged[column]
-        if not ids:
-            continue
-        if strict:
-            rows = list(zip(ids, flagged[raw_name], strict=True))[:_EXAMPLES]
-            examples = ", ".join(f"offer {i}: {v!r}" for i, v in rows)
-            raise TimestampError(
-                f"{column}: {len(ids)} value(s) are not ISO-8601 timestamps ({examples}); "
-                "pass strict=False to decode them as null and count them",
-                column=column,
-                rows=rows,
-            )
-        unparsed[column] = ids
-    result = typed.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
-    return result, DecodeStats(result.height, unparsed)
+    return type_columns(frame, schema, connector=connector, strict=strict, mapping=outcome_mapping)
 
 
 def offers_to_frame(
