@@ -128,7 +128,6 @@ def json_loads(pages: dict[str, list[bytes]]) -> pl.DataFrame:
 
 def json_loads_typed(pages: dict[str, list[bytes]]) -> pl.DataFrame:
     """json.loads + pl.DataFrame, then the same typing decode_pages does: the same frame."""
-    mapping = resolve_outcome_mapping()
     frames = []
     for label, p in pages.items():
         items: list[dict[str, Any]] = []
@@ -136,7 +135,7 @@ def json_loads_typed(pages: dict[str, list[bytes]]) -> pl.DataFrame:
             items.extend(json.loads(page)["items"])
         strings = pl.DataFrame(items, schema=dict.fromkeys(FIELDS, pl.String))
         frames.append(
-            type_columns(strings, OFFER_SCHEMA, connector=label, strict=False, mapping=mapping)[0]
+            type_columns(strings, OFFER_SCHEMA, connector=label, strict=False, mapping=None)[0]
         )
     return pl.concat(frames)
 
