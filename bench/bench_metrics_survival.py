@@ -1,4 +1,4 @@
-"""time_to_close and survival_curve on 10M offers vs a hand-written Polars query and pandas.
+"""time_to_close, survival_curve, cumulative_incidence on 10M offers vs Polars by hand and pandas.
 
 Run: ``uv run python bench/bench_metrics_survival.py [--rows 10000000] [--repeats 5]``.
 
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from offer_analytics import survival_curve, time_to_close
+from offer_analytics import cumulative_incidence, survival_curve, time_to_close
 
 OUTCOMES = ["accepted", "declined", "pending", "draft", "rescinded", "superseded", "unknown"]
 AS_OF = datetime(2026, 10, 1, tzinfo=UTC)
@@ -74,7 +74,7 @@ def synthesise(n: int, *, seed: int = 0) -> pl.DataFrame:
 # --- the hand-written Polars query: what a Polars user writes for exactly these numbers ---------
 
 
-def polars_observations(df: pl.DataFrame) -> pl.LazyFrame:
+def polars_observations(df: pl.DataFrame, *, outcome: bool = False) -> pl.LazyFrame:
     at = pl.lit(AS_OF, dtype=pl.Datetime("us", "UTC"))
     closed = pl.col("closed_at").is_not_null() & (pl.col("closed_at") <= at)
     end = pl.when(closed).then(pl.col("closed_at")).otherwise(at)
@@ -87,6 +87,7 @@ def polars_observations(df: pl.DataFrame) -> pl.LazyFrame:
         )
         .select(
             "connector",
+            *(["outcome"] if outcome else []),
             closed.alias("closed"),
             ((end - pl.col("sent_at")).dt.total_microseconds() / US_PER_DAY).alias("t"),
         )
@@ -157,10 +158,51 @@ def polars_time_to_close_query(df: pl.DataFrame) -> pl.DataFrame:
     return counts.join(medians, on="connector", how="left").sort("connector").collect()
 
 
+def polars_cif_query(df: pl.DataFrame) -> pl.DataFrame:
+    """Aalen-Johansen as the textbook writes it: per group and distinct time, n at risk, d closes
+    of any cause and d_k of each cause; S(t-) = shifted cum_prod(1 - d/n); CIF_k = cum_sum(S(t-)
+    d_k / n). Closes that are neither accepted nor declined are the competing cause "other"."""
+    valid = polars_observations(df, outcome=True).filter(pl.col("t") >= 0)
+    closed = pl.col("closed")
+    per_time = valid.group_by("connector", "t").agg(
+        removed=pl.len().cast(pl.Int64),
+        events=closed.sum().cast(pl.Int64),
+        accepted=(closed & (pl.col("outcome") == "accepted")).sum().cast(pl.Int64),
+        declined=(closed & (pl.col("outcome") == "declined")).sum().cast(pl.Int64),
+    )
+    zero = pl.lit(0, pl.Int64)
+    zeros = (
+        valid.select("connector")
+        .unique()
+        .with_columns(t=pl.lit(0.0), removed=zero, events=zero, accepted=zero, declined=zero)
+    )
+    n = pl.col("at_risk").cast(pl.Float64)
+    s_before = pl.col("s_before")
+    return (
+        pl.concat([per_time, zeros])
+        .group_by("connector", "t")
+        .agg(pl.col("removed", "events", "accepted", "declined").sum())
+        .sort("connector", "t")
+        .with_columns(at_risk=pl.col("removed").cum_sum(reverse=True).over("connector"))
+        .with_columns(
+            s_before=(1 - pl.col("events") / n)
+            .cum_prod()
+            .shift(1, fill_value=1.0)
+            .over("connector")
+        )
+        .with_columns(
+            cif_accepted=(s_before * pl.col("accepted") / n).cum_sum().over("connector"),
+            cif_declined=(s_before * pl.col("declined") / n).cum_sum().over("connector"),
+            censored=pl.col("removed") - pl.col("events"),
+        )
+        .collect()
+    )
+
+
 # --- the pandas equivalent: what a pandas user writes --------------------------------------------
 
 
-def pandas_observations(pdf: Any) -> Any:
+def pandas_observations(pdf: Any, *, outcome: bool = False) -> Any:
     as_of = pd.Timestamp(AS_OF)
     sent = pdf["sent_at"]
     keep = sent.notna() & (sent <= as_of) & ~pdf["outcome"].isin(["superseded", "draft"])
@@ -168,7 +210,10 @@ def pandas_observations(pdf: Any) -> Any:
     closed = d["closed_at"].notna() & (d["closed_at"] <= as_of)
     end = d["closed_at"].where(closed, as_of)
     t = (end - d["sent_at"]) / pd.Timedelta(days=1)
-    return pd.DataFrame({"connector": d["connector"], "closed": closed, "t": t})
+    columns = {"connector": d["connector"], "closed": closed, "t": t}
+    if outcome:
+        columns["outcome"] = d["outcome"]
+    return pd.DataFrame(columns)
 
 
 def pandas_curve(obs: Any) -> Any:
@@ -191,6 +236,44 @@ def pandas_curve(obs: Any) -> Any:
         spread = Z * np.sqrt(var) / v
         table["lower"] = np.exp(-np.exp(np.log(-v) - spread)).where(v != 0, 1.0)
         table["upper"] = np.exp(-np.exp(np.log(-v) + spread)).where(v != 0, 1.0)
+    table["censored"] = table["removed"] - table["events"]
+    return table
+
+
+def pandas_cif(pdf: Any) -> Any:
+    """The same numbers with groupby + cumsum/cumprod, vectorised (no loop over rows or times)."""
+    obs = pandas_observations(pdf, outcome=True)
+    valid = obs[obs["t"] >= 0]
+    valid = valid.assign(
+        accepted=valid["closed"] & (valid["outcome"] == "accepted"),
+        declined=valid["closed"] & (valid["outcome"] == "declined"),
+    )
+    table = valid.groupby(["connector", "t"]).agg(
+        removed=("closed", "size"),
+        events=("closed", "sum"),
+        accepted=("accepted", "sum"),
+        declined=("declined", "sum"),
+    )
+    zeros = pd.DataFrame(
+        {
+            "connector": valid["connector"].unique(),
+            "t": 0.0,
+            "removed": 0,
+            "events": 0,
+            "accepted": 0,
+            "declined": 0,
+        }
+    ).set_index(["connector", "t"])
+    table = pd.concat([table, zeros]).groupby(level=[0, 1]).sum().sort_index().reset_index()
+    group = table["connector"]
+    table["at_risk"] = table.groupby("connector")["removed"].transform(
+        lambda s: s[::-1].cumsum()[::-1]
+    )
+    n = table["at_risk"].astype(float)
+    survival = (1 - table["events"] / n).groupby(group).cumprod()
+    s_before = survival.groupby(group).shift(1, fill_value=1.0)
+    for cause in ("accepted", "declined"):
+        table[f"cif_{cause}"] = (s_before * table[cause] / n).groupby(group).cumsum()
     table["censored"] = table["removed"] - table["events"]
     return table
 
@@ -271,12 +354,31 @@ def main() -> None:
             "polars by hand": lambda: polars_curve_query(df),
             "pandas": lambda: pandas_curve(pandas_observations(pdf)),
         },
+        "cumulative_incidence": {
+            "offer_analytics": lambda: cumulative_incidence(df, by="connector", as_of=as_of),
+            "polars by hand": lambda: polars_cif_query(df),
+            "pandas": lambda: pandas_cif(pdf),
+        },
     }
     ttc_columns = time_to_close(df.head(0), as_of=as_of).columns
     curve_columns = ["time_days", "at_risk", "events", "censored", "survival", "lower", "upper"]
+    cif_columns = [
+        "time_days",
+        "at_risk",
+        "accepted",
+        "declined",
+        "censored",
+        "cif_accepted",
+        "cif_declined",
+    ]
+    checked = {
+        "time_to_close": ttc_columns,
+        "survival_curve": curve_columns,
+        "cumulative_incidence": cif_columns,
+    }
     for metric, runs in candidates.items():
         ours = runs["offer_analytics"]()
-        columns = ttc_columns if metric == "time_to_close" else curve_columns
+        columns = checked[metric]
         for name in ("polars by hand", "pandas"):
             diff = same_numbers(ours, runs[name](), columns, {"t": "time_days"})
             print(f"{metric}: {name} agrees with offer_analytics to {diff:.1e}")
