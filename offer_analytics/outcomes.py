@@ -106,9 +106,9 @@ def outcome_expr(
 
     The status is looked up case-insensitively in the defaults extended by ``mapping`` (see
     :func:`resolve_outcome_mapping`); by default a ``DENIED`` offer with no ``sent_at`` was
-    denied internally before reaching the candidate and is a ``"draft"`` (a ``mapping`` entry
-    for ``DENIED`` replaces that rule). Statuses not in the mapping, and null, are
-    ``"unknown"``.
+    denied internally before reaching the candidate and is a ``"draft"`` (a ``mapping`` that maps
+    ``DENIED`` to another outcome than ``"declined"`` replaces that rule). Statuses not in the
+    mapping, and null, are ``"unknown"``.
 
     Parameters
     ----------
@@ -135,16 +135,16 @@ def outcome_expr(
     ['accepted', 'accepted', 'declined', 'draft', 'unknown', 'unknown']
     >>> df.select(outcome_expr(mapping={"Extended": "pending"}))["outcome"].to_list()[4]
     'pending'
-    >>> df.select(outcome_expr(mapping={"denied": "declined"}))["outcome"].to_list()[3]
-    'declined'
+    >>> df.select(outcome_expr(mapping={"denied": "rescinded"}))["outcome"].to_list()[3]
+    'rescinded'
     """
     resolved = resolve_outcome_mapping(mapping)
     raw = pl.col(status) if isinstance(status, str) else status
     sent = pl.col(sent_at) if isinstance(sent_at, str) else sent_at
     upper = raw.str.to_uppercase()
     mapped = upper.replace_strict(resolved, default="unknown", return_dtype=OUTCOME_DTYPE)
-    if mapping is not None and any(str(key).upper() == "DENIED" for key in mapping):
-        return mapped.alias("outcome")
+    if resolved["DENIED"] != DEFAULT_OUTCOME_MAPPING["DENIED"]:
+        return mapped.alias("outcome")  # the user redefined DENIED: their mapping decides
     return (
         pl.when((upper == "DENIED") & sent.is_null())
         .then(pl.lit("draft", OUTCOME_DTYPE))

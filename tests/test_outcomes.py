@@ -110,7 +110,13 @@ def test_denied_with_an_unparseable_sent_at_was_still_sent() -> None:
     assert offers_to_frame(offers)["outcome"].to_list() == ["declined", "draft", "draft"]
 
 
-def test_a_mapping_for_denied_replaces_the_internal_denial_rule() -> None:
+def test_a_mapping_that_redefines_denied_replaces_the_internal_denial_rule() -> None:
     offers = [{"id": "a", "status": "DENIED", "sent_at": None}]
-    frame = offers_to_frame(offers, outcome_mapping={"Denied": "declined"})
-    assert frame["outcome"].to_list() == ["declined"]
+    frame = offers_to_frame(offers, outcome_mapping={"Denied": "rescinded"})
+    assert frame["outcome"].to_list() == ["rescinded"]
+
+
+def test_restating_the_default_mapping_changes_nothing() -> None:
+    offers = [{"id": "a", "status": "DENIED", "sent_at": None}]
+    for mapping in ({"DENIED": "declined"}, dict(DEFAULT_OUTCOME_MAPPING)):
+        assert offers_to_frame(offers, outcome_mapping=mapping)["outcome"].to_list() == ["draft"]

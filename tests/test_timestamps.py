@@ -121,6 +121,8 @@ def test_garbage_is_null(garbage: str) -> None:
         "2024-03-01T14:00:00-02",
         "2024-03-01T14:00:00.5-0330",
         "2024-12-31T23:59:59.999999+00",
+        "2024-03-01 14:00:00+0530",
+        "2024-03-01 14:00+05",
     ],
 )
 def test_shorthands_python_reads_land_on_the_same_instant(shorthand: str) -> None:

@@ -163,7 +163,10 @@ def acceptance_rates(
     ``remote_created_at``, at or before it; one with neither timestamp always counts). An
     accepted, declined or rescinded offer closed after ``as_of`` counts as ``pending``, its
     outcome not yet known then (and, under ``basis="activity"``, in no period). The final
-    offer per application is chosen among the versions that existed at ``as_of``.
+    offer per application is chosen among the versions that existed at ``as_of``. Known limit:
+    a version superseded *after* ``as_of`` is still excluded (the frame records only that it
+    is superseded now, not since when), so for a past ``as_of`` an application whose live
+    offer was later replaced by an edit counts only once its newer version existed.
 
     Counts: ``accepted``, ``declined`` and ``pending`` offers by outcome; ``rescinded`` counts
     rescinded offers that had been sent (one withdrawn before sending was never extended).
