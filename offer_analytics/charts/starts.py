@@ -12,7 +12,6 @@ from plotly.subplots import make_subplots
 
 from offer_analytics.charts.shapes import bin_counts, nice_bin_size
 from offer_analytics.charts.style import (
-    WEEKDAY_NAMES,
     GroupColours,
     apply_layout,
     empty_figure,
@@ -22,6 +21,7 @@ from offer_analytics.charts.style import (
 )
 from offer_analytics.metrics import start_date_distribution, start_lead_times
 from offer_analytics.metrics._frame import group_keys
+from offer_analytics.metrics.starts import WEEKDAY_NAMES
 
 __all__ = ["lead_times_figure", "start_dates_figure"]
 

@@ -22,7 +22,6 @@ __all__ = [
     "GROUP_DASHES",
     "OUTCOME_COLOURS",
     "OUTCOME_ORDER",
-    "WEEKDAY_NAMES",
     "Group",
     "GroupColours",
     "GroupKey",
@@ -73,16 +72,6 @@ GROUP_COLOURS: Final = (
 #: Line dashes that tell groups apart where colour already encodes the outcome.
 GROUP_DASHES: Final = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 
-#: ISO weekday names, Monday first (``weekday`` 1 = Monday in the metrics).
-WEEKDAY_NAMES: Final = (
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-)
 
 #: A group's values of the ``by`` columns, in their order; ``()`` is "all offers".
 GroupKey: TypeAlias = tuple[object, ...]
