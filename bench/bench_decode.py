@@ -51,11 +51,16 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 
 from offer_analytics import OFFER_SCHEMA, decode_pages
-from offer_analytics.pages import STRING_FIELDS, offers_table, pages_to_ndjson, read_string_fields
+from offer_analytics.decode._columns import type_columns
+from offer_analytics.decode._pages import (
+    STRING_FIELDS,
+    offers_table,
+    pages_to_ndjson,
+    read_string_fields,
+)
+from offer_analytics.decode._timestamps import SHAPE_PATTERN, parse_timestamps
 from offer_analytics.sandbox import generate_offers
 from offer_analytics.schema import INSTANT_COLUMNS
-from offer_analytics.timestamps import SHAPE_PATTERN, parse_timestamps
-from offer_analytics.typed_columns import type_columns
 
 FIELDS = (
     "id",

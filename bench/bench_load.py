@@ -39,10 +39,10 @@ from typing import Any
 from unittest import mock
 
 from offer_analytics import BindbeeClient, LoadReport, fetch_offers
-from offer_analytics import client as client_module
-from offer_analytics.client import OFFERS_PATH
-from offer_analytics.credentials import Connector
-from offer_analytics.ratelimit import RateGate
+from offer_analytics.bindbee import _client as client_module
+from offer_analytics.bindbee._client import OFFERS_PATH
+from offer_analytics.bindbee._credentials import Connector
+from offer_analytics.bindbee._rate_gate import RateGate
 from offer_analytics.sandbox import generate_offers
 
 
@@ -68,7 +68,7 @@ def sandbox(
     command = [
         sys.executable,
         "-m",
-        "offer_analytics.cli",
+        "offer_analytics",
         "serve",
         "--json",
         f"--offers={offers}",

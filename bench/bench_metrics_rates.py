@@ -28,9 +28,9 @@ import pandas as pd
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from offer_analytics.decode import offers_to_frame
 from offer_analytics.metrics import acceptance_rates, start_date_distribution, status_counts
 from offer_analytics.sandbox import generate_offers
-from offer_analytics.schema import offers_to_frame
 
 Z = 1.959963984540054
 ORDER = ["remote_created_at", "modified_at", "sent_at", "id"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from offer_analytics.client import BindbeeClient
+from offer_analytics.bindbee import BindbeeClient, RetryPolicy
+from offer_analytics.decode import DecodeStats, decode_pages, offers_to_frame
 from offer_analytics.errors import (
     AuthenticationError,
     BindbeeAPIError,
@@ -25,8 +26,7 @@ from offer_analytics.errors import (
     TimestampError,
     TransportError,
 )
-from offer_analytics.load_report import LoadReport, LoadResult
-from offer_analytics.loader import fetch_offers, load_offers
+from offer_analytics.load import LoadReport, LoadResult, ProgressUpdate, fetch_offers, load_offers
 from offer_analytics.metrics import (
     acceptance_rates,
     cumulative_incidence,
@@ -38,18 +38,13 @@ from offer_analytics.metrics import (
     time_to_close,
     upcoming_starts,
 )
-from offer_analytics.progress import ProgressUpdate
 from offer_analytics.report import html_report
-from offer_analytics.retry import RetryPolicy
 from offer_analytics.schema import (
     DEFAULT_OUTCOME_MAPPING,
     OFFER_SCHEMA,
     OUTCOME_DTYPE,
     OUTCOMES,
-    DecodeStats,
-    decode_pages,
     empty_offers_frame,
-    offers_to_frame,
     outcome_expr,
 )
 

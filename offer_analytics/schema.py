@@ -1,47 +1,23 @@
-"""The offers frame: its exact schema, and the one path from API JSON bytes to it.
+"""The offers frame's contract: its columns and dtypes, the outcomes and the status mapping.
 
-Decoding stays in Rust and Arrow (:mod:`offer_analytics.pages`): the page bodies are joined into
-one NDJSON buffer (one page per line) and read once by pyarrow's JSON reader with an explicit
-schema -- multi-threaded, and strict about types, so a number where a string belongs is an error
-rather than a silent ``"5"``. The string columns cross into Polars without a copy and are typed
-there (:mod:`offer_analytics.typed_columns`, with :mod:`offer_analytics.timestamps` and
-:mod:`offer_analytics.outcomes`). Fields whose JSON type varies (``application``/``creator`` when
-expanded: an id *or* an object; ``custom_fields`` and ``raw_data``: arbitrary objects) are read
-only when asked for (:mod:`offer_analytics.json_fields`).
-Python builds per-record objects only to explain an error, and for the requested JSON fields of
-pages that hold escapes.
+Everything that says what a valid offers frame *is* lives here, and nothing that builds one:
+decoding API bytes into this shape is :mod:`offer_analytics.decode`'s job. ``status`` is kept
+exactly as the API sent it; ``outcome`` is derived from it through a mapping the user can extend,
+so that analyses group the many source spellings (``SIGNED``, ``ACCEPTED``, ``hired``...) into a
+handful of outcomes. Which optional columns a frame has follows from the load's options
+(``expand``, ``include_custom_fields``, ``include_raw_data``).
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal
+from types import MappingProxyType
+from typing import Final, Literal
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pa_compute
 
-from offer_analytics.errors import ConfigurationError, SchemaError
-from offer_analytics.expand import split_expand
-from offer_analytics.json_fields import RELATIONS, read_json_fields
-from offer_analytics.outcomes import (
-    DEFAULT_OUTCOME_MAPPING,
-    OUTCOME_DTYPE,
-    OUTCOMES,
-    outcome_expr,
-    resolve_outcome_mapping,
-)
-from offer_analytics.pages import (
-    STRING_FIELDS,
-    PageKind,
-    explain_shape_error,
-    offers_table,
-    pages_to_ndjson,
-    read_string_fields,
-)
-from offer_analytics.timestamps import UTC_DATETIME
-from offer_analytics.typed_columns import INSTANT_COLUMNS, DecodeStats, type_columns
+from offer_analytics.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_OUTCOME_MAPPING",
@@ -50,15 +26,151 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "OUTCOMES",
     "OUTCOME_DTYPE",
-    "DecodeStats",
-    "PageKind",
+    "RELATIONS",
+    "STATUSES",
+    "UTC_DATETIME",
     "Relation",
-    "decode_pages",
     "empty_offers_frame",
     "offers_schema",
-    "offers_to_frame",
     "outcome_expr",
+    "relations_of",
+    "resolve_outcome_mapping",
+    "split_expand",
 ]
+
+#: Every instant column: microseconds, UTC.
+UTC_DATETIME: Final = pl.Datetime("us", "UTC")
+#: The columns that hold instants (``start_date`` is a calendar date, not an instant).
+INSTANT_COLUMNS: Final = ("sent_at", "closed_at", "remote_created_at", "modified_at")
+
+#: Every outcome, in the order of the Enum (and of charts and tables).
+OUTCOMES: Final = ("accepted", "declined", "pending", "draft", "rescinded", "superseded", "unknown")
+OUTCOME_DTYPE: Final = pl.Enum(OUTCOMES)
+
+#: Bindbee's own status vocabulary; other values pass through unchanged.
+STATUSES: Final = (
+    "DRAFT",
+    "APPROVAL-SENT",
+    "APPROVED",
+    "SENT",
+    "SENT-MANUALLY",
+    "OPENED",
+    "DENIED",
+    "SIGNED",
+    "DEPRECATED",
+)
+
+_DEFAULT: dict[str, str] = {
+    **dict.fromkeys(("SIGNED", "ACCEPTED", "HIRED"), "accepted"),
+    # DENIED means the candidate declined once the offer was sent; an unsent DENIED offer was
+    # denied internally and is a draft (see outcome_expr).
+    **dict.fromkeys(("DENIED", "DECLINED", "REJECTED", "REFUSED"), "declined"),
+    **dict.fromkeys(("SENT", "SENT-MANUALLY", "OPENED"), "pending"),
+    **dict.fromkeys(("DRAFT", "APPROVAL-SENT", "APPROVED"), "draft"),
+    **dict.fromkeys(("RESCINDED", "WITHDRAWN", "CANCELLED", "CANCELED"), "rescinded"),
+    "DEPRECATED": "superseded",
+}
+#: Upper-cased raw status -> outcome. Read-only; pass your own entries to extend it.
+DEFAULT_OUTCOME_MAPPING: Final[Mapping[str, str]] = MappingProxyType(_DEFAULT)
+
+
+def resolve_outcome_mapping(mapping: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The effective mapping: the defaults, extended and overridden by ``mapping``.
+
+    Keys are matched case-insensitively (they are upper-cased here, as raw statuses are before
+    lookup). To drop a default entry, map it to ``"unknown"``.
+
+    Raises
+    ------
+    ConfigurationError
+        An outcome is not one of :data:`OUTCOMES`, or two keys differ only by case and disagree.
+
+    Examples
+    --------
+    >>> resolve_outcome_mapping({"extended": "pending"})["EXTENDED"]
+    'pending'
+    >>> resolve_outcome_mapping({"SIGNED": "won"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    offer_analytics.errors.ConfigurationError: outcome_mapping maps 'SIGNED' to 'won', which ...
+    """
+    resolved = dict(DEFAULT_OUTCOME_MAPPING)
+    if mapping is None:
+        return resolved
+    seen: dict[str, str] = {}
+    for raw, outcome in mapping.items():
+        if outcome not in OUTCOMES:
+            raise ConfigurationError(
+                f"outcome_mapping maps {raw!r} to {outcome!r}, which is not an outcome; "
+                f"use one of {', '.join(OUTCOMES)}"
+            )
+        key = str(raw).upper()
+        if key in seen and seen[key] != outcome:
+            raise ConfigurationError(
+                f"outcome_mapping maps {key!r} twice (keys are case-insensitive), "
+                f"to {seen[key]!r} and {outcome!r}"
+            )
+        seen[key] = outcome
+    resolved.update(seen)
+    return resolved
+
+
+def outcome_expr(
+    *,
+    mapping: Mapping[str, str] | None = None,
+    status: str | pl.Expr = "status",
+    sent_at: str | pl.Expr = "sent_at",
+) -> pl.Expr:
+    """The outcome of each offer, from its raw ``status`` and whether it was sent.
+
+    The status is looked up case-insensitively in the defaults extended by ``mapping`` (see
+    :func:`resolve_outcome_mapping`); by default a ``DENIED`` offer with no ``sent_at`` was
+    denied internally before reaching the candidate and is a ``"draft"`` (a ``mapping`` that maps
+    ``DENIED`` to another outcome than ``"declined"`` replaces that rule). Statuses not in the
+    mapping, and null, are ``"unknown"``.
+
+    Parameters
+    ----------
+    mapping
+        Raw status -> outcome entries that extend or override :data:`DEFAULT_OUTCOME_MAPPING`.
+    status, sent_at
+        The columns (or expressions) holding the raw status and whether the offer was sent: any
+        non-null value of ``sent_at`` means sent (the decoder passes the raw text, so that a
+        sent instant it could not parse still counts as sent).
+
+    Returns
+    -------
+    pl.Expr
+        An expression of dtype :data:`OUTCOME_DTYPE`, named ``outcome``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> df = pl.DataFrame({"status": ["SIGNED", "signed", "DENIED", "DENIED", "EXTENDED", None],
+    ...                    "sent_at": [datetime(2024, 1, 1), None, datetime(2024, 1, 1), None,
+    ...                                datetime(2024, 1, 1), None]})
+    >>> df.select(outcome_expr())["outcome"].to_list()
+    ['accepted', 'accepted', 'declined', 'draft', 'unknown', 'unknown']
+    >>> df.select(outcome_expr(mapping={"Extended": "pending"}))["outcome"].to_list()[4]
+    'pending'
+    >>> df.select(outcome_expr(mapping={"denied": "rescinded"}))["outcome"].to_list()[3]
+    'rescinded'
+    """
+    resolved = resolve_outcome_mapping(mapping)
+    raw = pl.col(status) if isinstance(status, str) else status
+    sent = pl.col(sent_at) if isinstance(sent_at, str) else sent_at
+    upper = raw.str.to_uppercase()
+    mapped = upper.replace_strict(resolved, default="unknown", return_dtype=OUTCOME_DTYPE)
+    if resolved["DENIED"] != DEFAULT_OUTCOME_MAPPING["DENIED"]:
+        return mapped.alias("outcome")  # the user redefined DENIED: their mapping decides
+    return (
+        pl.when((upper == "DENIED") & sent.is_null())
+        .then(pl.lit("draft", OUTCOME_DTYPE))
+        .otherwise(mapped)
+        .alias("outcome")
+    )
+
 
 Relation = Literal["application", "creator"]
 
@@ -81,21 +193,27 @@ OFFER_SCHEMA: Final = pl.Schema(
 )
 #: JSON-text columns appended in this order, each only when expanded or requested.
 OPTIONAL_COLUMNS: Final = ("application_data", "creator_data", "custom_fields", "raw_data")
-_RELATIONS: Final[tuple[Relation, ...]] = RELATIONS
-_OBJECT_FIELDS: Final = ("custom_fields", "raw_data")
-_PAGE: Final = 2_000  # offers per synthetic page in offers_to_frame; any size decodes the same
+#: Relations an offer can expand: its column then holds the id, ``<relation>_data`` the object.
+RELATIONS: Final[tuple[Relation, ...]] = ("application", "creator")
 
 
-def _relations(expand: Sequence[str] | str) -> tuple[Relation, ...]:
+def relations_of(expand: Sequence[str] | str) -> tuple[Relation, ...]:
+    """The relations an ``expand`` argument names, in column order; unknown names are refused.
+
+    Examples
+    --------
+    >>> relations_of("creator[id,name],application")
+    ('application', 'creator')
+    """
     wanted: set[str] = set()
     for name in split_expand(expand):
         relation = name.split("[", 1)[0].strip()  # "application[id,name]" picks fields
-        if relation not in _RELATIONS:
+        if relation not in RELATIONS:
             raise ConfigurationError(
-                f"cannot expand {relation!r}: offers expand only {' and '.join(_RELATIONS)}"
+                f"cannot expand {relation!r}: offers expand only {' and '.join(RELATIONS)}"
             )
         wanted.add(relation)
-    return tuple(r for r in _RELATIONS if r in wanted)
+    return tuple(r for r in RELATIONS if r in wanted)
 
 
 def offers_schema(
@@ -111,7 +229,7 @@ def offers_schema(
     >>> list(offers_schema(expand=["creator"], include_raw_data=True))[-3:]
     ['creator', 'creator_data', 'raw_data']
     """
-    relations = _relations(expand)
+    relations = relations_of(expand)
     optional = {
         "application_data": "application" in relations,
         "creator_data": "creator" in relations,
@@ -143,185 +261,32 @@ def empty_offers_frame(
     )
 
 
-def decode_pages(
-    pages: Sequence[bytes],
-    *,
-    connector: str = "default",
-    kind: PageKind = "list",
-    include_custom_fields: bool = False,
-    include_raw_data: bool = False,
-    expand: Sequence[str] | str = (),
-    strict: bool = False,
-    outcome_mapping: Mapping[str, str] | None = None,
-) -> tuple[pl.DataFrame, DecodeStats]:
-    """Decode raw offers API bodies into the typed offers frame.
+# A comma separates relations only outside brackets: "application[id,name],creator".
+_SEPARATOR = re.compile(r",(?![^\[]*\])")
 
-    Parameters
-    ----------
-    pages
-        Raw response bodies, in order: of ``GET /api/ats/v1/offers`` (``{"cursor", "page_size",
-        "items": [...]}``) when ``kind="list"``, of ``GET /api/ats/v1/offers/{id}`` (one offer
-        object) when ``kind="offer"``.
-    connector
-        The label written to the ``connector`` column.
-    kind
-        Which endpoint the bodies came from.
-    include_custom_fields, include_raw_data
-        Add the ``custom_fields`` / ``raw_data`` columns (JSON text; may hold personal data).
-        Without them those fields are not even read.
-    expand
-        Relations the request expanded (``"application"``, ``"creator"``, or with picked fields
-        ``"application[id,name]"``): their column holds the id taken from the object, and
-        ``<relation>_data`` the object's JSON. A plain id is accepted too.
-    strict
-        Raise :class:`~offer_analytics.errors.TimestampError` for a present but unparseable
-        timestamp instead of nulling and counting it.
-    outcome_mapping
-        Entries that extend or override :data:`DEFAULT_OUTCOME_MAPPING` (see
-        :func:`~offer_analytics.outcomes.outcome_expr`).
 
-    Returns
-    -------
-    tuple[pl.DataFrame, DecodeStats]
-        The frame with exactly :func:`offers_schema`'s columns, one row per offer in page order,
-        and what decoding noticed (unparseable timestamps per column).
+def split_expand(expand: Sequence[str] | str) -> tuple[str, ...]:
+    """The relations to expand, from a sequence or the API's comma-separated text.
+
+    ``application[id,name]`` picks fields of a relation, so only commas outside brackets
+    separate names. Blank entries are dropped; names contain no spaces (the API's rule).
 
     Raises
     ------
-    SchemaError
-        A body is not JSON, or an offer lacks its id or has a field of the wrong JSON type; the
-        message and attributes name the offer id (or its position) and the field. Unknown
-        fields are ignored.
-    TimestampError
-        With ``strict=True``, naming the column and the offending offers and values.
+    ConfigurationError
+        A name contains a space.
 
     Examples
     --------
-    >>> page = (b'{"cursor": null, "page_size": 50, "items": [{"id": "o1", "status": "SIGNED",'
-    ...         b' "sent_at": "2025-01-02T09:00:00+01:00", "closed_at": "2025-01-03",'
-    ...         b' "start_date": "2025-02-03", "application": "a1", "creator": null}]}')
-    >>> frame, stats = decode_pages([page], connector="acme")
-    >>> frame.select("connector", "id", "outcome", "start_date").row(0)
-    ('acme', 'o1', 'accepted', datetime.date(2025, 2, 3))
-    >>> frame["sent_at"].item()
-    datetime.datetime(2025, 1, 2, 8, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
-    >>> stats
-    DecodeStats(offers=1, unparsed={})
+    >>> split_expand("application[id,name], creator")
+    ('application[id,name]', 'creator')
+    >>> split_expand(["creator"])
+    ('creator',)
     """
-    relations = _relations(expand)
-    resolve_outcome_mapping(outcome_mapping)  # fail on a bad mapping before any work
-    schema = offers_schema(
-        expand=expand,
-        include_custom_fields=include_custom_fields,
-        include_raw_data=include_raw_data,
-    )
-    objects = [
-        name
-        for name, wanted in zip(
-            _OBJECT_FIELDS, (include_custom_fields, include_raw_data), strict=True
+    names = _SEPARATOR.split(expand) if isinstance(expand, str) else list(expand)
+    stripped = tuple(name.strip() for name in names if name.strip())
+    if any(" " in name for name in stripped):
+        raise ConfigurationError(
+            "expand names contain no spaces, e.g. ('application', 'creator[id,name]')."
         )
-        if wanted
-    ]
-    if not pages:
-        return pl.DataFrame(schema=schema), DecodeStats(0)
-    data, longest = pages_to_ndjson(pages, kind)
-    fixed = [*STRING_FIELDS, *(r for r in _RELATIONS if r not in relations)]
-
-    def explained(fallback: str) -> SchemaError:
-        return explain_shape_error(
-            pages, kind=kind, relations=relations, objects=objects
-        ) or SchemaError(fallback, field="items")
-
-    try:
-        table = read_string_fields(data, longest, fixed)
-    except pa.ArrowInvalid as exc:
-        raise explained(f"the pages do not have the offers shape: {exc}") from None
-    items = table.column("items")
-    if table.num_rows != len(pages) or items.null_count:
-        raise explained("a page has no items list, or more than one JSON value")
-    frame = pl.from_arrow(offers_table(items))
-    assert isinstance(frame, pl.DataFrame)
-    if frame["id"].null_count():
-        raise explained("an offer has no id, or a page lists null as an offer")
-    if relations or objects:
-        flexible = read_json_fields(
-            pages,
-            data,
-            pa_compute.list_value_length(items).to_pylist(),
-            kind=kind,
-            relations=relations,
-            objects=objects,
-        )
-        if not flexible["ok"].all():
-            raise explained("an expanded or JSON field has the wrong type")
-        frame = frame.hstack(flexible.drop("ok"))
-    return type_columns(frame, schema, connector=connector, strict=strict, mapping=outcome_mapping)
-
-
-def offers_to_frame(
-    offers: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]],
-    *,
-    connector: str = "default",
-    strict: bool = False,
-    outcome_mapping: Mapping[str, str] | None = None,
-    include_custom_fields: bool = False,
-    include_raw_data: bool = False,
-) -> pl.DataFrame:
-    """Offer dicts shaped as the API sends them -> the offers frame, through :func:`decode_pages`.
-
-    The dicts are serialised to JSON once and decoded like API pages, so the result is exactly
-    what a load of the same offers returns. Relations given as objects are treated as expanded.
-
-    Parameters
-    ----------
-    offers
-        A sequence of offer dicts (connector ``connector``), or label -> offer dicts, as
-        :func:`~offer_analytics.sandbox.generate_offers` returns them (connector = label).
-    connector
-        The label for a plain sequence.
-    strict, outcome_mapping, include_custom_fields, include_raw_data
-        As for :func:`decode_pages`.
-
-    Examples
-    --------
-    >>> frame = offers_to_frame({"acme": [{"id": "o1", "status": "opened"}],
-    ...                          "globex": [{"id": "o2", "status": None}]})
-    >>> frame.select("connector", "id", "outcome").rows()
-    [('acme', 'o1', 'pending'), ('globex', 'o2', 'unknown')]
-    """
-    groups = {connector: offers} if not isinstance(offers, Mapping) else dict(offers)
-    expanded = [
-        r
-        for r in _RELATIONS
-        if any(isinstance(o.get(r), Mapping) for batch in groups.values() for o in batch)
-    ]
-    frames = []
-    for label, batch in groups.items():
-        try:
-            pages = [
-                json.dumps(
-                    {"items": list(batch[i : i + _PAGE])}, separators=(",", ":"), ensure_ascii=False
-                ).encode()
-                for i in range(0, len(batch), _PAGE)
-            ]
-        except (TypeError, ValueError) as exc:
-            raise SchemaError(
-                f"connector {label}: offers are not JSON-serialisable: {exc}"
-            ) from None
-        frame, _ = decode_pages(
-            pages,
-            connector=label,
-            strict=strict,
-            outcome_mapping=outcome_mapping,
-            expand=expanded,
-            include_custom_fields=include_custom_fields,
-            include_raw_data=include_raw_data,
-        )
-        frames.append(frame)
-    if not frames:
-        return empty_offers_frame(
-            expand=expanded,
-            include_custom_fields=include_custom_fields,
-            include_raw_data=include_raw_data,
-        )
-    return pl.concat(frames, how="vertical")
+    return stripped

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from offer_analytics.metrics.acceptance import acceptance_rates, status_counts
-from offer_analytics.metrics.competing import cumulative_incidence
-from offer_analytics.metrics.quality import quality_report
-from offer_analytics.metrics.starts import (
+from offer_analytics.metrics._acceptance import acceptance_rates, status_counts
+from offer_analytics.metrics._competing import cumulative_incidence
+from offer_analytics.metrics._quality import quality_report
+from offer_analytics.metrics._starts import (
     start_date_distribution,
     start_lead_times,
     upcoming_starts,
 )
-from offer_analytics.metrics.survival import survival_curve, time_to_close
-from offer_analytics.metrics.versions import latest_versions
-from offer_analytics.metrics.wilson import wilson_interval
+from offer_analytics.metrics._survival import survival_curve, time_to_close
+from offer_analytics.metrics._versions import latest_versions
+from offer_analytics.metrics._wilson import wilson_interval
 
 __all__ = [
     "acceptance_rates",

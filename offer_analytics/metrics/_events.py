@@ -1,7 +1,7 @@
 """The event table behind the survival metrics: observations, distinct times, numbers at risk.
 
-Both the Kaplan-Meier curve (:mod:`offer_analytics.metrics.survival`) and the Aalen-Johansen
-incidence (:mod:`offer_analytics.metrics.competing`) are cumulative sums over one table per group:
+Both the Kaplan-Meier curve (:mod:`offer_analytics.metrics._survival`) and the Aalen-Johansen
+incidence (:mod:`offer_analytics.metrics._competing`) are cumulative sums over one table per group:
 the distinct durations in increasing order, how many offers were at risk and what happened at each.
 The population, event and censoring definitions live in the survival module's docstring.
 """

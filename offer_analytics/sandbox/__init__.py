@@ -7,15 +7,15 @@
 - ``offer-analytics serve`` runs the same server from the command line.
 """
 
-from offer_analytics.sandbox.faults import Faults
-from offer_analytics.sandbox.gateway import RequestRecord
-from offer_analytics.sandbox.generator import (
+from offer_analytics.sandbox._faults import Faults
+from offer_analytics.sandbox._gateway import RequestRecord
+from offer_analytics.sandbox._generator import (
     CONNECTOR_LABELS,
     DEFAULT_END,
     GeneratorRates,
     generate_offers,
 )
-from offer_analytics.sandbox.server import SandboxServer
+from offer_analytics.sandbox._server import SandboxServer
 
 __all__ = [
     "CONNECTOR_LABELS",

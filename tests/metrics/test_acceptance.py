@@ -12,10 +12,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from statsmodels.stats.proportion import proportion_confint
 
-from offer_analytics.metrics import acceptance
-from offer_analytics.metrics.acceptance import acceptance_rates, status_counts
-from offer_analytics.metrics.versions import latest_versions
-from offer_analytics.metrics.wilson import wilson_interval
+from offer_analytics.metrics import _acceptance as acceptance
+from offer_analytics.metrics._acceptance import acceptance_rates, status_counts
+from offer_analytics.metrics._versions import latest_versions
+from offer_analytics.metrics._wilson import wilson_interval
 
 # The `offers` fixture (tests/metrics/conftest.py) builds frames with the exact offers dtypes.
 OffersFactory = Callable[[Sequence[Mapping[str, Any]]], pl.DataFrame]

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from offer_analytics.metrics.acceptance import acceptance_rates, status_counts
+from offer_analytics.metrics._acceptance import acceptance_rates, status_counts
 
 # The `offers` fixture (tests/metrics/conftest.py) builds frames with the exact offers dtypes.
 OffersFactory = Callable[[Sequence[Mapping[str, Any]]], pl.DataFrame]

@@ -10,9 +10,9 @@ import pytest
 from polars.testing import assert_frame_equal
 from statsmodels.stats.proportion import proportion_confint
 
-from offer_analytics.metrics.acceptance import acceptance_rates, status_counts
+from offer_analytics.decode import offers_to_frame
+from offer_analytics.metrics._acceptance import acceptance_rates, status_counts
 from offer_analytics.sandbox import generate_offers
-from offer_analytics.schema import offers_to_frame
 
 
 @pytest.fixture(scope="module")

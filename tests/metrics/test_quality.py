@@ -8,9 +8,9 @@ from typing import Any
 
 import polars as pl
 
-from offer_analytics.metrics.quality import quality_report
+from offer_analytics.decode import decode_pages
+from offer_analytics.metrics._quality import quality_report
 from offer_analytics.sandbox import generate_offers
-from offer_analytics.schema import decode_pages
 
 # The `offers` fixture (tests/metrics/conftest.py) builds frames with the exact offers dtypes.
 OffersFactory = Callable[[Sequence[Mapping[str, Any]]], pl.DataFrame]

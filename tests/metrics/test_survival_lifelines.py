@@ -59,7 +59,7 @@ def tie_heavy_offers(n: int = 12_000, seed: int = 7) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def generated() -> pl.DataFrame:
-    schema = pytest.importorskip("offer_analytics.schema")
+    schema = pytest.importorskip("offer_analytics.decode")
     from offer_analytics.sandbox import generate_offers
 
     frame: pl.DataFrame = schema.offers_to_frame(generate_offers(12_000, connectors=3, seed=3))

@@ -9,8 +9,8 @@ from typing import Any
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from offer_analytics.metrics.acceptance import acceptance_rates
-from offer_analytics.metrics.versions import latest_versions
+from offer_analytics.metrics._acceptance import acceptance_rates
+from offer_analytics.metrics._versions import latest_versions
 
 # The `offers` fixture (tests/metrics/conftest.py) builds frames with the exact offers dtypes.
 OffersFactory = Callable[[Sequence[Mapping[str, Any]]], pl.DataFrame]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from offer_analytics.sandbox.cursor import CursorCodec, InvalidCursor, query_fingerprint
+from offer_analytics.sandbox._cursor import CursorCodec, InvalidCursor, query_fingerprint
 
 
 def test_round_trip_and_binding() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from offer_analytics.sandbox import generate_offers
-from offer_analytics.sandbox.dataset import ConnectorOffers
-from offer_analytics.sandbox.params import parse_list_query, parse_offer_query
+from offer_analytics.sandbox._dataset import ConnectorOffers
+from offer_analytics.sandbox._params import parse_list_query, parse_offer_query
 
 
 def test_indexes_and_caches_follow_updates() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from offer_analytics.sandbox import Faults
-from offer_analytics.sandbox.faults import FAULT_KINDS, FaultPlan
+from offer_analytics.sandbox._faults import FAULT_KINDS, FaultPlan
 
 
 def test_each_kind_is_drawn_at_its_rate() -> None:

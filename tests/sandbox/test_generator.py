@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from offer_analytics.sandbox import GeneratorRates, generate_offers
-from offer_analytics.sandbox.sample import sample_jsonl
+from offer_analytics.sandbox._sample import sample_jsonl
 
 FIELDS = {
     "id",
@@ -176,5 +176,5 @@ def test_sample_file_equals_the_generator_output() -> None:
     path = Path(__file__).parents[2] / "data" / "sample_offers.jsonl"
     assert path.read_text(encoding="utf-8") == sample_jsonl(), (
         "data/sample_offers.jsonl is stale: regenerate it with "
-        "`uv run python -m offer_analytics.sandbox.sample > data/sample_offers.jsonl`"
+        "`uv run python -m offer_analytics.sandbox._sample > data/sample_offers.jsonl`"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from offer_analytics.sandbox.params import (
+from offer_analytics.sandbox._params import (
     QueryError,
     parse_expand,
     parse_list_query,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from offer_analytics.sandbox.window import FixedWindowLimiter
+from offer_analytics.sandbox._window import FixedWindowLimiter
 
 
 def test_budget_per_key_and_window() -> None:

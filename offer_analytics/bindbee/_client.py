@@ -1,0 +1,342 @@
+"""BindbeeClient: one shared HTTP client that knows the budget, the retry rules and the errors.
+
+Every attempt of a request passes, in this order, the connector's
+:class:`~offer_analytics.bindbee._rate_gate.RateGate` (its request budget) and a global cap on
+requests in flight (one ``httpx.AsyncClient`` slows down as its open connections grow:
+bench/bench_load.py puts the knee at 8-16 in flight on 2 shared cores); the retry policy wraps
+both. A task waiting
+for its connector's budget holds no in-flight slot, so one slow connector never starves the
+others. Responses come back as raw bytes plus what a parser read from them: the decoder wants the
+bytes, the loader needs the cursor. The parser (``json.loads`` unless the caller passes a cheaper
+one, e.g. :func:`~offer_analytics.decode._page_head.read_page_head`) also vets the body: a
+``ValueError`` from it means the body broke off or is not JSON, and the request is tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import ssl
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final, Self
+
+import httpx
+import stamina
+
+from offer_analytics.bindbee._auth import BindbeeAuth
+from offer_analytics.bindbee._credentials import (
+    Connector,
+    Sealed,
+    resolve_api_key,
+    resolve_base_url,
+)
+from offer_analytics.bindbee._rate_gate import RateGate
+from offer_analytics.bindbee._retry import RetryPolicy, should_retry
+from offer_analytics.bindbee._status_errors import error_for_status, scrub
+from offer_analytics.errors import ConfigurationError, OfferAnalyticsError, TransportError
+
+#: Reads a 2xx body; raises ValueError when it is not (whole) JSON.
+BodyParser = Callable[[bytes], Any]
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_RATE_LIMIT",
+    "DEFAULT_TIMEOUT",
+    "OFFERS_PATH",
+    "BindbeeClient",
+    "JSONResponse",
+    "RequestStats",
+]
+
+#: Requests in flight across all connectors. bench/bench_load.py found the knee of one client on
+#: 2 shared cores at 8-16 in flight (pages/s fall by a fifth at 32 and by half at 48-64).
+DEFAULT_CONCURRENCY: Final = 16
+#: A slow page of 200 offers with raw data may take a while; a dead connection must not hang.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=10.0, pool=60.0)
+#: Shorter than any sane server keep-alive (uvicorn's default is 5 s), so that the client drops an
+#: idle connection before the server does instead of racing it.
+KEEPALIVE_EXPIRY_S: Final = 4.0
+OFFERS_PATH: Final = "/api/ats/v1/offers"
+#: Bindbee's documented budget per connector token: 200 requests per 60 s window.
+DEFAULT_RATE_LIMIT: Final = (200, 60.0)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default verifying TLS context, built once: loading the CA bundle costs ~30 ms."""
+    return httpx.create_ssl_context()
+
+
+@dataclass
+class RequestStats:
+    """What one load's requests cost; the loader turns it into a LoadReport."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    budget_wait_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class JSONResponse:
+    """A successful response: its raw body and what the parser read from it."""
+
+    status: int
+    body: bytes
+    data: Any
+
+
+class BindbeeClient:
+    """An async client for the Bindbee ATS offers API, shared by all connectors of a load.
+
+    Parameters
+    ----------
+    api_key
+        The bearer key; defaults to ``BINDBEE_API_KEY``.
+    base_url
+        The API host; defaults to ``BINDBEE_BASE_URL`` or ``https://api.bindbee.dev``. Plain
+        ``http://`` is refused except to a loopback address.
+    concurrency
+        Requests in flight at most, across all connectors.
+    timeout
+        httpx timeouts per request.
+    retry
+        How failed requests are retried.
+    rate_limit
+        ``(requests, window seconds)`` per connector token before the server's headers say
+        otherwise; Bindbee's is ``(200, 60.0)``.
+    max_pause_s
+        The longest pause a ``Retry-After`` or ``Reset`` header may impose on a connector;
+        ``None``: two rate-limit windows. A server asking for more is capped and noted.
+    transport
+        An httpx transport to use instead of the network (``httpx.MockTransport`` in tests).
+    clock, wall_clock, sleep
+        Passed to every :class:`~offer_analytics.bindbee._rate_gate.RateGate`.
+
+    Examples
+    --------
+    >>> import asyncio, httpx
+    >>> def handler(request: httpx.Request) -> httpx.Response:
+    ...     return httpx.Response(200, json={"cursor": None, "page_size": 200, "items": []})
+    >>> async def main() -> object:
+    ...     async with BindbeeClient(api_key="k", transport=httpx.MockTransport(handler)) as client:
+    ...         page = await client.get_json(Connector("acme", "t"), OFFERS_PATH)
+    ...     return page.data
+    >>> asyncio.run(main())
+    {'cursor': None, 'page_size': 200, 'items': []}
+    >>> BindbeeClient(api_key="secret-key")
+    BindbeeClient(base_url='https://api.bindbee.dev', concurrency=16)
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | Sealed[str] | None = None,
+        base_url: str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing it is safe
+        rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
+        max_pause_s: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if concurrency < 1:
+            raise ConfigurationError("concurrency must be at least 1")
+        # Sealed at once: the key must not sit in a plain local of any frame that may raise.
+        self._api_key = Sealed(
+            resolve_api_key(api_key.open() if isinstance(api_key, Sealed) else api_key)
+        )
+        self.base_url = resolve_base_url(base_url)
+        self.concurrency = concurrency
+        self.retry = retry
+        self._rate_limit = rate_limit
+        self._max_pause_s = max_pause_s
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._sleep = sleep
+        self._gates: dict[str, RateGate] = {}
+        self._secrets: set[str] = {self._api_key.open()}
+        self._auths: dict[str, BindbeeAuth] = {}
+        self._semaphore: asyncio.Semaphore | None = None
+        limits = httpx.Limits(
+            max_connections=concurrency,
+            max_keepalive_connections=concurrency,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
+        )
+        # Auth headers are set per request: the client itself holds no secret in its headers.
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            verify=_tls_context(),
+            limits=limits,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"accept": "application/json", "user-agent": "offer-analytics"},
+        )
+
+    def __repr__(self) -> str:
+        # getattr: tools that record a traceback's locals call repr on a client whose __init__
+        # raised half-way; a repr that raises too would hide the real error.
+        base_url = getattr(self, "base_url", None)
+        concurrency = getattr(self, "concurrency", None)
+        return f"BindbeeClient(base_url={base_url!r}, concurrency={concurrency})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    def gate(self, connector: Connector) -> RateGate:
+        """The RateGate of a connector's token (created on first use, then shared)."""
+        self._secrets.add(connector.token)
+        gate = self._gates.get(connector.token)
+        if gate is None:
+            limit, window_s = self._rate_limit
+            gate = RateGate(
+                limit=limit,
+                window_s=window_s,
+                max_pause_s=self._max_pause_s,
+                label=connector.label,
+                clock=self._clock,
+                wall_clock=self._wall_clock,
+                sleep=self._sleep,
+            )
+            self._gates[connector.token] = gate
+        return gate
+
+    def _auth(self, connector: Connector) -> BindbeeAuth:
+        auth = self._auths.get(connector.token)
+        if auth is None:
+            auth = self._auths[connector.token] = BindbeeAuth(self._api_key, connector)
+        return auth
+
+    def notes(self, connector: Connector) -> list[str]:
+        """What the connector's gate had to tell (e.g. a capped pause), oldest first."""
+        gate = self._gates.get(connector.token)
+        return list(gate.notes) if gate is not None else []
+
+    def offer_url_length(self, params: Mapping[str, str]) -> int:
+        """Length of the full list-endpoint URL for these query parameters."""
+        return len(str(httpx.URL(self.base_url + OFFERS_PATH, params=dict(params))))
+
+    @staticmethod
+    def offer_path(offer_id: str) -> str:
+        """Path of one offer; the id is quoted so it cannot change the path."""
+        return f"{OFFERS_PATH}/{urllib.parse.quote(offer_id, safe='')}"
+
+    async def get_json(
+        self,
+        connector: Connector,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        stats: RequestStats | None = None,
+        parse: BodyParser = json.loads,
+    ) -> JSONResponse:
+        """GET ``path`` for a connector, within its budget, retrying what may succeed later.
+
+        ``parse`` reads the body of a 2xx into ``JSONResponse.data``; a ``ValueError`` from it
+        (a body cut short, an HTML page) is retried like a transport failure, any other error
+        is raised as is.
+
+        Raises
+        ------
+        AuthenticationError, ForbiddenError, NotFoundError, RequestValidationError
+            At once, without retrying.
+        RateLimitedError, ServerError, TransportError
+            When every attempt failed.
+        """
+        stats = stats if stats is not None else RequestStats()
+        policy = self.retry
+        attempts = stamina.retry_context(
+            on=should_retry,
+            attempts=policy.attempts,
+            timeout=policy.timeout_s,
+            wait_initial=policy.wait_initial_s,
+            wait_max=policy.wait_max_s,
+            wait_jitter=policy.wait_jitter_s,
+        )
+        async for attempt in attempts:
+            with attempt:
+                if attempt.num > 1:
+                    stats.retries += 1
+                return await self._send_once(connector, path, params, stats, parse)
+        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    async def _send_once(
+        self,
+        connector: Connector,
+        path: str,
+        params: Mapping[str, str] | None,
+        stats: RequestStats,
+        parse: BodyParser,
+    ) -> JSONResponse:
+        gate = self.gate(connector)
+        if self._semaphore is None:
+            # Created lazily inside the running loop: load_offers may run us in another thread.
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        permit = await gate.acquire()
+        stats.budget_wait_s += permit.waited_s
+        status: int | None = None
+        headers: Mapping[str, str] = {}
+        try:
+            async with self._semaphore:
+                stats.requests += 1
+                try:
+                    response = await self._http.get(
+                        path, params=dict(params or {}), auth=self._auth(connector)
+                    )
+                except httpx.TimeoutException as exc:
+                    raise self._transport_error(connector, path, "timed out", exc) from None
+                except httpx.TransportError as exc:
+                    raise self._transport_error(connector, path, "failed", exc) from None
+            status, headers = response.status_code, response.headers
+        finally:
+            gate.release(permit, status=status, headers=headers)
+        if status == 429:
+            stats.rate_limited += 1
+        if 200 <= status < 300:
+            try:
+                data = parse(response.content)
+            except OfferAnalyticsError:
+                raise  # e.g. a SchemaError (a ValueError too): JSON of the wrong shape, not retried
+            except ValueError:
+                # A body that broke off without the connection noticing, or an HTML error page
+                # behind a proxy: the same request will most likely get a whole body next time.
+                msg = f"Response for connector {connector.label!r} at {path} was not valid JSON."
+                raise TransportError(msg) from None
+            return JSONResponse(status, response.content, data)
+        raise error_for_status(
+            status,
+            response.content,
+            connector=connector.label,
+            path=path,
+            secrets=self._secrets,
+            retry_after=headers.get("retry-after"),
+        )
+
+    def _transport_error(
+        self, connector: Connector, path: str, what: str, exc: Exception
+    ) -> TransportError:
+        reason = scrub(f"{type(exc).__name__}: {exc}", self._secrets)[:200]
+        return TransportError(
+            f"Request for connector {connector.label!r} at {path} {what} ({reason})."
+        )

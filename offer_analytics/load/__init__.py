@@ -1,0 +1,19 @@
+"""Loading offers: plan -> concurrent fetch -> decode -> :class:`LoadReport`.
+
+- :func:`fetch_offers` (async) and :func:`load_offers` (blocking, safe inside Jupyter): a whole
+  listing or a set of ids, from one connector or many, into one frame and its report.
+- :class:`LoadResult`, :class:`LoadReport`: what every load returns.
+- :class:`ProgressUpdate`: what a ``progress=`` callback receives.
+
+The parts, one private module each: ``_entry`` (the two entry points), ``_arguments`` (arguments
+checked before any request), ``_job`` (listing pages and id batches of one connector),
+``_id_batches`` (ids under the URL-length bound), ``_sink`` (pages decoded in a worker thread while
+the next are fetched), ``_load_report``, ``_progress`` (the callback and the rich bar),
+``_blocking`` (running a coroutine from sync code, in a thread when a loop already runs).
+"""
+
+from offer_analytics.load._entry import fetch_offers, load_offers
+from offer_analytics.load._load_report import LoadReport, LoadResult
+from offer_analytics.load._progress import ProgressUpdate
+
+__all__ = ["LoadReport", "LoadResult", "ProgressUpdate", "fetch_offers", "load_offers"]

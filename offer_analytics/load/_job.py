@@ -1,0 +1,280 @@
+"""FetchJob: the requests of one load — cursor listings and id batches — and their bookkeeping.
+
+Nothing is lost silently: ids that no batch returned are confirmed one by one (404 = missing), and
+whatever still fails after every retry is recorded as failed, for the loader to raise or report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Final, TypeAlias
+
+from offer_analytics.bindbee._client import (
+    OFFERS_PATH,
+    BindbeeClient,
+    BodyParser,
+    JSONResponse,
+    RequestStats,
+)
+from offer_analytics.bindbee._credentials import Connector
+from offer_analytics.bindbee._status_errors import validation_locations
+from offer_analytics.decode._page_head import PageHead, read_page_head
+from offer_analytics.errors import (
+    CursorLoopError,
+    NotFoundError,
+    RateLimitedError,
+    RequestValidationError,
+    ServerError,
+    TransportError,
+)
+from offer_analytics.load._id_batches import batch_ids
+from offer_analytics.load._progress import ProgressCallback, ProgressUpdate
+from offer_analytics.load._sink import PageSink, wrap_single_offer
+
+__all__ = ["LISTING", "MAX_PAGES", "FetchJob", "IdsArg", "ListingFilters"]
+
+logger = logging.getLogger("offer_analytics.load._entry")
+
+#: Offer ids: any iterable of strings (a list, a polars Series), or label -> such an iterable.
+IdsArg: TypeAlias = Iterable[str] | Mapping[str, Iterable[str]]
+
+#: Stands for "the rest of the listing" in ``failed`` when a listing stopped part-way.
+LISTING: Final = "<listing>"
+#: A listing longer than this is taken for a server-side cursor loop (20M offers at 200 a page).
+MAX_PAGES: Final = 100_000
+#: The page size Bindbee's pagination guide documents, used when 200 is refused.
+FALLBACK_PAGE_SIZE: Final = 100
+#: Failures that survived every retry: the page is lost, the load goes on and reports it.
+_GAVE_UP: Final = (ServerError, TransportError, RateLimitedError)
+
+
+@dataclass(frozen=True)
+class ListingFilters:
+    """The listing's filters, as the API's query parameters."""
+
+    remote_id: str | None = None
+    application: str | None = None
+    creator: str | None = None
+    modified_after: str | None = None
+
+    def any(self) -> bool:
+        """Whether any filter is set."""
+        return any(v is not None for v in (self.remote_id, self.application, self.creator)) or (
+            self.modified_after is not None
+        )
+
+    def params(
+        self, *, include_custom_fields: bool, include_raw_data: bool, expand: Sequence[str]
+    ) -> dict[str, str]:
+        """Query parameters shared by every request of the load."""
+        params = {
+            name: value
+            for name, value in (
+                ("remote_id", self.remote_id),
+                ("application", self.application),
+                ("creator", self.creator),
+                ("modified_after", self.modified_after),
+            )
+            if value is not None
+        }
+        if include_custom_fields:
+            params["include_custom_fields"] = "true"
+        if include_raw_data:
+            params["include_raw_data"] = "true"
+        if expand:
+            params["expand"] = ",".join(expand)
+        return params
+
+
+class FetchJob:
+    """All requests of one load, their counts, and what went missing or failed.
+
+    Parameters
+    ----------
+    client
+        The shared client.
+    params
+        Query parameters of every request (filters, include flags, expand).
+    page_size
+        Requested page size (stepped down per connector if refused).
+    progress
+        Called after every response.
+    """
+
+    def __init__(
+        self,
+        client: BindbeeClient,
+        *,
+        params: Mapping[str, str],
+        page_size: int,
+        progress: ProgressCallback | None = None,
+        max_pages: int = MAX_PAGES,
+    ) -> None:
+        self.client = client
+        self.params = dict(params)
+        self.stats = RequestStats()
+        self.pages = 0
+        self.missing: dict[str, list[str]] = {}
+        self.failed: dict[str, list[str]] = {}
+        self.notes: list[str] = []
+        self.errors: dict[str, Exception] = {}
+        """Per connector, the first error it gave up on (the cause of a partial load)."""
+        self._page_size = page_size
+        self._page_sizes: dict[str, int] = {}
+        self._progress = progress
+        self._max_pages = max_pages
+        self._received: dict[str, tuple[int, int]] = {}
+        self._totals: dict[str, int | None] = {}
+
+    def page_size(self, label: str) -> int:
+        """The page size in use for a connector."""
+        return self._page_sizes.get(label, self._page_size)
+
+    async def _get(
+        self,
+        connector: Connector,
+        path: str,
+        params: Mapping[str, str],
+        parse: BodyParser = json.loads,
+    ) -> JSONResponse:
+        get = partial(self.client.get_json, stats=self.stats, parse=parse)
+        try:
+            return await get(connector, path, params)
+        except RequestValidationError as exc:
+            size = int(params.get("page_size", "0"))
+            if "page_size" not in validation_locations(exc.detail) or size <= FALLBACK_PAGE_SIZE:
+                raise
+        self._step_down(connector.label)
+        retry = {**params, "page_size": str(self.page_size(connector.label))}
+        return await get(connector, path, retry)
+
+    def _step_down(self, label: str) -> None:
+        if self.page_size(label) <= FALLBACK_PAGE_SIZE:
+            return
+        self._page_sizes[label] = FALLBACK_PAGE_SIZE
+        note = (
+            f"Connector {label!r} refused page_size={self._page_size}; "
+            f"using {FALLBACK_PAGE_SIZE} for it."
+        )
+        self.notes.append(note)
+        logger.warning(note)
+
+    def _received_page(self, label: str, offers: int) -> None:
+        self.pages += 1
+        pages, total = self._received.get(label, (0, 0))
+        self._received[label] = (pages + 1, total + offers)
+        self._report(label, done=False)
+
+    def _report(self, label: str, *, done: bool) -> None:
+        if self._progress is not None:
+            pages, offers = self._received.get(label, (0, 0))
+            total = self._totals.get(label)
+            self._progress(ProgressUpdate(label, pages, offers, total, done))
+
+    def _fail(self, label: str, what: Sequence[str], exc: Exception) -> None:
+        self.failed.setdefault(label, []).extend(what)
+        self.errors.setdefault(label, exc)
+        logger.warning("Giving up on part of connector %r after retries: %s", label, exc)
+
+    async def _pages(
+        self,
+        connector: Connector,
+        params: Mapping[str, str],
+        sink: PageSink,
+        found: set[str] | None = None,
+    ) -> None:
+        """Follow one cursor chain to its end, adding the ids of its offers to ``found``."""
+        label = connector.label
+        seen: set[str] = set()
+        cursor: str | None = None
+        parse = partial(read_page_head, label=label)
+        while True:
+            query = {**params, "page_size": str(self.page_size(label))}
+            if cursor is not None:
+                query["cursor"] = cursor  # opaque: sent back exactly as received
+            response = await self._get(connector, OFFERS_PATH, query, parse)
+            head: PageHead = response.data
+            cursor = head.cursor
+            sink.add(response.body)
+            self._received_page(label, head.items)
+            if found is not None:
+                found.update(head.ids())
+            if cursor is None:
+                return
+            if cursor in seen or len(seen) + 1 >= self._max_pages:
+                what = "repeated a cursor" if cursor in seen else f"passed {self._max_pages} pages"
+                msg = f"The listing of connector {label!r} {what}; stopped to avoid looping."
+                raise CursorLoopError(msg)
+            seen.add(cursor)
+
+    async def listing(self, connector: Connector, sink: PageSink) -> None:
+        """Every offer of a connector matching the filters, page after page."""
+        self._totals[connector.label] = None
+        try:
+            await self._pages(connector, self.params, sink)
+        except _GAVE_UP as exc:
+            self._fail(connector.label, [LISTING], exc)
+        finally:
+            self._report(connector.label, done=True)
+
+    async def by_ids(self, connector: Connector, ids: Sequence[str], sink: PageSink) -> None:
+        """The offers with these ids: batches first, then one by one what no batch returned.
+
+        ``ids`` are distinct and stripped already (the loader ran them through ``unique_ids``).
+        """
+        label = connector.label
+        wanted = ids
+        self._totals[label] = len(wanted)
+        found: set[str] = set()
+        size = self.page_size(label)
+        base = {**self.params, "page_size": str(size)}
+        batches = batch_ids(
+            wanted, url_length=self.client.offer_url_length, params=base, max_ids=size
+        )
+        try:
+            async with asyncio.TaskGroup() as group:
+                for batch in batches:
+                    group.create_task(self._batch(connector, batch, sink, found))
+            failed = set(self.failed.get(label, ()))
+            leftover = [i for i in wanted if i not in found and i not in failed]
+            async with asyncio.TaskGroup() as group:
+                for offer_id in leftover:
+                    group.create_task(self._confirm(connector, offer_id, sink))
+            if label in self.missing:  # confirmations finish in any order; report in asked order
+                absent = set(self.missing[label])
+                self.missing[label] = [i for i in leftover if i in absent]
+        finally:
+            self._report(label, done=True)
+
+    async def _batch(
+        self, connector: Connector, batch: list[str], sink: PageSink, found: set[str]
+    ) -> None:
+        label = connector.label
+        # A page size stepped down since batching: keep one batch = one page.
+        size = self.page_size(label)
+        for start in range(0, len(batch), size):
+            part = batch[start : start + size]
+            try:
+                await self._pages(connector, {**self.params, "ids": ",".join(part)}, sink, found)
+            except _GAVE_UP as exc:
+                # Earlier pages of this batch may have arrived: only the rest failed.
+                self._fail(label, [i for i in part if i not in found], exc)
+
+    async def _confirm(self, connector: Connector, offer_id: str, sink: PageSink) -> None:
+        label = connector.label
+        path = self.client.offer_path(offer_id)
+        try:
+            response = await self._get(connector, path, self.params)
+        except NotFoundError:
+            self.missing.setdefault(label, []).append(offer_id)
+            return
+        except _GAVE_UP as exc:
+            self._fail(label, [offer_id], exc)
+            return
+        sink.add(wrap_single_offer(response.body))
+        self._received_page(label, 1)

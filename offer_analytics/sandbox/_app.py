@@ -1,0 +1,122 @@
+"""The offers endpoints of the sandbox as a Starlette application.
+
+This layer knows the API: routing, query validation, cursors, filters and the shape of each offer.
+Authentication, the rate limit and fault injection happen before it, in
+:mod:`offer_analytics.sandbox._gateway`, which tells it the caller's connector label through the
+ASGI scope (:data:`CONNECTOR_SCOPE_KEY`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from offer_analytics.sandbox._cursor import CursorCodec, InvalidCursor, query_fingerprint
+from offer_analytics.sandbox._dataset import ConnectorOffers
+from offer_analytics.sandbox._params import QueryError, parse_list_query, parse_offer_query
+
+__all__ = ["API_PREFIX", "CONNECTOR_SCOPE_KEY", "FAULT_SCOPE_KEY", "build_app", "json_response"]
+
+API_PREFIX: Final = "/api/ats/v1"
+#: The gateway puts the authenticated connector's label here.
+CONNECTOR_SCOPE_KEY: Final = "offer_analytics.connector"
+#: The app names a fault it produced itself (a repeated cursor) here, for the request log.
+FAULT_SCOPE_KEY: Final = "offer_analytics.fault"
+
+
+def json_response(
+    status: int, content: object, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A compact JSON response."""
+    body = json.dumps(content, separators=(",", ":")).encode()
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _invalid(errors: list[dict[str, Any]]) -> Response:
+    return json_response(422, {"detail": errors})
+
+
+def build_app(
+    connectors: Mapping[str, ConnectorOffers], *, codec: CursorCodec, repeat_cursor: bool = False
+) -> Starlette:
+    """Build the Starlette app serving ``connectors`` (label -> offers).
+
+    Parameters
+    ----------
+    connectors
+        The data of each connector, by label.
+    codec
+        Signs and checks cursors.
+    repeat_cursor
+        Fault: every page fetched with a cursor returns that same cursor again.
+    """
+
+    def _data(request: Request) -> tuple[str, ConnectorOffers]:
+        label = request.scope.get(CONNECTOR_SCOPE_KEY)
+        if not isinstance(label, str) or label not in connectors:
+            # Only reachable when the app runs without the gateway in front of it.
+            raise HTTPException(403, "No connector: the gateway did not authenticate this request")
+        return label, connectors[label]
+
+    async def list_offers(request: Request) -> Response:
+        label, data = _data(request)
+        try:
+            query = parse_list_query(request.query_params)
+        except QueryError as exc:
+            return _invalid(exc.errors)
+        fingerprint = query_fingerprint([label, *query.filter_key()])
+        after = -1
+        if query.cursor:
+            try:
+                after = codec.decode(query.cursor, fingerprint)
+            except InvalidCursor as exc:
+                error = {
+                    "type": "value_error",
+                    "loc": ["query", "cursor"],
+                    "msg": f"Value error, {exc}",
+                    "input": query.cursor,
+                }
+                return _invalid([error])
+        positions, more = data.page(query, after=after)
+        cursor: str | None = None
+        if more:
+            if repeat_cursor and query.cursor:
+                cursor = query.cursor
+                request.scope[FAULT_SCOPE_KEY] = "repeat_cursor"
+            else:
+                cursor = codec.encode(positions[-1], fingerprint)
+        items = data.encode(positions, query)
+        head = f'{{"cursor":{json.dumps(cursor)},"page_size":{query.page_size},"items":['
+        body = b"".join((head.encode(), b",".join(items), b"]}"))
+        return Response(body, media_type="application/json")
+
+    async def get_offer(request: Request) -> Response:
+        _, data = _data(request)
+        try:
+            query = parse_offer_query(request.query_params)
+        except QueryError as exc:
+            return _invalid(exc.errors)
+        position = data.find(request.path_params["offer_id"])
+        if position is None:
+            return json_response(404, {"detail": "Offer not found"})
+        return Response(data.encode([position], query)[0], media_type="application/json")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # FastAPI's shape for routing errors: {"detail": "Not Found"}, never an HTML page.
+        assert isinstance(exc, HTTPException)
+        return json_response(exc.status_code, {"detail": exc.detail}, exc.headers)
+
+    return Starlette(
+        routes=[
+            Route(f"{API_PREFIX}/offers", list_offers, methods=["GET"]),
+            Route(f"{API_PREFIX}/offers/{{offer_id}}", get_offer, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )

@@ -1,0 +1,472 @@
+"""RateGate on virtual time: known budget at once, pacing, resets, 429 pauses; no real waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import pytest
+
+from offer_analytics.bindbee._rate_gate import RateGate, parse_retry_after
+from offer_analytics.bindbee._rate_headers import RateLimitHeaders, read_headers
+
+T = TypeVar("T")
+
+WALL_EPOCH = 1_700_000_000.0  # the fake wall clock is the virtual clock plus this
+
+
+class VirtualTime:
+    """A clock whose sleep advances time only when every task is waiting on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._waiters: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def clock(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return self.now + WALL_EPOCH
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (self.now + max(seconds, 0.0), next(self._seq), future))
+        await future
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        async def drive() -> T:
+            task = asyncio.ensure_future(coro)
+            while not task.done():
+                for _ in range(20):  # let every runnable task reach its next sleep
+                    await asyncio.sleep(0)
+                if self._waiters and not task.done():
+                    at, _, future = heapq.heappop(self._waiters)
+                    if future.cancelled():
+                        continue  # a sleep that ended early: time does not advance for it
+                    self.now = max(self.now, at)
+                    future.set_result(None)
+            return task.result()
+
+        return asyncio.run(drive())
+
+    def gate(self, **kwargs: Any) -> RateGate:
+        return RateGate(clock=self.clock, wall_clock=self.wall, sleep=self.sleep, **kwargs)
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    """Most send times inside any half-open window of this length."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def test_concurrent_tasks_share_one_even_budget() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=1.0)  # headroom 1: one request every 1/9 s
+    sent: list[float] = []
+
+    async def worker() -> None:
+        for _ in range(5):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers={})
+
+    async def main() -> None:
+        await asyncio.gather(*(worker() for _ in range(8)))
+
+    vt.run(main())
+    assert len(sent) == 40
+    gaps = [b - a for a, b in itertools.pairwise(sorted(sent))]
+    assert min(gaps) == pytest.approx(1 / 9)
+    # Never over the budget, whatever the window's phase: nine per window, ten only when a window
+    # starts exactly on a send time.
+    assert max_in_window(sent, 1.0) <= 10
+    assert max_in_window(sent, 0.999) <= 9
+    assert sent[-1] == pytest.approx(39 / 9)
+    assert gate.waited_s > 0
+
+
+def test_server_limit_header_replaces_the_configured_limit() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=200, window_s=60.0)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers={"X-RateLimit-Limit": "31"})
+
+    vt.run(main())
+    assert gate.limit == 31
+    assert gate.interval_s == pytest.approx(2.0)
+
+
+def limit_headers(vt: VirtualTime, *, remaining: int, reset_in: float) -> dict[str, str]:
+    """The headers of a 2xx: ``remaining`` left in a window that ends ``reset_in`` s from now."""
+    return {
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(int(vt.wall() + reset_in)),
+    }
+
+
+def test_known_budget_goes_at_once_then_waits_for_reset_then_paces() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)  # headroom 1, paced 10/99 s
+    sent: list[float] = []
+
+    async def one(headers: dict[str, str]) -> None:
+        permit = await gate.acquire()
+        sent.append(vt.now)
+        gate.release(permit, status=200, headers=headers)
+
+    async def main() -> None:
+        await one(limit_headers(vt, remaining=50, reset_in=10))
+        # 50 left after the first request, one kept as headroom: 49 go at once, concurrently.
+        await asyncio.gather(*(one({}) for _ in range(49)))
+        await one({})  # the budget is spent: waits for Reset plus the margin
+        await one({})  # no news from the new window yet: paced
+
+    vt.run(main())
+    assert sent[:50] == [0.0] * 50
+    assert sent[50] == pytest.approx(10.25)
+    assert sent[51] == pytest.approx(10.25 + gate.interval_s)
+    assert gate.waited_s == pytest.approx(10.25 + gate.interval_s)
+
+
+def test_a_first_answer_wakes_a_request_waiting_for_its_paced_slot() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=11, window_s=10.0)  # paced 1 s apart while the budget is unknown
+    sent: list[float] = []
+
+    async def first() -> None:
+        permit = await gate.acquire()
+        sent.append(vt.now)
+        await vt.sleep(0.05)  # the answer, with the window's budget, arrives 50 ms later
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=10, reset_in=9))
+
+    async def others() -> None:
+        await vt.sleep(0.001)
+        for _ in range(3):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers={})
+
+    async def main() -> None:
+        await asyncio.gather(first(), others())
+
+    vt.run(main())
+    assert sent == pytest.approx([0.0, 0.05, 0.05, 0.05])
+
+
+def test_requests_in_flight_count_against_the_reported_remaining() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> tuple[int | None, int | None]:
+        first = await gate.acquire()
+        second = await gate.acquire()  # paced: the budget is not known yet
+        third = await gate.acquire()
+        # `second` is answered before `first`, yet the server may have counted it after `first`:
+        # only requests answered before `first` was sent are surely inside its Remaining.
+        gate.release(second, status=200, headers={})
+        gate.release(first, status=200, headers=limit_headers(vt, remaining=50, reset_in=5))
+        after_first = gate.credit
+        gate.release(third, status=200, headers={})
+        return after_first, gate.credit
+
+    # At most 50 - 2 = 48 left on the server, one kept as headroom; answers without headers
+    # tell nothing new.
+    assert vt.run(main()) == (47, 47)
+
+
+def test_late_responses_with_a_higher_remaining_never_raise_the_credit() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> list[int | None]:
+        credits = []
+        permits = [await gate.acquire() for _ in range(3)]
+        newest, *older = reversed(permits)
+        gate.release(newest, status=200, headers=limit_headers(vt, remaining=10, reset_in=5))
+        credits.append(gate.credit)
+        for permit, remaining in zip(older, (60, 90), strict=True):
+            gate.release(
+                permit, status=200, headers=limit_headers(vt, remaining=remaining, reset_in=5)
+            )
+            credits.append(gate.credit)
+        # An answer about a window that has already ended changes nothing either.
+        stale = await gate.acquire()
+        gate.release(stale, status=200, headers=limit_headers(vt, remaining=99, reset_in=-20))
+        credits.append(gate.credit)
+        return credits
+
+    # 10 left after the newest, minus the two older ones that may have been counted after it,
+    # minus headroom: 7; the older answers leave it there, the next request spends one.
+    assert vt.run(main()) == [7, 7, 7, 6]
+
+
+def test_a_new_window_replaces_the_snapshot() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> int | None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=0, reset_in=1))
+        permit = await gate.acquire()  # waits for the reset
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=99, reset_in=10))
+        return gate.credit
+
+    assert vt.run(main()) == 98
+
+
+def test_a_reset_given_as_seconds_is_understood() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)
+
+    async def main() -> float:
+        permit = await gate.acquire()
+        headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "3"}
+        gate.release(permit, status=200, headers=headers)
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == pytest.approx(3.25)
+
+
+def test_a_client_clock_ahead_of_the_server_widens_the_margin() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        # The server counted this request in a window that, by the client's clock, had ended
+        # 2 s before it was sent: the client's clock runs at least 2 s ahead.
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=5, reset_in=-2))
+
+    vt.run(main())
+    assert gate.reset_margin_s == pytest.approx(2.25)
+
+
+def test_releasing_a_permit_twice_is_an_error() -> None:
+    vt = VirtualTime()
+    gate = vt.gate()
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers={})
+        with pytest.raises(ValueError, match="already released"):
+            gate.release(permit, status=200, headers={})
+
+    vt.run(main())
+
+
+def test_429_pauses_every_task_of_the_connector_until_retry_after() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=20, window_s=1.0)
+    sent: list[float] = []
+
+    async def first() -> None:
+        permit = await gate.acquire()
+        sent.append(vt.now)
+        await vt.sleep(0.01)  # the response arrives 10 ms later
+        headers = {"Retry-After": "2", "X-RateLimit-Remaining": "0"}
+        gate.release(permit, status=429, headers=headers)
+
+    async def others() -> None:
+        await vt.sleep(0.001)
+        for _ in range(5):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers={})
+
+    async def main() -> None:
+        await asyncio.gather(first(), others())
+
+    vt.run(main())
+    after = sorted(t for t in sent if t > 0.05)
+    before = [t for t in sent if t <= 0.05]
+    assert len(before) == 1, "only the request whose slot came before the 429 was sent"
+    assert after[0] >= 0.01 + 2.0
+    assert min(b - a for a, b in itertools.pairwise(after)) >= gate.interval_s - 1e-9
+    assert gate.rate_limited == 1
+
+
+def test_429_pauses_a_burst_and_drops_the_snapshot() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+    sent: list[float] = []
+
+    async def worker(n: int) -> None:
+        await vt.sleep(0.001 * n)
+        permit = await gate.acquire()
+        sent.append(vt.now)
+        if n == 0:
+            gate.release(permit, status=200, headers=limit_headers(vt, remaining=90, reset_in=9))
+        elif n == 1:
+            await vt.sleep(0.0095)  # a spurious 429 while the burst is under way
+            gate.release(permit, status=429, headers={"Retry-After": "3"})
+        else:
+            gate.release(permit, status=200, headers={})
+
+    async def main() -> None:
+        await asyncio.gather(*(worker(n) for n in range(30)))
+
+    vt.run(main())
+    during = [t for t in sent if t < 3.0]
+    after = sorted(t for t in sent if t >= 3.0)
+    assert len(during) == 11, "at once until the 429 arrived (workers start 1 ms apart)"
+    assert after[0] == pytest.approx(0.0105 + 3.0)
+    # The 429 proved the snapshot wrong: after the pause the gate paces until news arrives.
+    assert min(b - a for a, b in itertools.pairwise(after)) >= gate.interval_s - 1e-9
+    assert gate.credit is None
+
+
+@pytest.mark.parametrize("retry_after", ["0", "soon", "-3", None])
+def test_429_without_usable_retry_after_waits_for_reset(retry_after: str | None) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=20, window_s=1.0)
+    headers = {"x-ratelimit-reset": str(int(vt.wall()) + 5)}
+    if retry_after is not None:
+        headers["retry-after"] = retry_after
+
+    async def main() -> float:
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers=headers)
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == pytest.approx(5.0)
+
+
+def test_429_without_any_hint_backs_off_instead_of_retrying_at_once() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=20, window_s=1.0, backoff_initial_s=1.0)
+    waits: list[float] = []
+
+    async def main() -> None:
+        for _ in range(3):
+            start = vt.now
+            permit = await gate.acquire()
+            waits.append(vt.now - start)
+            gate.release(permit, status=429, headers={"retry-after": "0"})
+        await gate.acquire()
+        waits.append(vt.now)
+
+    vt.run(main())
+    # first acquire is free; then 1, 2 s (each up to 1.5x with jitter), doubling per 429 in a row
+    assert waits[0] == 0.0
+    assert 1.0 <= waits[1] <= 1.5
+    assert 2.0 <= waits[2] <= 3.0
+
+
+def test_request_without_response_frees_its_place() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=5, window_s=1.0)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=None, headers={})
+
+    vt.run(main())
+    assert "in_flight=0" in repr(gate)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("7", 7.0), ("1.5", 1.5), ("0", None), ("", None), ("nan", None), ("inf", None), (None, None)],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value, now=0.0) == expected
+
+
+def test_parse_retry_after_http_date_in_the_past_is_no_hint() -> None:
+    assert parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", now=100.0) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [
+        (429, {"Retry-After": "31536000"}),
+        (429, {"X-RateLimit-Reset": str(int(WALL_EPOCH) + 31_536_000)}),
+        (200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(WALL_EPOCH) + 10**8)}),
+    ],
+    ids=["retry-after-a-year", "429-reset-a-year-away", "spent-window-reset-far-away"],
+)
+def test_no_header_can_pause_a_connector_longer_than_max_pause(
+    status: int, headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=60.0, label="acme")
+
+    async def main() -> list[float]:
+        sent = []
+        for _ in range(3):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=status, headers=headers)
+        return sent
+
+    sent = vt.run(main())
+    # Two windows by default, plus the reset margin for a spent window.
+    assert sent[-1] <= 2 * (120.0 + gate.reset_margin_s)
+    assert len(gate.notes) == 1, "the cap is said once, not on every pause"
+    assert "acme" in gate.notes[0]
+    assert "120 s at most" in gate.notes[0]
+    assert [r.getMessage() for r in caplog.records] == gate.notes
+
+
+def test_max_pause_is_configurable() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=1_000, window_s=60.0, max_pause_s=5.0)
+
+    async def main() -> float:
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers={"Retry-After": "3600"})
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            {
+                "X-RateLimit-Limit": "200",
+                "X-RateLimit-Remaining": "7",
+                "X-RateLimit-Reset": "1700000060",
+            },
+            RateLimitHeaders(
+                limit=200, remaining=7, reset=1_700_000_060.0, reset_is_unix_time=True
+            ),
+        ),
+        ({"x-ratelimit-reset": "30.2"}, RateLimitHeaders(reset=WALL_EPOCH + 31)),
+        ({"x-ratelimit-reset": "0", "x-ratelimit-limit": "0"}, RateLimitHeaders()),
+        ({"retry-after": "5", "x-ratelimit-reset": "soon"}, RateLimitHeaders(retry_after=5.0)),
+    ],
+    ids=["unix-reset", "relative-reset", "zeros", "retry-after"],
+)
+def test_rate_limit_headers_are_read_once_into_one_shape(
+    headers: dict[str, str], expected: RateLimitHeaders
+) -> None:
+    assert read_headers(headers, now=WALL_EPOCH) == expected
+
+
+def test_a_429_with_a_relative_reset_pauses_until_it() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=1_000, window_s=60.0)
+
+    async def main() -> float:
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers={"X-RateLimit-Reset": "7"})
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == pytest.approx(7.0)
