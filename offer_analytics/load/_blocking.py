@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import signal
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 
-__all__ = ["run_blocking"]
+from offer_analytics.bindbee._credentials import Sealed
+
+__all__ = ["blocking_twin", "run_blocking"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 #: How often the waiting thread wakes up; signal handlers run between these waits.
 _POLL_S = 0.05
@@ -65,6 +70,42 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         # Outside the except block: errors of the load must not come chained to this one.
         return asyncio.run(make())
     return _run_in_thread(make)
+
+
+def blocking_twin(
+    coroutine_function: Callable[P, Coroutine[Any, Any, T]], *, secrets: tuple[str, ...] = ()
+) -> Callable[[Callable[..., T]], Callable[P, T]]:
+    """Make the decorated stub the blocking twin of ``coroutine_function``.
+
+    The twin takes exactly the coroutine function's parameters (for type checkers through the
+    ParamSpec, for ``help()`` and IDEs through ``__signature__``), so an option is declared once,
+    on the async function; the stub contributes only its name and docstring. The twin runs the
+    coroutine with :func:`run_blocking`. Arguments named in ``secrets`` are sealed at once, so
+    that no frame of the twin's call holds them in a plain local.
+
+    Examples
+    --------
+    >>> async def add(*, a: int, b: int = 1) -> int:
+    ...     return a + b
+    >>> @blocking_twin(add)
+    ... def add_now() -> int:
+    ...     "The blocking twin of add."
+    ...     raise NotImplementedError  # never called: the twin replaces it
+    >>> add_now(a=41), list(inspect.signature(add_now).parameters)
+    (42, ['a', 'b'])
+    """
+
+    def decorate(stub: Callable[..., T]) -> Callable[P, T]:
+        @functools.wraps(stub)
+        def twin(*args: P.args, **kwargs: P.kwargs) -> T:
+            sealed = Sealed({name: kwargs.pop(name) for name in secrets if name in kwargs})
+            run = cast(Callable[..., Coroutine[Any, Any, T]], coroutine_function)
+            return run_blocking(lambda: run(*args, **kwargs, **sealed.open()))
+
+        twin.__signature__ = inspect.signature(coroutine_function)  # type: ignore[attr-defined]
+        return twin
+
+    return decorate
 
 
 class _Handoff(Generic[T]):

@@ -1,0 +1,194 @@
+"""LoadRun: one :class:`~offer_analytics.load._plan.LoadPlan` carried out against one client.
+
+Where the time goes decides the shape. Cursor pages of one listing are fetched one after another
+(the cursor of page n comes with page n - 1) while connectors and id batches run concurrently;
+pages are decoded in a worker thread while the next ones are fetched, and the first page that
+fails to decode ends the load. The run then gathers each connector's frames, writes the
+:class:`~offer_analytics.load._load_report.LoadReport` and decides whether what failed is an
+error or, with ``keep_partial``, part of the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Final
+
+import polars as pl
+
+from offer_analytics.bindbee._client import BindbeeClient
+from offer_analytics.decode import DecodeStats
+from offer_analytics.errors import PartialLoadError
+from offer_analytics.load._job import FetchJob
+from offer_analytics.load._load_report import LoadReport, LoadResult
+from offer_analytics.load._plan import LoadPlan
+from offer_analytics.load._progress import ProgressCallback
+from offer_analytics.load._sink import PageSink, merge_unparsed
+
+__all__ = ["WATERMARK_OVERLAP", "LoadRun"]
+
+#: Subtracted from a load's start time to give its watermark: Bindbee's ``modified_at`` is its own
+#: sync clock, which may lag the source ATS and our clock; re-reading a few minutes is cheap.
+WATERMARK_OVERLAP: Final = timedelta(minutes=5)
+
+
+class LoadRun:
+    """Fetch and decode what a plan asks for, then report.
+
+    Parameters
+    ----------
+    plan
+        What to load.
+    client
+        The client to send every request through; the caller owns (and closes) it.
+    progress
+        Called after every response.
+    """
+
+    def __init__(
+        self, plan: LoadPlan, client: BindbeeClient, *, progress: ProgressCallback | None
+    ) -> None:
+        self._plan = plan
+        self._client = client
+        self._job = FetchJob(
+            client, params=plan.params, page_size=plan.page_size, progress=progress
+        )
+        # Only what this load adds: a client= shared by several loads keeps its gates' notes.
+        self._notes_before = {c.label: len(client.notes(c)) for c in plan.connectors}
+        self._started_wall = datetime.now(UTC)
+        self._started = time.perf_counter()
+
+    async def run(self) -> LoadResult:
+        """Carry out the plan; the result, or :class:`PartialLoadError` for what failed."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offer-decode")
+        finished = False
+        try:
+            sinks = await self._fetch(executor)
+            frame, stats = await self._collect(sinks)
+            finished = True
+        finally:
+            # A failed or cancelled load drops the chunks still queued for decoding.
+            executor.shutdown(wait=True, cancel_futures=not finished)
+        report = self._report(frame, stats)
+        if not report.complete and not self._plan.keep_partial:
+            raise self._partial_error(frame, report)
+        return LoadResult(frame, report)
+
+    async def _fetch(self, executor: ThreadPoolExecutor) -> dict[str, PageSink]:
+        """Every request of the plan, with pages handed to each connector's decoding sink."""
+        decode_failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def stop_on_decode_error(error: BaseException) -> None:
+            if not decode_failed.done():
+                decode_failed.set_exception(error)
+
+        sinks = {
+            c.label: PageSink(
+                partial(self._plan.decode, connector=c.label),
+                executor=executor,
+                on_error=stop_on_decode_error,
+            )
+            for c in self._plan.connectors
+        }
+        try:
+            async with asyncio.TaskGroup() as group:
+                # The first page that fails to decode ends the load: fetching the rest of a
+                # listing whose result will be thrown away only spends the budget.
+                watcher = group.create_task(_raise_when_set(decode_failed))
+                fetching = group.create_task(self._fetch_all(sinks))
+                fetching.add_done_callback(lambda _: watcher.cancel())
+        except BaseExceptionGroup as group_error:
+            # A typed error (401, 403, 422, a cursor loop, a page that failed to decode): the
+            # first one is the cause; the others were cancelled because of it.
+            raise _first_cause(group_error) from None
+        finally:
+            if not decode_failed.done():
+                decode_failed.cancel()  # later chunks raise from results() instead
+        return sinks
+
+    async def _fetch_all(self, sinks: dict[str, PageSink]) -> None:
+        plan, job = self._plan, self._job
+        async with asyncio.TaskGroup() as group:
+            for connector in plan.connectors:
+                sink = sinks[connector.label]
+                if plan.ids is None:
+                    group.create_task(job.listing(connector, sink))
+                elif connector.label in plan.ids:
+                    group.create_task(job.by_ids(connector, plan.ids[connector.label], sink))
+
+    async def _collect(self, sinks: dict[str, PageSink]) -> tuple[pl.DataFrame, list[DecodeStats]]:
+        """One frame, connectors in order (ids in the order asked), and every chunk's stats."""
+        frames: list[pl.DataFrame] = []
+        stats: list[DecodeStats] = []
+        for connector in self._plan.connectors:
+            label = connector.label
+            connector_frames, connector_stats = await sinks[label].results()
+            frame = self._concat(connector_frames, label)
+            if self._plan.ids is not None and label in self._plan.ids:
+                frame = _in_requested_order(frame, self._plan.ids[label])
+            frames.append(frame)
+            stats.extend(connector_stats)
+        frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+        return frame, stats
+
+    def _concat(self, frames: list[pl.DataFrame], label: str) -> pl.DataFrame:
+        if not frames:
+            empty, _ = self._plan.decode([], connector=label)
+            return empty
+        return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+
+    def _report(self, frame: pl.DataFrame, stats: Sequence[DecodeStats]) -> LoadReport:
+        job, connectors = self._job, self._plan.connectors
+        gate_notes = [
+            note
+            for c in connectors
+            for note in self._client.notes(c)[self._notes_before[c.label] :]
+        ]
+        return LoadReport(
+            connectors=tuple(c.label for c in connectors),
+            requests=job.stats.requests,
+            retries=job.stats.retries,
+            rate_limited=job.stats.rate_limited,
+            budget_wait_s=job.stats.budget_wait_s,
+            pages=job.pages,
+            offers=frame.height,
+            missing={label: tuple(ids) for label, ids in job.missing.items() if ids},
+            failed={label: tuple(what) for label, what in job.failed.items() if what},
+            duration_s=time.perf_counter() - self._started,
+            watermark=self._started_wall - WATERMARK_OVERLAP,
+            unparsed_timestamps=merge_unparsed(stats),
+            notes=(*job.notes, *gate_notes),
+        )
+
+    def _partial_error(self, frame: pl.DataFrame, report: LoadReport) -> PartialLoadError:
+        failed = ", ".join(f"{label!r}" for label in report.failed)
+        cause = next(iter(self._job.errors.values()), None)
+        msg = (
+            f"The load of {failed} did not finish after every retry; exception.frame holds the "
+            f"{frame.height} offers loaded, exception.missing what is not. Retry later, or pass "
+            f"keep_partial=True to keep partial results. First error: {cause}"
+        )
+        error = PartialLoadError(msg, frame=frame, report=report, missing=report.failed)
+        error.__cause__ = cause
+        return error
+
+
+async def _raise_when_set(failed: asyncio.Future[None]) -> None:
+    """Raise the error ``failed`` is given; cancelled once fetching has ended without one."""
+    await failed
+
+
+def _first_cause(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
+def _in_requested_order(frame: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
+    """Rows in the order the (distinct) ids were asked for (batches finish in any order)."""
+    order = pl.DataFrame({"id": ids}, schema={"id": pl.String}).with_row_index("__order")
+    return frame.join(order, on="id", how="left").sort("__order").drop("__order")
