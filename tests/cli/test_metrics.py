@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 

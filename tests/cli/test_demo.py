@@ -1,0 +1,115 @@
+"""`offer-analytics demo`: the README's first command runs end to end and its report draws."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from tests.cli.conftest import Invoke
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags that keep Chromium from phoning home on its own, so every request seen is the page's.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def test_demo_json_headline_adds_up_and_looks_live(invoke: Invoke, tmp_path: Path) -> None:
+    folder = tmp_path / "try"
+    result = invoke("demo", str(folder), "--offers", "1500", "--latency-ms", "2", "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    rows = summary["headline"]
+    assert [row["connector"] for row in rows] == ["acme", "globex", "initech", "all connectors"]
+    *per_connector, overall = rows
+    for field in ("offers", "acceptance_n", "open", "upcoming_starts"):
+        assert sum(row[field] for row in per_connector) == overall[field], field
+    assert overall["offers"] == pl.read_parquet(summary["offers_path"]).height == 1500
+    for row in rows:
+        assert row["acceptance_lower"] < row["acceptance"] < row["acceptance_upper"]
+        assert row["close_median_lower"] <= row["close_median_days"]
+    # The data ends today: some offers are still open and some hires are yet to start.
+    assert overall["open"] > 0
+    assert overall["upcoming_starts"] > 0
+    assert Path(summary["report_path"]) == (folder / "report.html").resolve()
+    assert "sandbox API on http://127.0.0.1:" in result.stderr
+
+
+def _chromium_or_skip() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must install Chromium at {CHROMIUM} (apt-get install chromium)")
+    pytest.skip(f"{CHROMIUM} is missing; install chromium to run the browser test")
+
+
+def _charts_in_chromium(report: Path) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """Open the report offline; per chart its title, traces with data and traces drawn."""
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("request", lambda request: requests.append(request.url))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(report.as_uri(), wait_until="load")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.plotly-graph-div')]"
+                ".every(d => d.querySelector('.main-svg'))",
+                timeout=60_000,
+            )
+            charts: list[dict[str, Any]] = page.evaluate(
+                "[...document.querySelectorAll('.plotly-graph-div')].map(d => ({"
+                " title: d.layout.title.text,"
+                " filled: d.data.filter(t => (t.x || []).length && (t.y || []).length).length,"
+                " drawn: d.querySelectorAll('.main-svg .trace').length }))"
+            )
+        finally:
+            browser.close()
+    return charts, requests, errors
+
+
+@pytest.mark.slow
+def test_the_readme_demo_runs_and_its_report_draws_every_chart(tmp_path: Path) -> None:
+    # Exactly the README's first command (without uv), with its defaults, in a fresh folder.
+    result = subprocess.run(
+        [sys.executable, "-m", "offer_analytics", "demo", "--progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "offer-analytics-demo"
+    for text in ("all connectors", "acme", "initech", "acceptance (95% CI)", "Written:", "Next:"):
+        assert text in result.stdout, text
+    assert str((folder / "report.html").resolve()) in result.stdout
+    assert "offer-analytics metrics" in result.stdout
+    assert "globex" in result.stderr  # the progress bar, one line per connector
+    _chromium_or_skip()
+    report = folder / "report.html"
+    charts, requests, errors = _charts_in_chromium(report)
+    # Three connectors: the seven charts of one connector plus acceptance by connector.
+    assert len(charts) >= 8
+    for chart in charts:
+        assert chart["filled"] >= 1, f"{chart['title']}: no trace with data"
+        assert chart["drawn"] >= 1, f"{chart['title']}: no trace drawn"
+    assert requests == [report.as_uri()]
+    assert errors == []
