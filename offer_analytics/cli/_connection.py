@@ -43,7 +43,7 @@ class Connection:
     base_url: str | None
     connectors: Mapping[str, str] = field(repr=False)
     rate_limit: tuple[int, float] = (200, 60.0)
-    attempts: int = 8
+    attempts: int = oa.RetryPolicy().attempts
 
     def __repr__(self) -> str:
         return (
@@ -70,7 +70,7 @@ def resolve_connection(
     connectors: str | None,
     connectors_file: Path | None,
     rate_limit: tuple[int, float],
-    attempts: int,
+    attempts: int = oa.RetryPolicy().attempts,
 ) -> Connection:
     """The command's connection; its secrets are remembered in ``ctx`` so that errors hide them.
 
