@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from offer_analytics.cli._metric_kinds import KINDS, Kind
 from offer_analytics.cli._offers_file import read_offers
-from offer_analytics.cli._options import AsJson, Debug
+from offer_analytics.cli._options import AsJson, AsOf, Debug, OffersPath
 from offer_analytics.cli._output import Format, print_frame
 from offer_analytics.errors import OfferAnalyticsError
 
@@ -71,14 +70,7 @@ def parse_when(text: str) -> datetime:
 
 
 def metrics(
-    path: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            metavar="PATH",
-            help="A Parquet file (fetch) or a dataset folder (sync).",
-        ),
-    ],
+    path: OffersPath,
     kind: Annotated[Kind, typer.Argument(metavar="KIND", help="Which metric; see Kinds below.")],
     by: Annotated[
         list[str] | None,
@@ -115,16 +107,7 @@ def metrics(
             "--all-versions", help="acceptance: count every offer, not one per application."
         ),
     ] = False,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            metavar="WHEN",
-            help="The moment the numbers describe: ISO date or timestamp, naive = UTC "
-            "(default now).",
-            show_default=False,
-        ),
-    ] = None,
+    as_of: AsOf = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="How to print the result.")
     ] = OutputFormat.TABLE,

@@ -18,11 +18,13 @@ __all__ = [
     "CONNECTOR_TOKEN_ENV",
     "ApiKey",
     "AsJson",
+    "AsOf",
     "BaseUrl",
     "ConnectorToken",
     "Connectors",
     "ConnectorsFile",
     "Debug",
+    "OffersPath",
     "Progress",
     "RateLimit",
     "RateWindow",
@@ -130,5 +132,22 @@ Progress = Annotated[
         show_default=False,
         help="Progress bar on stderr (default: when stderr is a terminal).",
         rich_help_panel=_OUTPUT,
+    ),
+]
+OffersPath = Annotated[
+    Path,
+    typer.Argument(
+        exists=True,
+        metavar="PATH",
+        help="A Parquet file (fetch) or a dataset folder (sync).",
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="WHEN",
+        show_default=False,
+        help="The moment the numbers describe: ISO date or timestamp, naive = UTC (default now).",
     ),
 ]

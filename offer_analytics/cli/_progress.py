@@ -7,8 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.progress import TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 import offer_analytics as oa
 from offer_analytics.cli._output import err_console
@@ -37,9 +43,7 @@ def progress_bar(shown: bool) -> Iterator[Callable[[oa.ProgressUpdate], None] | 
             tasks[step.connector] = bar.add_task(step.connector, total=step.total, pages=0)
         # A listing's length is unknown until its last page: the bar is full when it is done.
         total = step.offers if step.done else step.total
-        bar.update(
-            tasks[step.connector], completed=step.offers, total=total, pages=step.pages
-        )
+        bar.update(tasks[step.connector], completed=step.offers, total=total, pages=step.pages)
 
     with bar:
         yield update

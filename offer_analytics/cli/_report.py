@@ -10,7 +10,7 @@ import typer
 import offer_analytics as oa
 from offer_analytics.cli._metrics import parse_when
 from offer_analytics.cli._offers_file import check_output, read_offers
-from offer_analytics.cli._options import AsJson, Debug
+from offer_analytics.cli._options import AsJson, AsOf, Debug, OffersPath
 from offer_analytics.cli._output import print_json
 
 __all__ = ["EXAMPLES", "report"]
@@ -23,29 +23,14 @@ EXAMPLES = (
 
 
 def report(
-    path: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            metavar="PATH",
-            help="A Parquet file (fetch) or a dataset folder (sync).",
-        ),
-    ],
+    path: OffersPath,
     output: Annotated[
         Path,
         typer.Option(
             "-o", "--output", dir_okay=False, help="The .html file to write (replaced if present)."
         ),
     ],
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            metavar="WHEN",
-            help="Report time: ISO date or timestamp, naive = UTC (default now).",
-            show_default=False,
-        ),
-    ] = None,
+    as_of: AsOf = None,
     title: Annotated[str, typer.Option(help="Page title and heading.")] = "Offer analytics",
     as_json: AsJson = False,
     debug: Debug = False,

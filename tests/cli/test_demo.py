@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
 
 from tests.cli.conftest import Invoke
-
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags that keep Chromium from phoning home on its own, so every request seen is the page's.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.report.chromium import opened_report
 
 
 def test_demo_json_headline_adds_up_and_looks_live(invoke: Invoke, tmp_path: Path) -> None:
@@ -47,44 +35,6 @@ def test_demo_json_headline_adds_up_and_looks_live(invoke: Invoke, tmp_path: Pat
     assert "sandbox API on http://127.0.0.1:" in result.stderr
 
 
-def _chromium_or_skip() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must install Chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is missing; install chromium to run the browser test")
-
-
-def _charts_in_chromium(report: Path) -> tuple[list[dict[str, Any]], list[str], list[str]]:
-    """Open the report offline; per chart its title, traces with data and traces drawn."""
-    from playwright.sync_api import sync_playwright
-
-    requests: list[str] = []
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(report.as_uri(), wait_until="load")
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.plotly-graph-div')]"
-                ".every(d => d.querySelector('.main-svg'))",
-                timeout=60_000,
-            )
-            charts: list[dict[str, Any]] = page.evaluate(
-                "[...document.querySelectorAll('.plotly-graph-div')].map(d => ({"
-                " title: d.layout.title.text,"
-                " filled: d.data.filter(t => (t.x || []).length && (t.y || []).length).length,"
-                " drawn: d.querySelectorAll('.main-svg .trace').length }))"
-            )
-        finally:
-            browser.close()
-    return charts, requests, errors
-
-
 @pytest.mark.slow
 def test_the_readme_demo_runs_and_its_report_draws_every_chart(tmp_path: Path) -> None:
     # Exactly the README's first command (without uv), with its defaults, in a fresh folder.
@@ -103,13 +53,13 @@ def test_the_readme_demo_runs_and_its_report_draws_every_chart(tmp_path: Path) -
     assert str((folder / "report.html").resolve()) in result.stdout
     assert "offer-analytics metrics" in result.stdout
     assert "globex" in result.stderr  # the progress bar, one line per connector
-    _chromium_or_skip()
     report = folder / "report.html"
-    charts, requests, errors = _charts_in_chromium(report)
+    with opened_report(report) as opened:
+        charts = opened.charts()
     # Three connectors: the seven charts of one connector plus acceptance by connector.
     assert len(charts) >= 8
     for chart in charts:
         assert chart["filled"] >= 1, f"{chart['title']}: no trace with data"
-        assert chart["drawn"] >= 1, f"{chart['title']}: no trace drawn"
-    assert requests == [report.as_uri()]
-    assert errors == []
+        assert chart["traces"] >= 1, f"{chart['title']}: no trace drawn"
+    assert opened.requests == [report.as_uri()]
+    assert opened.errors == []
