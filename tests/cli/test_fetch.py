@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -218,3 +223,31 @@ def test_a_bad_connectors_file_is_named_without_its_tokens(invoke: Invoke, tmp_p
     assert result.exit_code == 2
     assert "connector 'globex' needs a non-empty token string" in result.stderr
     assert "tok-in-a-broken-file" not in result.stderr
+
+
+def test_ctrl_c_stops_a_load_with_exit_130(tmp_path: Path) -> None:
+    offers = generate_offers(2_000, connectors=1, seed=1, end=END)
+    with SandboxServer(offers=offers, faults=Faults(latency_ms=400)) as server:
+        env = {
+            **os.environ,
+            "BINDBEE_API_KEY": server.api_key,
+            "BINDBEE_BASE_URL": server.base_url,
+            "BINDBEE_CONNECTOR_TOKEN": server.connector_tokens["default"],
+        }
+        out = tmp_path / "x.parquet"
+        command = [sys.executable, "-m", "offer_analytics", "fetch", "-o", str(out)]
+        proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not server.request_log and time.monotonic() < deadline:
+                time.sleep(0.05)  # wait until the load has sent its first request
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "interrupted"
+    assert "Traceback" not in err
+    assert not out.exists()
