@@ -40,8 +40,10 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def describe(error: BaseException) -> str:
+def describe(error: BaseException, *, can_keep_partial: bool = False) -> str:
     """The error as one line that says what happened and what to do.
+
+    ``can_keep_partial``: the command has ``--keep-partial``, so a partial load may suggest it.
 
     Examples
     --------
@@ -51,7 +53,7 @@ def describe(error: BaseException) -> str:
     "unexpected KeyError: 'x' (run again with --debug for the traceback)"
     """
     if isinstance(error, PartialLoadError):
-        text = _partial(error)
+        text = _partial(error, can_keep_partial)
     elif isinstance(error, OfferAnalyticsError | OSError | ValueError):
         text = _os_error(error) if isinstance(error, OSError) else str(error)
     else:
@@ -67,15 +69,15 @@ def _os_error(error: OSError) -> str:
     return f"cannot use{where}: {error.strerror or error}"
 
 
-def _partial(error: PartialLoadError) -> str:
+def _partial(error: PartialLoadError, can_keep_partial: bool) -> str:
     cause = error.__cause__
     if loaded_nothing(error) and cause is not None:
         return describe(cause)
     failed = ", ".join(sorted(error.missing))
+    keep = ", or add --keep-partial to keep what was loaded" if can_keep_partial else ""
     return (
         f"the load of {failed} did not finish after every retry ({error.frame.height:,} offers "
-        "loaded, nothing written). Run again later, or add --keep-partial to keep what was "
-        f"loaded. Cause: {cause}"
+        f"loaded, nothing written). Run again later{keep}. Cause: {cause}"
     )
 
 
@@ -102,7 +104,7 @@ class Command(typer.core.TyperCommand):
 def _report(ctx: typer.Context, error: Exception) -> None:
     secrets: list[str] = ctx.meta.get(SECRETS_KEY, [])
     code = exit_code_for(error)
-    line = scrub(describe(error), secrets)
+    line = scrub(describe(error, can_keep_partial="keep_partial" in ctx.params), secrets)
     if ctx.params.get("debug"):
         trace = "".join(traceback.format_exception(error))
         sys.stderr.write(scrub(trace, secrets))
