@@ -11,7 +11,8 @@ import html
 import itertools
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -199,68 +200,70 @@ def _section(title: str, *parts: str) -> str:
     return f"<section><h2>{html.escape(title)}</h2>{''.join(parts)}</section>"
 
 
-def _body(
-    frame: pl.DataFrame,
-    *,
-    title: str,
-    as_of: datetime,
-    unparsed: Mapping[str, Sequence[str]] | None,
-) -> str:
-    # Compare connectors only when there is more than one; a single group adds only noise.
-    by = ["connector"] if frame["connector"].n_unique() > 1 else []
-    by_opt = by or None
-    # One colour per connector for the whole report, from all connectors: a chart that shows
-    # only some of them (no starts yet, say) must not recolour the others.
-    palette = charts.group_colours(frame, by=by_opt)
-    figures = itertools.count(1)
+@dataclass
+class _Sections:
+    """Builds the report's sections; figures are numbered in the order they are made."""
 
-    def chart(figure: go.Figure, caption: str) -> str:
-        return chart_html(figure, chart_id=f"chart-{next(figures)}", caption=caption)
+    frame: pl.DataFrame
+    as_of: datetime
+    by: list[str]
+    palette: charts.GroupColours
+    figures: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    quality = quality_report(frame, unparsed_timestamps=unparsed)
-    issues = int(quality["n"].sum())
-    unchecked = quality.filter(pl.col("n").is_null()).height
-    sections = [
-        _section(
+    @property
+    def by_opt(self) -> list[str] | None:
+        return self.by or None
+
+    def chart(self, figure: go.Figure, caption: str) -> str:
+        return chart_html(figure, chart_id=f"chart-{next(self.figures)}", caption=caption)
+
+    def time_to_close(self) -> str:
+        frame, by, as_of, palette = self.frame, self.by_opt, self.as_of, self.palette
+        return _section(
             "Time to close",
-            chart(
-                charts.survival_figure(frame, by=by_opt, as_of=as_of, colours=palette),
+            self.chart(
+                charts.survival_figure(frame, by=by, as_of=as_of, colours=palette),
                 "Left: share of sent offers still open after t days (open offers censored at "
                 "the report time). Right: durations of the offers that closed. The x axis first "
                 "shows the range of 99% of closes; double-click a chart to see all.",
             ),
             table_html(
-                time_to_close(frame, by=by_opt, as_of=as_of), [*_group_columns(by), *_CLOSE_COLUMNS]
+                time_to_close(frame, by=by, as_of=as_of),
+                [*_group_columns(self.by), *_CLOSE_COLUMNS],
             ),
-            chart(
-                charts.incidence_figure(frame, by=by_opt, as_of=as_of, colours=palette),
+            self.chart(
+                charts.incidence_figure(frame, by=by, as_of=as_of, colours=palette),
                 "Share of sent offers accepted or declined within t days.",
             ),
-        ),
-        _section(
+        )
+
+    def acceptance(self) -> str:
+        frame, by, as_of = self.frame, self.by_opt, self.as_of
+        per_group = (
+            [
+                self.chart(
+                    charts.acceptance_figure(frame, by=by, as_of=as_of),
+                    "Acceptance rate per connector; whiskers are 95% Wilson intervals, "
+                    "hover for n.",
+                )
+            ]
+            if self.by
+            else []
+        )
+        return _section(
             "Acceptance",
-            *(
-                [
-                    chart(
-                        charts.acceptance_figure(frame, by=by_opt, as_of=as_of),
-                        "Acceptance rate per connector; whiskers are 95% Wilson intervals, "
-                        "hover for n.",
-                    )
-                ]
-                if by
-                else []
-            ),
+            *per_group,
             table_html(
-                acceptance_rates(frame, by=by_opt, as_of=as_of),
-                [*_group_columns(by), *_RATE_COLUMNS],
+                acceptance_rates(frame, by=by, as_of=as_of),
+                [*_group_columns(self.by), *_RATE_COLUMNS],
             ),
-            chart(
+            self.chart(
                 charts.acceptance_figure(frame, period="month", as_of=as_of),
                 "Acceptance rate of the offers sent in each month (all connectors); whiskers "
                 "are 95% Wilson intervals, hover for n.",
             ),
-            chart(
-                charts.status_figure(frame, by=by_opt, as_of=as_of),
+            self.chart(
+                charts.status_figure(frame, by=by, as_of=as_of),
                 "Offers per raw status, coloured by the outcome it maps to.",
             ),
             table_html(
@@ -271,44 +274,68 @@ def _body(
                 _STATUS_COLUMNS,
                 flag=lambda r: r["outcome"] == "unknown",
             ),
-        ),
-        _section(
+        )
+
+    def start_dates(self) -> str:
+        frame, by, palette = self.frame, self.by_opt, self.palette
+        return _section(
             "Start dates",
-            chart(
-                charts.start_dates_figure(frame, freq="month", by=by_opt, colours=palette),
+            self.chart(
+                charts.start_dates_figure(frame, freq="month", by=by, colours=palette),
                 "Starts per month.",
             ),
-            chart(
-                charts.start_dates_figure(frame, freq="weekday", by=by_opt, colours=palette),
+            self.chart(
+                charts.start_dates_figure(frame, freq="weekday", by=by, colours=palette),
                 "Starts per weekday.",
             ),
-            chart(
-                charts.lead_times_figure(frame, by=by_opt, colours=palette),
+            self.chart(
+                charts.lead_times_figure(frame, by=by, colours=palette),
                 "Days from acceptance, and from sending, to the start date.",
             ),
-        ),
-        _section(
+        )
+
+    def data_quality(self, unparsed: Mapping[str, Sequence[str]] | None) -> str:
+        quality = quality_report(self.frame, unparsed_timestamps=unparsed)
+        issues = int(quality["n"].sum())
+        unchecked = quality.filter(pl.col("n").is_null()).height
+        not_run = (
+            f" {unchecked} checks were not run: unparseable timestamps are only known to "
+            "the loader (pass its LoadReport.unparsed_timestamps as unparsed_timestamps)."
+            if unchecked
+            else ""
+        )
+        return _section(
             "Data quality",
             f'<p class="note">{issues:,} findings in total; '
-            "rows with findings are highlighted."
-            + (
-                f" {unchecked} checks were not run: unparseable timestamps are only known to "
-                "the loader (pass its LoadReport.unparsed_timestamps as unparsed_timestamps)."
-                if unchecked
-                else ""
-            )
-            + "</p>",
+            f"rows with findings are highlighted.{not_run}</p>",
             table_html(
                 quality,
                 _QUALITY_COLUMNS,
                 flag=lambda r: bool(r["n"]),
                 lines=("Check", "Values found (offers)", "Example ids"),
             ),
-        ),
-        _section(
-            "Definitions",
-            definitions_html(),
-        ),
+        )
+
+
+def _body(
+    frame: pl.DataFrame,
+    *,
+    title: str,
+    as_of: datetime,
+    unparsed: Mapping[str, Sequence[str]] | None,
+) -> str:
+    # Compare connectors only when there is more than one; a single group adds only noise.
+    by = ["connector"] if frame["connector"].n_unique() > 1 else []
+    # One colour per connector for the whole report, from all connectors: a chart that shows
+    # only some of them (no starts yet, say) must not recolour the others.
+    palette = charts.group_colours(frame, by=by or None)
+    build = _Sections(frame=frame, as_of=as_of, by=by, palette=palette)
+    sections = [
+        build.time_to_close(),
+        build.acceptance(),
+        build.start_dates(),
+        build.data_quality(unparsed),
+        _section("Definitions", definitions_html()),
     ]
     header = (
         f"<header><h1>{html.escape(title)}</h1>"
