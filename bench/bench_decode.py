@@ -37,12 +37,8 @@ machine spreads over all of them; medians are reported, then a breakdown of ``de
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import json
-import os
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +46,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.json as pa_json
 
+from bench._harness import load_average, machine, race, timed
 from offer_analytics import OFFER_SCHEMA, decode_pages
 from offer_analytics.decode._columns import type_columns
 from offer_analytics.decode._pages import (
@@ -154,17 +151,6 @@ def polars_pages(pages: dict[str, list[bytes]]) -> pl.DataFrame:
     return pl.concat(frames).explode("items", keep_nulls=False).unnest("items")
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, float]:
-    """Wall seconds, and CPU seconds of this process (all threads): on a machine shared with
-    other work, CPU time shows the work done, wall time what a user waits."""
-    gc.collect()
-    cpu, start = time.process_time(), time.perf_counter()
-    result = fn()
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    del result
-    return elapsed, cpu
-
-
 def breakdown(pages: dict[str, list[bytes]], repeats: int) -> None:
     """Where decode_pages' time goes, stage by stage, calling its steps as it calls them."""
     all_pages = [page for p in pages.values() for page in p]
@@ -186,15 +172,9 @@ def breakdown(pages: dict[str, list[bytes]], repeats: int) -> None:
             strings, OFFER_SCHEMA, connector="x", strict=False, mapping=None
         ),
     }
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in stages}
-    for _ in range(repeats):
-        for name, fn in stages.items():
-            times[name].append(timed(fn))
     print("\ndecode_pages breakdown (medians, all connectors as one call):  wall     cpu")
-    for name, ts in times.items():
-        wall = statistics.median(w for w, _ in ts)
-        cpu = statistics.median(c for _, c in ts)
-        print(f"  {name:58s} {wall:6.2f}s {cpu:6.2f}s")
+    for name, t in race(stages, repeats).items():
+        print(f"  {name:58s} {t.wall:6.2f}s {t.cpu:6.2f}s")
 
 
 def operation_costs(pages: dict[str, list[bytes]], repeats: int) -> None:
@@ -251,8 +231,7 @@ def main() -> None:
     n_pages = sum(map(len, pages.values()))
     page_mb = sum(len(b) for p in pages.values() for b in p) / 1e6
     print(f"{args.offers:,} offers, {n_pages:,} pages of 200 ({page_mb:.0f} MB of bodies)")
-    print(f"polars {pl.__version__}, pyarrow {pa.__version__}, {os.cpu_count()} cores")
-    print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1 and 5 min)")
+    print(machine("polars", "pyarrow"))
 
     check = ours(pages)
     assert check.equals(json_loads_typed(pages))  # same frame, whichever reader
@@ -268,27 +247,21 @@ def main() -> None:
         "json.loads + same typing": lambda: json_loads_typed(pages),
         "polars read_json, per page": lambda: polars_pages(pages),
     }
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
-    for _ in range(args.repeats):
-        for name, fn in contenders.items():
-            times[name].append(timed(fn))
-    wall = {name: statistics.median(w for w, _ in ts) for name, ts in times.items()}
-    cpu = {name: statistics.median(c for _, c in ts) for name, ts in times.items()}
+    times = race(contenders, args.repeats)
     ours_name = "decode_pages (typed frame)"
+    mine = times[ours_name]
     print(
         f"\n{'contender':28s} {'wall med':>9s} {'min':>6s} {'max':>6s} {'cpu med':>8s}"
         "   ours/it: wall   cpu"
     )
-    for name, ts in times.items():
-        walls = [w for w, _ in ts]
+    for name, t in times.items():
         print(
-            f"{name:28s} {wall[name]:8.2f}s {min(walls):5.2f}s {max(walls):5.2f}s"
-            f" {cpu[name]:7.2f}s   {wall[ours_name] / wall[name]:12.2f}x"
-            f" {cpu[ours_name] / cpu[name]:5.2f}x"
+            f"{name:28s} {t.wall:8.2f}s {min(t.walls):5.2f}s {max(t.walls):5.2f}s"
+            f" {t.cpu:7.2f}s   {mine.wall / t.wall:12.2f}x {mine.cpu / t.cpu:5.2f}x"
         )
     breakdown(pages, max(3, args.repeats // 2))
     operation_costs(pages, 3)
-    print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1 and 5 min)")
+    print(f"after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -5,23 +5,20 @@ Run: ``uv run python bench/bench_generator.py``; prints the median of several ru
 
 from __future__ import annotations
 
-import statistics
-import time
-
+from bench._harness import machine, race
 from offer_analytics.sandbox import generate_offers
 
 
 def main(n: int = 1_000_000, repeats: int = 3) -> None:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        data = generate_offers(n, connectors=3, seed=0)
-        times.append(time.perf_counter() - start)
-        assert sum(len(v) for v in data.values()) == n
-        del data
+
+    def generate() -> None:
+        assert sum(len(v) for v in generate_offers(n, connectors=3, seed=0).values()) == n
+
+    t = race({"generate": generate}, repeats)["generate"]
+    print(machine("numpy"))
     print(
-        f"generate_offers({n:,}, connectors=3): median {statistics.median(times):.2f} s "
-        f"over {repeats} runs (min {min(times):.2f} s, max {max(times):.2f} s)"
+        f"generate_offers({n:,}, connectors=3): median {t.wall:.2f} s "
+        f"over {repeats} runs (min {min(t.walls):.2f} s, max {max(t.walls):.2f} s)"
     )
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
+from bench._harness import load_average, machine
 from offer_analytics import BindbeeClient, LoadReport, fetch_offers
 from offer_analytics.bindbee import _client as client_module
 from offer_analytics.bindbee._client import OFFERS_PATH
@@ -315,13 +316,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default="bound,scaling,knee")
     args = parser.parse_args()
-    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
-    print(f"uptime before: {uptime.strip()}")
+    print(machine("httpx", "polars"))
     benches = {"bound": bench_bound, "scaling": bench_scaling, "knee": bench_knee}
     for name in args.only.split(","):
         benches[name](args.repeats)
-    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
-    print(f"\nuptime after: {uptime.strip()}")
+    print(f"\nafter: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Start-date metrics and the quality report on 10M rows, beside hand-written Polars and pandas.
 
-The companion of ``bench_metrics_rates.py`` (same data, same timing and the same DESIGN §9
-targets: within 1.2x of a hand-written Polars query, at least 2x faster than pandas) for the
+The companion of ``bench_metrics_rates.py`` (same data and timing from bench/_harness.py, the
+same targets of bench/BENCHMARKS.md: within 1.2x of a hand-written Polars query, at least 2x
+faster than pandas) for the
 metrics it does not cover: ``start_date_distribution`` by month and by weekday,
 ``start_lead_times``, ``upcoming_starts`` and ``quality_report``. Each contender is checked to
 give the same numbers before it is timed.
@@ -14,7 +15,6 @@ machine load before and after.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Callable
 from datetime import date
@@ -23,9 +23,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
-from bench_metrics_rates import build_frame, race  # type: ignore[import-not-found]
 from polars.testing import assert_frame_equal
 
+from bench._harness import (
+    VERSUS_COLUMNS,
+    load_average,
+    machine,
+    markdown_header,
+    markdown_row,
+    race,
+    tiled_offers_frame,
+    versus,
+)
 from offer_analytics.metrics import (
     quality_report,
     start_date_distribution,
@@ -298,7 +307,7 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    df = build_frame(args.rows, args.base)
+    df = tiled_offers_frame(args.rows, args.base)
     pdf = df.to_pandas()
     print(f"data: {df.height:,} rows built in {time.perf_counter() - start:.1f} s")
     unparsed: dict[str, list[str]] = {}
@@ -339,9 +348,9 @@ def main() -> None:
             [],
         ),
     ]
-    print(f"load before: {os.getloadavg()} ({os.cpu_count()} cores)")
-    print(f"medians of {args.repeats} runs; wall s (CPU s); ratios on wall and CPU")
-    print("metric | ours | hand polars | pandas | ours/polars | pandas/ours")
+    print(machine("polars", "pandas"))
+    print(f"medians of {args.repeats} runs; wall s (CPU s); ratios on wall and CPU\n")
+    print(markdown_header("metric", *VERSUS_COLUMNS))
     for name, ours, hand, pandas_run, numeric in cases:
         if args.only and args.only not in name:
             continue
@@ -349,16 +358,9 @@ def main() -> None:
             quality_same(ours(), hand(), pandas_run())
         else:
             same_numbers(ours(), hand(), pandas_run(), numeric)
-        (w_ours, c_ours), (w_hand, c_hand), (w_pd, c_pd) = race(
-            [ours, hand, pandas_run], args.repeats
-        )
-        print(
-            f"{name} | {w_ours:.3f} ({c_ours:.3f}) | {w_hand:.3f} ({c_hand:.3f}) | "
-            f"{w_pd:.2f} ({c_pd:.2f}) | {w_ours / w_hand:.2f}x ({c_ours / c_hand:.2f}x) | "
-            f"{w_pd / w_ours:.1f}x ({c_pd / c_ours:.1f}x)",
-            flush=True,
-        )
-    print(f"load after: {os.getloadavg()}")
+        t = race({"ours": ours, "hand": hand, "pandas": pandas_run}, args.repeats)
+        print(markdown_row(name, *versus(t["ours"], t["hand"], t["pandas"])), flush=True)
+    print(f"\nafter: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Rate metrics on 10M rows, side by side with a hand-written Polars query and with pandas.
 
-DESIGN §9 targets: each metric within 1.2x of a hand-written Polars query that produces the same
-numbers, and at least 2x faster than what a pandas user would write. All three run side by side in
-one process on the same data; each is checked to give the same numbers before it is timed.
+Targets (bench/BENCHMARKS.md): each metric within 1.2x of a hand-written Polars query giving the
+same numbers, and at least 2x faster than what a pandas user would write. All three run side by
+side in one process on the same data (bench/_harness.py); each is checked to give the same numbers
+before it is timed.
 
 Data: ``--base`` offers from the sandbox generator (3 connectors, seed 0, realistic mix of
 versions, statuses and nulls) decoded once with ``offers_to_frame``, then tiled ``--rows / --base``
@@ -17,8 +18,6 @@ round-robin within each repeat; prints median wall and CPU seconds and the machi
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,26 +27,20 @@ import pandas as pd
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from offer_analytics.decode import offers_to_frame
+from bench._harness import (
+    VERSUS_COLUMNS,
+    load_average,
+    machine,
+    markdown_header,
+    markdown_row,
+    race,
+    tiled_offers_frame,
+    versus,
+)
 from offer_analytics.metrics import acceptance_rates, start_date_distribution, status_counts
-from offer_analytics.sandbox import generate_offers
 
 Z = 1.959963984540054
 ORDER = ["remote_created_at", "modified_at", "sent_at", "id"]
-
-
-def build_frame(rows: int, base: int) -> pl.DataFrame:
-    """``base`` generator offers decoded once, tiled to ``rows`` rows with shifted ids."""
-    seed = offers_to_frame(generate_offers(base, connectors=3, seed=0))
-    tiles = -(-rows // base)
-    frame = pl.concat(
-        [
-            seed.with_columns(pl.col("id") + f"-{k}", pl.col("application") + f"-{k}")
-            for k in range(tiles)
-        ],
-        rechunk=True,
-    )
-    return frame.head(rows)
 
 
 # --- hand-written Polars: the same numbers, written directly for this one question ---------
@@ -194,24 +187,7 @@ def pandas_starts(pdf: Any) -> Any:
     return t
 
 
-# --- timing ----------------------------------------------------------------------------------
-
-
-def race(contenders: list[Callable[[], object]], repeats: int) -> list[tuple[float, float]]:
-    """Median (wall, CPU) seconds of each contender, run round-robin within every repeat.
-
-    Round-robin spreads the load from other processes over all contenders; CPU time (this
-    process, all threads) is the steadier measure on a shared machine.
-    """
-    walls: list[list[float]] = [[] for _ in contenders]
-    cpus: list[list[float]] = [[] for _ in contenders]
-    for _ in range(repeats):
-        for i, run in enumerate(contenders):
-            wall, cpu = time.perf_counter(), time.process_time()
-            run()
-            cpus[i].append(time.process_time() - cpu)
-            walls[i].append(time.perf_counter() - wall)
-    return [(statistics.median(w), statistics.median(c)) for w, c in zip(walls, cpus, strict=True)]
+# --- checks --------------------------------------------------------------------------------
 
 
 def check_same(ours: pl.DataFrame, hand: pl.DataFrame, pandas_out: Any, columns: list[str]) -> None:
@@ -234,7 +210,7 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    df = build_frame(args.rows, args.base)
+    df = tiled_offers_frame(args.rows, args.base)
     # Default conversion: NumPy-backed columns, object strings, Categorical outcome — what
     # pd.read_parquet or DataFrame.to_pandas() hands a pandas user.
     pdf = df.to_pandas()
@@ -274,24 +250,16 @@ def main() -> None:
             ["connector", "period", "n", "share"],
         ),
     ]
-    print(f"load before: {os.getloadavg()[0]:.2f} (1-min average, {os.cpu_count()} cores)")
-    print(f"medians of {args.repeats} runs; wall s (CPU s); ratios on wall and CPU")
-    header = ["metric", "ours", "hand polars", "pandas", "ours/polars", "pandas/ours"]
-    print(" | ".join(header))
+    print(machine("polars", "pandas"))
+    print(f"medians of {args.repeats} runs; wall s (CPU s); ratios on wall and CPU\n")
+    print(markdown_header("metric", *VERSUS_COLUMNS))
     for name, ours, hand, pandas_run, columns in cases:
         if args.only and args.only not in name:
             continue
         check_same(ours(), hand(), pandas_run(), columns)
-        (w_ours, c_ours), (w_hand, c_hand), (w_pd, c_pd) = race(
-            [ours, hand, pandas_run], args.repeats
-        )
-        print(
-            f"{name} | {w_ours:.3f} ({c_ours:.3f}) | {w_hand:.3f} ({c_hand:.3f}) | "
-            f"{w_pd:.2f} ({c_pd:.2f}) | {w_ours / w_hand:.2f}x ({c_ours / c_hand:.2f}x) | "
-            f"{w_pd / w_ours:.1f}x ({c_pd / c_ours:.1f}x)",
-            flush=True,
-        )
-    print(f"load after: {os.getloadavg()[0]:.2f}")
+        t = race({"ours": ours, "hand": hand, "pandas": pandas_run}, args.repeats)
+        print(markdown_row(name, *versus(t["ours"], t["hand"], t["pandas"])), flush=True)
+    print(f"\nafter: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -3,23 +3,20 @@
 Run: ``uv run python bench/bench_metrics_survival.py [--rows 10000000] [--repeats 5]``.
 
 Data: the four columns the metrics read (plus ``connector``), synthesised directly with NumPy with
-the generator's distributions (DESIGN §7): sent over three years, log-normal close delay with a
+the sandbox generator's distributions: sent over three years, log-normal close delay with a
 median of ~3 days, ~80% of decided offers accepted, 6% drafts, 6% superseded, 2% never close,
 0.3% closed before sent, three connectors. The generator itself builds API-shaped dicts and
 strings (its job is realism, not bulk), so it is not what is timed or used here.
 
 Each round runs every candidate once, in turn, on the same in-memory data; the figure is the
-median over rounds (DESIGN §9: side by side in one run). The candidates must produce the same
-numbers: the script checks them against ours before timing. Targets: within 1.2x of the
-hand-written Polars query, at least 2x faster than pandas.
+median over rounds (bench/_harness.py: side by side in one run). The candidates must produce the
+same numbers: the script checks them against ours before timing. Targets (bench/BENCHMARKS.md):
+within 1.2x of the hand-written Polars query, at least 2x faster than pandas.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +25,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from bench._harness import load_average, machine, race
 from offer_analytics import cumulative_incidence, survival_curve, time_to_close
 
 OUTCOMES = ["accepted", "declined", "pending", "draft", "rescinded", "superseded", "unknown"]
@@ -327,18 +325,13 @@ def same_numbers(
     return worst
 
 
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    print(f"polars {pl.__version__}, pandas {pd.__version__}, rows {args.rows:,}")
-    print(f"before: {uptime()}")
+    print(f"rows {args.rows:,}; {machine('polars', 'pandas')}")
     df = synthesise(args.rows)
     pdf = df.to_pandas()
     as_of = AS_OF
@@ -383,27 +376,25 @@ def main() -> None:
             diff = same_numbers(ours, runs[name](), columns, {"t": "time_days"})
             print(f"{metric}: {name} agrees with offer_analytics to {diff:.1e}")
 
-    times: dict[tuple[str, str], list[float]] = {}
-    for _ in range(args.repeats):
-        for metric, runs in candidates.items():
-            for name, run in runs.items():
-                start = time.perf_counter()
-                run()
-                times.setdefault((metric, name), []).append(time.perf_counter() - start)
+    flat = {
+        f"{metric} / {name}": run
+        for metric, runs in candidates.items()
+        for name, run in runs.items()
+    }
+    times = race(flat, args.repeats)
 
-    print(f"after: {uptime()}")
+    print(f"after: {load_average()}")
     print(
         f"\n| metric | candidate | median s | min s | max s | ours vs it |  ({args.repeats} rounds)"
     )
     print("|---|---|---|---|---|---|")
     for metric, runs in candidates.items():
-        ours_median = statistics.median(times[(metric, "offer_analytics")])
+        ours = times[f"{metric} / offer_analytics"]
         for name in runs:
-            ts = times[(metric, name)]
-            median = statistics.median(ts)
+            t = times[f"{metric} / {name}"]
             print(
-                f"| {metric} | {name} | {median:.2f} | {min(ts):.2f} | {max(ts):.2f} "
-                f"| {ours_median / median:.2f}x |"
+                f"| {metric} | {name} | {t.wall:.2f} | {min(t.walls):.2f} | {max(t.walls):.2f} "
+                f"| {ours.wall / t.wall:.2f}x |"
             )
 
 

@@ -14,6 +14,7 @@ import time
 
 import httpx
 
+from bench._harness import machine
 from offer_analytics.sandbox import SandboxServer
 
 
@@ -48,6 +49,7 @@ async def _run(server: SandboxServer, in_flight: int, seconds: float) -> float:
 
 
 def main(offers: int = 200_000, in_flight: tuple[int, ...] = (1, 8, 32)) -> None:
+    print(machine("httpx", "starlette", "uvicorn"))
     with SandboxServer(n_offers=offers, connectors=1, rate_limit=10**9) as server:
         for n in in_flight:
             rate = asyncio.run(_run(server, n, seconds=3))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 from offer_analytics.charts._style import (
     OUTCOME_COLOURS,
     OUTCOME_ORDER,
+    Group,
     GroupColours,
     apply_layout,
     empty_figure,
@@ -95,22 +96,8 @@ def acceptance_figure(
 
     Examples
     --------
-    >>> from datetime import UTC, date, datetime
-    >>> sent = [datetime(2026, 1, d, tzinfo=UTC) for d in (5, 6, 7)]
-    >>> offers = pl.DataFrame(
-    ...     {
-    ...         "connector": "acme",
-    ...         "id": ["a", "b", "c"],
-    ...         "status": ["SIGNED", "DENIED", "SENT"],
-    ...         "outcome": ["accepted", "declined", "pending"],
-    ...         "sent_at": sent,
-    ...         "closed_at": [datetime(2026, 1, 8, tzinfo=UTC), sent[1], None],
-    ...         "remote_created_at": sent,
-    ...         "modified_at": sent,
-    ...         "start_date": [date(2026, 2, 2), None, None],
-    ...         "application": ["A", "B", "C"],
-    ...     }
-    ... )
+    >>> from offer_analytics.charts._example import example_offers
+    >>> offers = example_offers()  # acme's a accepted, b declined, c pending; sent 5-7 Jan 2026
     >>> fig = acceptance_figure(offers)
     >>> fig.data[0].y[0], fig.data[0].customdata[0].split("<br>")[-1]
     (50.0, 'n = 2: 1 accepted, 1 declined, 1 pending')
@@ -176,6 +163,55 @@ def acceptance_figure(
     return figure
 
 
+def _add_status_panel(
+    figure: go.Figure, panel: Group, *, col: int, rank: Mapping[str, int], seen: set[str]
+) -> None:
+    """Draw one panel: a bar per outcome present, stacked per status, and each status's total.
+
+    ``seen`` holds the outcomes already in the legend; the panel adds its own.
+    """
+    group, rows = panel.name, panel.rows
+    for outcome in sorted(set(rows["_outcome"].to_list()), key=lambda o: rank.get(o, len(rank))):
+        part = rows.filter(pl.col("_outcome") == outcome)
+        figure.add_trace(
+            go.Bar(
+                x=part["n"].to_list(),
+                y=part["_status"].to_list(),
+                orientation="h",
+                marker={"color": OUTCOME_COLOURS.get(outcome, "#000000")},
+                name=outcome,
+                legendgroup=outcome,
+                showlegend=outcome not in seen,
+                customdata=[[100 * s] for s in part["share"].to_list()],
+                hovertemplate=(
+                    f"%{{y}} → {outcome}<br>%{{x}} offers"
+                    f" (%{{customdata[0]:.1f}}%)<extra>{group}</extra>"
+                ),
+            ),
+            row=1,
+            col=col,
+        )
+        seen.add(outcome)
+    # The total at the end of each bar keeps a status with one or two offers (often the
+    # unknown ones) visible next to bars a thousand times longer.
+    totals = rows.group_by("_status", maintain_order=True).agg(pl.col("n").sum())
+    figure.add_trace(
+        go.Scatter(
+            x=totals["n"].to_list(),
+            y=totals["_status"].to_list(),
+            mode="text",
+            text=[f" {n:,}" for n in totals["n"].to_list()],
+            textposition="middle right",
+            textfont={"size": 11, "color": "#444444"},
+            name="total",
+            showlegend=False,
+            hoverinfo="skip",
+        ),
+        row=1,
+        col=col,
+    )
+
+
 def status_figure(
     frame: pl.DataFrame | pl.LazyFrame,
     *,
@@ -207,22 +243,8 @@ def status_figure(
 
     Examples
     --------
-    >>> from datetime import UTC, date, datetime
-    >>> sent = [datetime(2026, 1, d, tzinfo=UTC) for d in (5, 6, 7)]
-    >>> offers = pl.DataFrame(
-    ...     {
-    ...         "connector": "acme",
-    ...         "id": ["a", "b", "c"],
-    ...         "status": ["SIGNED", "DENIED", "SENT"],
-    ...         "outcome": ["accepted", "declined", "pending"],
-    ...         "sent_at": sent,
-    ...         "closed_at": [datetime(2026, 1, 8, tzinfo=UTC), sent[1], None],
-    ...         "remote_created_at": sent,
-    ...         "modified_at": sent,
-    ...         "start_date": [date(2026, 2, 2), None, None],
-    ...         "application": ["A", "B", "C"],
-    ...     }
-    ... )
+    >>> from offer_analytics.charts._example import example_offers
+    >>> offers = example_offers()  # acme's a accepted, b declined, c pending; sent 5-7 Jan 2026
     >>> [trace.name for trace in status_figure(offers).data]
     ['accepted', 'declined', 'pending', 'total']
     """
@@ -251,48 +273,7 @@ def status_figure(
     )
     seen: set[str] = set()
     for col, panel in enumerate(panels, start=1):
-        group, rows = panel.name, panel.rows
-        for outcome in sorted(
-            set(rows["_outcome"].to_list()), key=lambda o: rank.get(o, len(rank))
-        ):
-            part = rows.filter(pl.col("_outcome") == outcome)
-            figure.add_trace(
-                go.Bar(
-                    x=part["n"].to_list(),
-                    y=part["_status"].to_list(),
-                    orientation="h",
-                    marker={"color": OUTCOME_COLOURS.get(outcome, "#000000")},
-                    name=outcome,
-                    legendgroup=outcome,
-                    showlegend=outcome not in seen,
-                    customdata=[[100 * s] for s in part["share"].to_list()],
-                    hovertemplate=(
-                        f"%{{y}} → {outcome}<br>%{{x}} offers"
-                        f" (%{{customdata[0]:.1f}}%)<extra>{group}</extra>"
-                    ),
-                ),
-                row=1,
-                col=col,
-            )
-            seen.add(outcome)
-        # The total at the end of each bar keeps a status with one or two offers (often the
-        # unknown ones) visible next to bars a thousand times longer.
-        totals = rows.group_by("_status", maintain_order=True).agg(pl.col("n").sum())
-        figure.add_trace(
-            go.Scatter(
-                x=totals["n"].to_list(),
-                y=totals["_status"].to_list(),
-                mode="text",
-                text=[f" {n:,}" for n in totals["n"].to_list()],
-                textposition="middle right",
-                textfont={"size": 11, "color": "#444444"},
-                name="total",
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=1,
-            col=col,
-        )
+        _add_status_panel(figure, panel, col=col, rank=rank, seen=seen)
     apply_layout(
         figure,
         title=title,

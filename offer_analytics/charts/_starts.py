@@ -60,22 +60,8 @@ def start_dates_figure(
 
     Examples
     --------
-    >>> from datetime import UTC, date, datetime
-    >>> sent = [datetime(2026, 1, d, tzinfo=UTC) for d in (5, 6, 7)]
-    >>> offers = pl.DataFrame(
-    ...     {
-    ...         "connector": "acme",
-    ...         "id": ["a", "b", "c"],
-    ...         "status": ["SIGNED", "DENIED", "SENT"],
-    ...         "outcome": ["accepted", "declined", "pending"],
-    ...         "sent_at": sent,
-    ...         "closed_at": [datetime(2026, 1, 8, tzinfo=UTC), sent[1], None],
-    ...         "remote_created_at": sent,
-    ...         "modified_at": sent,
-    ...         "start_date": [date(2026, 2, 2), None, None],
-    ...         "application": ["A", "B", "C"],
-    ...     }
-    ... )
+    >>> from offer_analytics.charts._example import example_offers
+    >>> offers = example_offers()  # acme's a accepted, b declined, c pending; sent 5-7 Jan 2026
     >>> fig = start_dates_figure(offers, freq="weekday")
     >>> fig.data[0].x[0], fig.data[0].y[0]
     ('Monday', 1)
@@ -153,22 +139,8 @@ def lead_times_figure(
 
     Examples
     --------
-    >>> from datetime import UTC, date, datetime
-    >>> sent = [datetime(2026, 1, d, tzinfo=UTC) for d in (5, 6, 7)]
-    >>> offers = pl.DataFrame(
-    ...     {
-    ...         "connector": "acme",
-    ...         "id": ["a", "b", "c"],
-    ...         "status": ["SIGNED", "DENIED", "SENT"],
-    ...         "outcome": ["accepted", "declined", "pending"],
-    ...         "sent_at": sent,
-    ...         "closed_at": [datetime(2026, 1, 8, tzinfo=UTC), sent[1], None],
-    ...         "remote_created_at": sent,
-    ...         "modified_at": sent,
-    ...         "start_date": [date(2026, 2, 2), None, None],
-    ...         "application": ["A", "B", "C"],
-    ...     }
-    ... )
+    >>> from offer_analytics.charts._example import example_offers
+    >>> offers = example_offers()  # acme's a accepted, b declined, c pending; sent 5-7 Jan 2026
     >>> fig = lead_times_figure(offers)
     >>> fig.data[0].customdata, fig.data[0].y
     (('25 to 26 days',), (1,))

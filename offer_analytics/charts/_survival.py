@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 from offer_analytics.charts._shapes import bin_counts, compact, nice_bin_size, steps, thin
 from offer_analytics.charts._style import (
     OUTCOME_COLOURS,
+    Group,
     GroupColours,
     apply_layout,
     empty_figure,
@@ -54,6 +55,84 @@ def _corner_data(columns: pl.DataFrame) -> list[tuple[object, ...]]:
     return [rows[(i + 1) // 2] for i in range(2 * len(rows) - 1)] if rows else []
 
 
+def _add_still_open(figure: go.Figure, group: Group, *, limit: float) -> None:
+    """Draw one group's curve and its confidence band in the left panel."""
+    name, colour = group.name, group.colour
+    shown = compact(thin(group.rows, span=limit), percent=["survival", "lower", "upper"])
+    band = shown.filter(pl.col("lower").is_not_null() & pl.col("upper").is_not_null())
+    band_x, upper = steps(band["time_days"].to_list(), band["upper"].to_list())
+    _, lower = steps(band["time_days"].to_list(), band["lower"].to_list())
+    # One closed polygon (upper forwards, lower backwards) keeps band and curve independent.
+    figure.add_trace(
+        go.Scatter(
+            x=band_x + band_x[::-1],
+            y=upper + lower[::-1],
+            fill="toself",
+            fillcolor=rgba(colour, 0.18),
+            line={"width": 0},
+            hoverinfo="skip",
+            name=f"{name}: 95% band",
+            legendgroup=name,
+            showlegend=False,
+        ),
+        row=1,
+        col=1,
+    )
+    xs, ys = steps(shown["time_days"].to_list(), shown["survival"].to_list())
+    figure.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"color": colour, "width": 2.2},
+            name=name,
+            legendgroup=name,
+            customdata=_corner_data(
+                shown.select(
+                    pl.col("lower", "upper").fill_null(float("nan")),
+                    "at_risk",
+                    "events",
+                    "censored",
+                )
+            ),
+            hovertemplate=(
+                f"{name}<br>day %{{x:.2f}}: %{{y:.1f}}% still open"
+                "<br>95% CI %{customdata[0]:.1f}% to %{customdata[1]:.1f}%"
+                "<br>at risk %{customdata[2]}, closed %{customdata[3]},"
+                " censored %{customdata[4]}<extra></extra>"
+            ),
+        ),
+        row=1,
+        col=1,
+    )
+
+
+def _add_closed(figure: go.Figure, group: Group, *, bin_size: float, grouped: bool) -> None:
+    """Draw the histogram of one group's closes in the right panel."""
+    name, rows, colour = group.name, group.rows, group.colour
+    closed = bin_counts(rows["time_days"], weights=rows["events"], size=bin_size, start=0.0)
+    figure.add_trace(
+        go.Bar(
+            x=closed.centres,
+            y=closed.counts,
+            # Several groups stand side by side in each bin (Plotly sizes them): overlaid
+            # translucent bars of similar shapes mixed into one colour no one could read.
+            width=None if grouped else bin_size,
+            marker={
+                "color": rgba(colour, 0.85 if grouped else 0.65),
+                "line": {"color": colour, "width": 0 if grouped else 1},
+            },
+            name=f"{name}: closed",
+            legendgroup=name,
+            showlegend=False,
+            customdata=closed.labels(),
+            hovertemplate=f"{name}<br>%{{customdata}}<br>%{{y}} offers closed<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
+
+
 def survival_figure(
     frame: pl.DataFrame | pl.LazyFrame,
     *,
@@ -79,10 +158,6 @@ def survival_figure(
     as_of
         Censoring time for open offers (naive = UTC); None means now.
     colours
-        Group -> colour as for :func:`survival_figure`; here only the order of the map is used:
-        it gives each group its line dash, the same in every chart. None derives it from
-        ``frame``.
-    colours
         Group -> colour (see :func:`~offer_analytics.charts._style.group_colours`), so that a
         group looks the same in every chart; None derives it from the groups of ``frame``.
 
@@ -93,22 +168,9 @@ def survival_figure(
 
     Examples
     --------
-    >>> from datetime import UTC, date, datetime
-    >>> sent = [datetime(2026, 1, d, tzinfo=UTC) for d in (5, 6, 7)]
-    >>> offers = pl.DataFrame(
-    ...     {
-    ...         "connector": "acme",
-    ...         "id": ["a", "b", "c"],
-    ...         "status": ["SIGNED", "DENIED", "SENT"],
-    ...         "outcome": ["accepted", "declined", "pending"],
-    ...         "sent_at": sent,
-    ...         "closed_at": [datetime(2026, 1, 8, tzinfo=UTC), sent[1], None],
-    ...         "remote_created_at": sent,
-    ...         "modified_at": sent,
-    ...         "start_date": [date(2026, 2, 2), None, None],
-    ...         "application": ["A", "B", "C"],
-    ...     }
-    ... )
+    >>> from datetime import datetime
+    >>> from offer_analytics.charts._example import example_offers
+    >>> offers = example_offers()  # acme's a accepted, b declined, c pending; sent 5-7 Jan 2026
     >>> fig = survival_figure(offers, as_of=datetime(2026, 2, 1))
     >>> [trace.type for trace in fig.data]
     ['scatter', 'scatter', 'bar']
@@ -131,75 +193,8 @@ def survival_figure(
     bin_size = nice_bin_size(limit, bins=30)
     palette = colours if colours is not None else group_colours(frame, by=by)
     for group in split_groups(curve, by_list, colours=palette):
-        name, rows, colour = group.name, group.rows, group.colour
-        shown = compact(thin(rows, span=limit), percent=["survival", "lower", "upper"])
-        band = shown.filter(pl.col("lower").is_not_null() & pl.col("upper").is_not_null())
-        band_x, upper = steps(band["time_days"].to_list(), band["upper"].to_list())
-        _, lower = steps(band["time_days"].to_list(), band["lower"].to_list())
-        # One closed polygon (upper forwards, lower backwards) keeps band and curve independent.
-        figure.add_trace(
-            go.Scatter(
-                x=band_x + band_x[::-1],
-                y=upper + lower[::-1],
-                fill="toself",
-                fillcolor=rgba(colour, 0.18),
-                line={"width": 0},
-                hoverinfo="skip",
-                name=f"{name}: 95% band",
-                legendgroup=name,
-                showlegend=False,
-            ),
-            row=1,
-            col=1,
-        )
-        xs, ys = steps(shown["time_days"].to_list(), shown["survival"].to_list())
-        figure.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                line={"color": colour, "width": 2.2},
-                name=name,
-                legendgroup=name,
-                customdata=_corner_data(
-                    shown.select(
-                        pl.col("lower", "upper").fill_null(float("nan")),
-                        "at_risk",
-                        "events",
-                        "censored",
-                    )
-                ),
-                hovertemplate=(
-                    f"{name}<br>day %{{x:.2f}}: %{{y:.1f}}% still open"
-                    "<br>95% CI %{customdata[0]:.1f}% to %{customdata[1]:.1f}%"
-                    "<br>at risk %{customdata[2]}, closed %{customdata[3]},"
-                    " censored %{customdata[4]}<extra></extra>"
-                ),
-            ),
-            row=1,
-            col=1,
-        )
-        closed = bin_counts(rows["time_days"], weights=rows["events"], size=bin_size, start=0.0)
-        figure.add_trace(
-            go.Bar(
-                x=closed.centres,
-                y=closed.counts,
-                # Several groups stand side by side in each bin (Plotly sizes them): overlaid
-                # translucent bars of similar shapes mixed into one colour no one could read.
-                width=None if by_list else bin_size,
-                marker={
-                    "color": rgba(colour, 0.85 if by_list else 0.65),
-                    "line": {"color": colour, "width": 0 if by_list else 1},
-                },
-                name=f"{name}: closed",
-                legendgroup=name,
-                showlegend=False,
-                customdata=closed.labels(),
-                hovertemplate=f"{name}<br>%{{customdata}}<br>%{{y}} offers closed<extra></extra>",
-            ),
-            row=1,
-            col=2,
-        )
+        _add_still_open(figure, group, limit=limit)
+        _add_closed(figure, group, bin_size=bin_size, grouped=bool(by_list))
     figure.add_hline(y=50, line={"color": "#888888", "dash": "dot", "width": 1}, row=1, col=1)
     apply_layout(figure, title=_SURVIVAL_TITLE, x_title=_DAYS, y_title="Still open (%)")
     # One curve needs no legend; the panel titles say what it is.
@@ -235,6 +230,10 @@ def incidence_figure(
         Column name(s) to compare groups by, or None for all offers.
     as_of
         Censoring time for open offers (naive = UTC); None means now.
+    colours
+        Group -> colour as for :func:`survival_figure`; here only the order of the map is used:
+        it gives each group its line dash, the same in every chart. None derives it from
+        ``frame``.
 
     Returns
     -------
@@ -243,22 +242,9 @@ def incidence_figure(
 
     Examples
     --------
-    >>> from datetime import UTC, date, datetime
-    >>> sent = [datetime(2026, 1, d, tzinfo=UTC) for d in (5, 6, 7)]
-    >>> offers = pl.DataFrame(
-    ...     {
-    ...         "connector": "acme",
-    ...         "id": ["a", "b", "c"],
-    ...         "status": ["SIGNED", "DENIED", "SENT"],
-    ...         "outcome": ["accepted", "declined", "pending"],
-    ...         "sent_at": sent,
-    ...         "closed_at": [datetime(2026, 1, 8, tzinfo=UTC), sent[1], None],
-    ...         "remote_created_at": sent,
-    ...         "modified_at": sent,
-    ...         "start_date": [date(2026, 2, 2), None, None],
-    ...         "application": ["A", "B", "C"],
-    ...     }
-    ... )
+    >>> from datetime import datetime
+    >>> from offer_analytics.charts._example import example_offers
+    >>> offers = example_offers()  # acme's a accepted, b declined, c pending; sent 5-7 Jan 2026
     >>> fig = incidence_figure(offers, as_of=datetime(2026, 2, 1))
     >>> [trace.name for trace in fig.data]
     ['accepted', 'declined']

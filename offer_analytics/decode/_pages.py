@@ -144,64 +144,67 @@ def explain_shape_error(
     """
     relations, objects = set(relations), set(objects)
     for p, page in enumerate(pages):
-        try:
-            doc = json.loads(page)
-        except ValueError as exc:
-            return SchemaError(f"page {p} is not valid JSON: {exc}", field="items")
-        if kind == "offer":
-            items: Any = [doc]
-        elif not isinstance(doc, dict):
-            return SchemaError(f"page {p} is {_type_name(doc)}, expected an object", field="items")
-        else:
-            items = doc.get("items")
-        if not isinstance(items, list):
-            what = "has no items" if items is None else f"has items as {_type_name(items)}"
-            return SchemaError(f"page {p} {what}, expected a list of offers", field="items")
+        items = _page_items(p, page, kind=kind)
+        if isinstance(items, SchemaError):
+            return items
         for i, item in enumerate(items):
-            where = f"offer {i} of page {p}"
-            if not isinstance(item, dict):
-                return SchemaError(
-                    f"{where} is {_type_name(item)}, expected an object", field="items"
-                )
-            offer_id = item.get("id")
-            if not isinstance(offer_id, str):
-                what = "has no id" if offer_id is None else f"has {_type_name(offer_id)} as id"
-                return SchemaError(f"{where} {what}, expected a string", field="id")
-            for name, value in item.items():
-                if value is None:
-                    continue
-                if name in STRING_FIELDS and not isinstance(value, str):
-                    return SchemaError(
-                        f"offer {offer_id}: {name} is {_type_name(value)}, "
-                        "expected a string or null",
-                        offer_id=offer_id,
-                        field=name,
-                    )
-                if name in RELATIONS:
-                    if name in relations and not isinstance(value, str | dict):
-                        return SchemaError(
-                            f"offer {offer_id}: {name} is {_type_name(value)}, expected an id or "
-                            "an expanded object",
-                            offer_id=offer_id,
-                            field=name,
-                        )
-                    if name not in relations and not isinstance(value, str):
-                        hint = (
-                            f" (pass expand=['{name}'] to decode it)"
-                            if isinstance(value, dict)
-                            else ""
-                        )
-                        return SchemaError(
-                            f"offer {offer_id}: {name} is {_type_name(value)}, "
-                            f"expected an id{hint}",
-                            offer_id=offer_id,
-                            field=name,
-                        )
-                if name in objects and not isinstance(value, dict):
-                    return SchemaError(
-                        f"offer {offer_id}: {name} is {_type_name(value)}, "
-                        "expected an object or null",
-                        offer_id=offer_id,
-                        field=name,
-                    )
+            error = _offer_error(f"offer {i} of page {p}", item, relations, objects)
+            if error is not None:
+                return error
+    return None
+
+
+def _page_items(p: int, page: bytes, *, kind: PageKind) -> list[Any] | SchemaError:
+    """The offers of page number ``p``, or the error saying why the page holds none."""
+    try:
+        doc = json.loads(page)
+    except ValueError as exc:
+        return SchemaError(f"page {p} is not valid JSON: {exc}", field="items")
+    if kind == "offer":
+        items: Any = [doc]
+    elif not isinstance(doc, dict):
+        return SchemaError(f"page {p} is {_type_name(doc)}, expected an object", field="items")
+    else:
+        items = doc.get("items")
+    if not isinstance(items, list):
+        what = "has no items" if items is None else f"has items as {_type_name(items)}"
+        return SchemaError(f"page {p} {what}, expected a list of offers", field="items")
+    return items
+
+
+def _offer_error(
+    where: str, item: object, relations: set[str], objects: set[str]
+) -> SchemaError | None:
+    """The first field of one offer that breaks the documented shape, if any."""
+    if not isinstance(item, dict):
+        return SchemaError(f"{where} is {_type_name(item)}, expected an object", field="items")
+    offer_id = item.get("id")
+    if not isinstance(offer_id, str):
+        what = "has no id" if offer_id is None else f"has {_type_name(offer_id)} as id"
+        return SchemaError(f"{where} {what}, expected a string", field="id")
+    for name, value in item.items():
+        if value is None:
+            continue
+        expected = _expected(name, value, relations, objects)
+        if expected is not None:
+            return SchemaError(
+                f"offer {offer_id}: {name} is {_type_name(value)}, expected {expected}",
+                offer_id=offer_id,
+                field=name,
+            )
+    return None
+
+
+def _expected(name: str, value: object, relations: set[str], objects: set[str]) -> str | None:
+    """What a non-null field ``name`` should have been, or None when ``value`` fits."""
+    if name in STRING_FIELDS and not isinstance(value, str):
+        return "a string or null"
+    if name in RELATIONS:
+        if name in relations and not isinstance(value, str | dict):
+            return "an id or an expanded object"
+        if name not in relations and not isinstance(value, str):
+            hint = f" (pass expand=['{name}'] to decode it)" if isinstance(value, dict) else ""
+            return f"an id{hint}"
+    if name in objects and not isinstance(value, dict):
+        return "an object or null"
     return None

@@ -100,6 +100,91 @@ def _tmp(column: str, part: str) -> str:
     return f"__ts_{part}__{column}"
 
 
+def _measure(c: str) -> list[pl.Expr]:
+    return [
+        pl.col(c).str.len_bytes().alias(_tmp(c, "n")),
+        pl.col(c).str.contains(" ", literal=True).alias(_tmp(c, "spaced")),  # a memchr
+    ]
+
+
+def _route(c: str, *, is_date: bool) -> list[pl.Expr]:
+    """Stage 2: route each value by shape.
+
+    Masking with when/then *before* parsing keeps every parse on its fast path (nulls cost
+    nothing; a non-matching value would hit the slow one).
+    """
+    s, n = pl.col(c), pl.col(_tmp(c, "n"))
+    ok, spaced = pl.col(_tmp(c, "ok")), pl.col(_tmp(c, "spaced"))
+    routed = [
+        pl.when(ok & (n >= 19) & ~spaced).then(s).str.slice(0, 19).alias(_tmp(c, "wall")),
+        pl.when(ok & spaced)
+        .then(s)
+        .str.slice(0, 19)
+        .str.replace(" ", "T", literal=True, n=1)
+        .alias(_tmp(c, "wall_sp")),
+        pl.when(ok & (n == 10)).then(s).alias(_tmp(c, "day")),
+    ]
+    if not is_date:  # what follows the seconds: "Z", "+02:00", ".123", ".5-05:30"...
+        routed.append(pl.when(ok & (n > 19)).then(s.str.slice(19)).alias(_tmp(c, "tail")))
+    return routed
+
+
+def _wall(name: str) -> pl.Expr:
+    return pl.col(name).str.to_datetime(_WALL_FORMAT, time_unit="us", strict=False, cache=False)
+
+
+def _parse_wall(c: str, *, is_date: bool) -> list[pl.Expr]:
+    """Stage 3: one fixed-format parse per value; the suffix's zone length (0, 1 for Z, 6)."""
+    parsed = [
+        pl.coalesce(
+            _wall(_tmp(c, "wall")),
+            _wall(_tmp(c, "wall_sp")),
+            pl.col(_tmp(c, "day"))
+            .str.to_date(_DATE_FORMAT, strict=False, cache=False)
+            .cast(pl.Datetime("us")),
+        ).alias(_tmp(c, "local"))
+    ]
+    if not is_date:
+        tail = pl.col(_tmp(c, "tail"))
+        parsed.append(
+            pl.when(tail.str.ends_with("Z"))
+            .then(pl.lit(1, pl.Int64))
+            .when(tail.str.slice(-6, 1).is_in(["+", "-"]))
+            .then(pl.lit(6, pl.Int64))
+            .otherwise(pl.lit(0, pl.Int64))
+            .alias(_tmp(c, "zone_len"))
+        )
+    return parsed
+
+
+def _to_utc(c: str) -> pl.Expr:
+    """Stage 4: offset and fraction as integers, on the rows that have them only.
+
+    A written date (the ``dates`` columns) is the local wall clock's date instead: no
+    conversion, and nothing more to parse.
+    """
+    local = pl.col(_tmp(c, "local"))
+    tail, zone_len = pl.col(_tmp(c, "tail")), pl.col(_tmp(c, "zone_len"))
+    offset = pl.when(zone_len == 6).then(tail)
+    offset_minutes = (
+        offset.str.slice(-5, 2).str.to_integer(strict=False) * 60
+        + offset.str.slice(-2, 2).str.to_integer(strict=False)
+    ) * pl.when(offset.str.slice(-6, 1) == "-").then(-1).otherwise(1)
+    # Digits after ".", truncated to microseconds by slicing at most 6 of them.
+    digits = (pl.col(_tmp(c, "n")).cast(pl.Int64) - 20 - zone_len).clip(0, 6)
+    fraction = pl.when(tail.str.starts_with(".")).then(tail)
+    micros = fraction.str.slice(1, digits).str.to_integer(strict=False) * pl.lit(10).pow(6 - digits)
+    return (
+        (
+            local
+            - pl.duration(minutes=offset_minutes.fill_null(0), time_unit="us")
+            + pl.duration(microseconds=micros.fill_null(0), time_unit="us")
+        )
+        .dt.replace_time_zone("UTC")
+        .alias(c)
+    )
+
+
 def parse_timestamps(
     frame: FrameT, instants: Sequence[str], *, dates: Sequence[str] = ()
 ) -> FrameT:
@@ -141,90 +226,13 @@ def parse_timestamps(
     if not columns:
         return frame
     lf = _canonical_shorthands(frame.lazy(), columns)
-
     # Stage 1 (with the shorthand rewrite above): the shape check, once per value (the regex is
     # the costliest step; computing it in its own stage guarantees it is not repeated for each
-    # mask below).
+    # mask below). Each later stage reads only what the stage before computed.
+    lf = lf.with_columns(expr for c in columns for expr in _measure(c))
+    lf = lf.with_columns(expr for c in columns for expr in _route(c, is_date=c in dates))
+    lf = lf.with_columns(expr for c in columns for expr in _parse_wall(c, is_date=c in dates))
     lf = lf.with_columns(
-        expr
-        for c in columns
-        for expr in (
-            pl.col(c).str.len_bytes().alias(_tmp(c, "n")),
-            pl.col(c).str.contains(" ", literal=True).alias(_tmp(c, "spaced")),  # a memchr
-        )
-    )
-
-    # Stage 2: route each value by shape. Masking with when/then *before* parsing keeps every
-    # parse on its fast path (nulls cost nothing; a non-matching value would hit the slow one).
-    stage2: list[pl.Expr] = []
-    for c in columns:
-        s, n = pl.col(c), pl.col(_tmp(c, "n"))
-        ok, spaced = pl.col(_tmp(c, "ok")), pl.col(_tmp(c, "spaced"))
-        stage2 += [
-            pl.when(ok & (n >= 19) & ~spaced).then(s).str.slice(0, 19).alias(_tmp(c, "wall")),
-            pl.when(ok & spaced)
-            .then(s)
-            .str.slice(0, 19)
-            .str.replace(" ", "T", literal=True, n=1)
-            .alias(_tmp(c, "wall_sp")),
-            pl.when(ok & (n == 10)).then(s).alias(_tmp(c, "day")),
-        ]
-        if c not in dates:  # what follows the seconds: "Z", "+02:00", ".123", ".5-05:30"...
-            stage2.append(pl.when(ok & (n > 19)).then(s.str.slice(19)).alias(_tmp(c, "tail")))
-    lf = lf.with_columns(stage2)
-
-    # Stage 3: one fixed-format parse per value; the suffix's zone length (0, 1 for Z, 6).
-    def wall(name: str) -> pl.Expr:
-        return pl.col(name).str.to_datetime(_WALL_FORMAT, time_unit="us", strict=False, cache=False)
-
-    stage3: list[pl.Expr] = []
-    for c in columns:
-        stage3.append(
-            pl.coalesce(
-                wall(_tmp(c, "wall")),
-                wall(_tmp(c, "wall_sp")),
-                pl.col(_tmp(c, "day"))
-                .str.to_date(_DATE_FORMAT, strict=False, cache=False)
-                .cast(pl.Datetime("us")),
-            ).alias(_tmp(c, "local"))
-        )
-        if c not in dates:
-            tail = pl.col(_tmp(c, "tail"))
-            stage3.append(
-                pl.when(tail.str.ends_with("Z"))
-                .then(pl.lit(1, pl.Int64))
-                .when(tail.str.slice(-6, 1).is_in(["+", "-"]))
-                .then(pl.lit(6, pl.Int64))
-                .otherwise(pl.lit(0, pl.Int64))
-                .alias(_tmp(c, "zone_len"))
-            )
-    lf = lf.with_columns(stage3)
-
-    # Stage 4: offset and fraction as integers, on the rows that have them only. A written date
-    # is the local wall clock's date: no conversion, and nothing more to parse.
-    stage4: list[pl.Expr] = []
-    for c in columns:
-        local = pl.col(_tmp(c, "local"))
-        if c in dates:
-            stage4.append(local.dt.date().alias(c))
-            continue
-        tail, zone_len = pl.col(_tmp(c, "tail")), pl.col(_tmp(c, "zone_len"))
-        offset = pl.when(zone_len == 6).then(tail)
-        offset_minutes = (
-            offset.str.slice(-5, 2).str.to_integer(strict=False) * 60
-            + offset.str.slice(-2, 2).str.to_integer(strict=False)
-        ) * pl.when(offset.str.slice(-6, 1) == "-").then(-1).otherwise(1)
-        # Digits after ".", truncated to microseconds by slicing at most 6 of them.
-        digits = (pl.col(_tmp(c, "n")).cast(pl.Int64) - 20 - zone_len).clip(0, 6)
-        fraction = pl.when(tail.str.starts_with(".")).then(tail)
-        micros = fraction.str.slice(1, digits).str.to_integer(strict=False) * pl.lit(10).pow(
-            6 - digits
-        )
-        utc = (
-            local
-            - pl.duration(minutes=offset_minutes.fill_null(0), time_unit="us")
-            + pl.duration(microseconds=micros.fill_null(0), time_unit="us")
-        ).dt.replace_time_zone("UTC")
-        stage4.append(utc.alias(c))
-    lf = lf.with_columns(stage4).select(pl.exclude(r"^__ts_.*$"))
+        pl.col(_tmp(c, "local")).dt.date().alias(c) if c in dates else _to_utc(c) for c in columns
+    ).select(pl.exclude(r"^__ts_.*$"))
     return lf if isinstance(frame, pl.LazyFrame) else lf.collect()

@@ -1,4 +1,4 @@
-"""Recruiting metrics over the offers frame (DESIGN §5); each function documents its definition."""
+"""Recruiting metrics over the offers frame; each function documents its definition."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """How many offers are accepted: status counts and acceptance rates with Wilson intervals.
 
-Definitions (DESIGN §5) live in the docstrings below; they are part of the product.
+Definitions live in the docstrings below; they are part of the product.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Private helpers shared by the metrics: input normalisation, ``by``, ``as_of``, populations.
 
-Every metric accepts a DataFrame or a LazyFrame of the offers frame (DESIGN §3) and builds one lazy
-query that is collected once. These helpers keep the conventions identical across metrics:
+Every metric accepts a DataFrame or a LazyFrame of the offers frame
+(:data:`offer_analytics.schema.OFFER_SCHEMA`) and builds one lazy query that is collected once.
+These helpers keep the conventions identical across metrics:
 
 - ``by`` is ``None``, a column name or a sequence of names, always turned into a list;
 - ``as_of`` is a datetime (naive means UTC) or ``None`` for "now", always turned into an aware UTC
@@ -113,7 +114,7 @@ def _as_outcome(name: str) -> pl.Expr:
 
 
 def _as_timestamp(name: str, dtype: pl.DataType) -> pl.Expr:
-    # A tz-aware column in another zone is the same instant; a naive one is UTC (DESIGN §3).
+    # A tz-aware column in another zone is the same instant; a naive one is UTC.
     if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
         return pl.col(name).dt.convert_time_zone("UTC").cast(TIMESTAMP)
     return pl.col(name).cast(TIMESTAMP)

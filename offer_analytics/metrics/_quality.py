@@ -75,6 +75,9 @@ _CHECK_ORDER: Final = (
     "missing_application",
 )
 
+# A check's (description, n, example ids).
+_Found = tuple[str, int, list[str]]
+
 
 def _examples(ids: pl.Expr) -> pl.Expr:
     return ids.unique().sort().head(_MAX_EXAMPLES).implode()
@@ -180,6 +183,28 @@ def quality_report(
     )
     # An all-null column built by hand has dtype Null; give the checks the documented types.
     lf = lf.with_columns(pl.col("status").cast(pl.String), pl.col("start_date").cast(pl.Date))
+    static = pl.LazyFrame(_unparsed_rows(unparsed_timestamps), schema=_SCHEMA)
+    found = _row_checks(lf)
+    found["duplicate_id"] = _duplicate_ids(lf)
+    unknown_values = _unknown_status_values(lf)
+    checks = [
+        {
+            "check": name,
+            "description": desc,
+            "n": n,
+            "example_ids": ids,
+            "example_values": unknown_values if name == "unknown_status" else [],
+        }
+        for name in _CHECK_ORDER
+        for desc, n, ids in [found[name]]
+    ]
+    return pl.concat([static, pl.LazyFrame(checks, schema=_SCHEMA)]).collect()
+
+
+def _unparsed_rows(
+    unparsed_timestamps: Mapping[str, Sequence[str]] | None,
+) -> list[dict[str, object]]:
+    """The ``unparsed_<column>`` rows, which only the decoder's report can fill."""
     unparsed = dict(unparsed_timestamps or {})
     columns = [*TIMESTAMP_COLUMNS, *sorted(set(unparsed) - set(TIMESTAMP_COLUMNS))]
     rows: list[dict[str, object]] = []
@@ -204,9 +229,11 @@ def quality_report(
                 "example_values": [],
             }
         )
-    static = pl.LazyFrame(rows, schema=_SCHEMA)
+    return rows
 
-    # One pass over the frame for every row check: count and examples per check as columns.
+
+def _row_checks(lf: pl.LazyFrame) -> dict[str, _Found]:
+    """Every row check in one pass over the frame: count and examples per check as columns."""
     aggregated = lf.select(
         *(
             expr.fill_null(False).sum().cast(pl.Int64).alias(f"{name}:n")
@@ -217,6 +244,13 @@ def quality_report(
             for name, _, expr in _ROW_CHECKS
         ),
     ).collect()
+    return {
+        name: (desc, aggregated[f"{name}:n"][0], aggregated[f"{name}:ids"][0].to_list())
+        for name, desc, _ in _ROW_CHECKS
+    }
+
+
+def _duplicate_ids(lf: pl.LazyFrame) -> _Found:
     duplicates = (
         lf.group_by("connector", "id")
         .agg(pl.len().alias("rows"))
@@ -224,7 +258,16 @@ def quality_report(
         .select(pl.len().cast(pl.Int64).alias("n"), _examples(pl.col("id")).alias("ids"))
         .collect()
     )
-    unknown_values = (
+    return (
+        "ids that appear on more than one row of the same connector (n counts distinct ids)",
+        duplicates["n"][0],
+        duplicates["ids"][0].to_list(),
+    )
+
+
+def _unknown_status_values(lf: pl.LazyFrame) -> list[dict[str, object]]:
+    """Every raw status outside the mapping with its count, most frequent first."""
+    values: list[dict[str, object]] = (
         lf.filter(_UNKNOWN_STATUS.fill_null(False))
         .group_by("status")
         .agg(pl.len().cast(pl.Int64).alias("n"))
@@ -234,24 +277,4 @@ def quality_report(
         .item()
         .to_list()
     )
-    found = {
-        name: (desc, aggregated[f"{name}:n"][0], aggregated[f"{name}:ids"][0].to_list())
-        for name, desc, _ in _ROW_CHECKS
-    }
-    found["duplicate_id"] = (
-        "ids that appear on more than one row of the same connector (n counts distinct ids)",
-        duplicates["n"][0],
-        duplicates["ids"][0].to_list(),
-    )
-    checks = [
-        {
-            "check": name,
-            "description": desc,
-            "n": n,
-            "example_ids": ids,
-            "example_values": unknown_values if name == "unknown_status" else [],
-        }
-        for name in _CHECK_ORDER
-        for desc, n, ids in [found[name]]
-    ]
-    return pl.concat([static, pl.LazyFrame(checks, schema=_SCHEMA)]).collect()
+    return values

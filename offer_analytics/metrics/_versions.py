@@ -1,6 +1,6 @@
 """Which version is an application's final offer: the latest version actually extended.
 
-Definitions (DESIGN §5) live in the docstrings below; they are part of the product.
+Definitions live in the docstrings below; they are part of the product.
 """
 
 from __future__ import annotations

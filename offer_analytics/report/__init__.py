@@ -2,7 +2,8 @@
 
 - :func:`html_report`: writes the file (plotly.js inlined once, no network at view time).
 
-``_html`` assembles the sections; ``_template`` holds the page, the cards, tables and styles.
+``_html`` writes the file and its headline; ``_sections`` builds each metric's section;
+``_template`` holds the page, the cards, tables and styles.
 """
 
 from offer_analytics.report._html import html_report

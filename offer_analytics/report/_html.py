@@ -8,34 +8,24 @@ in the page stops the browser from loading anything at all, which makes the prom
 from __future__ import annotations
 
 import html
-import itertools
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-import plotly.graph_objects as go
 import polars as pl
 
 from offer_analytics import charts
-from offer_analytics.metrics import (
-    acceptance_rates,
-    quality_report,
-    status_counts,
-    time_to_close,
-    upcoming_starts,
-)
+from offer_analytics.metrics import acceptance_rates, time_to_close, upcoming_starts
 from offer_analytics.metrics._frame import resolve_as_of
+from offer_analytics.report._sections import Sections, as_float, count, section
 from offer_analytics.report._template import (
-    Column,
     card,
-    chart_html,
     definitions_html,
     format_days,
     format_pct,
     page,
-    table_html,
 )
 
 __all__ = ["html_report"]
@@ -63,13 +53,9 @@ def _first_row(table: pl.DataFrame) -> dict[str, object]:
     return table.row(0, named=True) if table.height else dict.fromkeys(table.columns, None)
 
 
-def _count(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int) else "0"
-
-
 def _n(value: object) -> str:
     # No-break spaces: a line break inside "n = 1,718" reads as two unrelated fragments.
-    return f"n\u00a0=\u00a0{_count(value)}"
+    return f"n\u00a0=\u00a0{count(value)}"
 
 
 def _headline(frame: pl.DataFrame, as_of: datetime) -> str:
@@ -79,17 +65,17 @@ def _headline(frame: pl.DataFrame, as_of: datetime) -> str:
     soon = starts.filter(pl.col("days_until") < 30).height
     superseded = frame.filter(pl.col("outcome") == "superseded").height
     connectors = frame["connector"].n_unique()
-    median = _float(overall["km_median_days"])
-    rate = _float(rates["rate"])
+    median = as_float(overall["km_median_days"])
+    rate = as_float(rates["rate"])
     rate_detail = (
-        f"95% CI {format_pct(_float(rates['rate_lower']))} to "
-        f"{format_pct(_float(rates['rate_upper']))}; "
+        f"95% CI {format_pct(as_float(rates['rate_lower']))} to "
+        f"{format_pct(as_float(rates['rate_upper']))}; "
         if rate is not None
         else ""
     )
     median_detail = (
-        f"95% CI {format_days(_float(overall['km_median_lower']))} to "
-        f"{format_days(_float(overall['km_median_upper']))} days; "
+        f"95% CI {format_days(as_float(overall['km_median_lower']))} to "
+        f"{format_days(as_float(overall['km_median_upper']))} days; "
         if median is not None
         else "fewer than half of the sent offers have closed; "
     )
@@ -106,8 +92,8 @@ def _headline(frame: pl.DataFrame, as_of: datetime) -> str:
                 card(
                     "Acceptance rate",
                     format_pct(rate),
-                    f"{rate_detail}{_n(rates['n'])} ({_count(rates['accepted'])} accepted, "
-                    f"{_count(rates['declined'])} declined)",
+                    f"{rate_detail}{_n(rates['n'])} ({count(rates['accepted'])} accepted, "
+                    f"{count(rates['declined'])} declined)",
                 ),
                 card(
                     "Median time to close",
@@ -115,88 +101,13 @@ def _headline(frame: pl.DataFrame, as_of: datetime) -> str:
                     f"Kaplan-Meier; {median_detail}{_n(overall['n'])} sent",
                 ),
                 card(
-                    "Open offers", _count(overall["n_open"]), "sent, not closed by the report time"
+                    "Open offers", count(overall["n_open"]), "sent, not closed by the report time"
                 ),
                 card("Upcoming starts", f"{starts.height:,}", f"{soon:,} in the next 30 days"),
             )
         )
         + "</section>"
     )
-
-
-_CLOSE_COLUMNS: Sequence[Column] = (
-    ("Offers sent", "n", True),
-    ("Closed", "n_closed", True),
-    ("Open", "n_open", True),
-    ("Invalid", "n_invalid", True),
-    ("KM median (days)", lambda r: format_days(_float(r["km_median_days"])), True),
-    (
-        "95% CI (days)",
-        lambda r: (
-            f"{format_days(_float(r['km_median_lower']))} – "
-            f"{format_days(_float(r['km_median_upper']))}"
-        ),
-        True,
-    ),
-    ("Closed only: median", lambda r: format_days(_float(r["closed_median_days"])), True),
-    ("p25", lambda r: format_days(_float(r["closed_p25_days"])), True),
-    ("p75", lambda r: format_days(_float(r["closed_p75_days"])), True),
-    ("p90", lambda r: format_days(_float(r["closed_p90_days"])), True),
-)
-
-_RATE_COLUMNS: Sequence[Column] = (
-    ("Accepted", "accepted", True),
-    ("Declined", "declined", True),
-    ("Pending", "pending", True),
-    ("Rescinded", "rescinded", True),
-    ("n (decided)", "n", True),
-    ("Rate", lambda r: format_pct(_float(r["rate"])), True),
-    (
-        "95% Wilson interval",
-        lambda r: f"{format_pct(_float(r['rate_lower']))} – {format_pct(_float(r['rate_upper']))}",
-        True,
-    ),
-)
-
-_STATUS_COLUMNS: Sequence[Column] = (
-    ("Status", lambda r: "(missing)" if r["status"] is None else str(r["status"]), False),
-    ("Outcome", "outcome", False),
-    ("Offers", "n", True),
-    ("Share", lambda r: format_pct(_float(r["share"])), True),
-)
-
-
-def _checked(row: Mapping[str, object]) -> str:
-    # A null n is a check that could not run: "0" or a dash would read as "no problem".
-    return "not checked" if row["n"] is None else _count(row["n"])
-
-
-def _values(row: Mapping[str, object]) -> str:
-    """The raw values behind a finding (the unknown statuses), each with its number of offers."""
-    found = row.get("example_values") or []
-    assert isinstance(found, list)
-    return "\n".join(f"{item['value']} ({item['n']:,})" for item in found)
-
-
-_QUALITY_COLUMNS: Sequence[Column] = (
-    ("Check", "check", False),
-    ("What it means", "description", False),
-    ("Offers", _checked, True),
-    ("Values found (offers)", _values, False),
-    ("Example ids", "example_ids", False),
-)
-
-
-def _float(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
-def _group_columns(by: list[str]) -> list[Column]:
-    return [(name.capitalize(), name, False) for name in by]
-
-
-def _section(title: str, *parts: str) -> str:
-    return f"<section><h2>{html.escape(title)}</h2>{''.join(parts)}</section>"
 
 
 def _body(
@@ -208,107 +119,16 @@ def _body(
 ) -> str:
     # Compare connectors only when there is more than one; a single group adds only noise.
     by = ["connector"] if frame["connector"].n_unique() > 1 else []
-    by_opt = by or None
     # One colour per connector for the whole report, from all connectors: a chart that shows
     # only some of them (no starts yet, say) must not recolour the others.
-    palette = charts.group_colours(frame, by=by_opt)
-    figures = itertools.count(1)
-
-    def chart(figure: go.Figure, caption: str) -> str:
-        return chart_html(figure, chart_id=f"chart-{next(figures)}", caption=caption)
-
-    quality = quality_report(frame, unparsed_timestamps=unparsed)
-    issues = int(quality["n"].sum())
-    unchecked = quality.filter(pl.col("n").is_null()).height
+    palette = charts.group_colours(frame, by=by or None)
+    build = Sections(frame=frame, as_of=as_of, by=by, palette=palette)
     sections = [
-        _section(
-            "Time to close",
-            chart(
-                charts.survival_figure(frame, by=by_opt, as_of=as_of, colours=palette),
-                "Left: share of sent offers still open after t days (open offers censored at "
-                "the report time). Right: durations of the offers that closed. The x axis first "
-                "shows the range of 99% of closes; double-click a chart to see all.",
-            ),
-            table_html(
-                time_to_close(frame, by=by_opt, as_of=as_of), [*_group_columns(by), *_CLOSE_COLUMNS]
-            ),
-            chart(
-                charts.incidence_figure(frame, by=by_opt, as_of=as_of, colours=palette),
-                "Share of sent offers accepted or declined within t days.",
-            ),
-        ),
-        _section(
-            "Acceptance",
-            *(
-                [
-                    chart(
-                        charts.acceptance_figure(frame, by=by_opt, as_of=as_of),
-                        "Acceptance rate per connector; whiskers are 95% Wilson intervals, "
-                        "hover for n.",
-                    )
-                ]
-                if by
-                else []
-            ),
-            table_html(
-                acceptance_rates(frame, by=by_opt, as_of=as_of),
-                [*_group_columns(by), *_RATE_COLUMNS],
-            ),
-            chart(
-                charts.acceptance_figure(frame, period="month", as_of=as_of),
-                "Acceptance rate of the offers sent in each month (all connectors); whiskers "
-                "are 95% Wilson intervals, hover for n.",
-            ),
-            chart(
-                charts.status_figure(frame, by=by_opt, as_of=as_of),
-                "Offers per raw status, coloured by the outcome it maps to.",
-            ),
-            table_html(
-                # Overall counts only: per connector, the table grows long; the chart has them.
-                status_counts(frame, as_of=as_of).sort(
-                    "outcome", pl.col("n"), descending=[False, True], maintain_order=True
-                ),
-                _STATUS_COLUMNS,
-                flag=lambda r: r["outcome"] == "unknown",
-            ),
-        ),
-        _section(
-            "Start dates",
-            chart(
-                charts.start_dates_figure(frame, freq="month", by=by_opt, colours=palette),
-                "Starts per month.",
-            ),
-            chart(
-                charts.start_dates_figure(frame, freq="weekday", by=by_opt, colours=palette),
-                "Starts per weekday.",
-            ),
-            chart(
-                charts.lead_times_figure(frame, by=by_opt, colours=palette),
-                "Days from acceptance, and from sending, to the start date.",
-            ),
-        ),
-        _section(
-            "Data quality",
-            f'<p class="note">{issues:,} findings in total; '
-            "rows with findings are highlighted."
-            + (
-                f" {unchecked} checks were not run: unparseable timestamps are only known to "
-                "the loader (pass its LoadReport.unparsed_timestamps as unparsed_timestamps)."
-                if unchecked
-                else ""
-            )
-            + "</p>",
-            table_html(
-                quality,
-                _QUALITY_COLUMNS,
-                flag=lambda r: bool(r["n"]),
-                lines=("Check", "Values found (offers)", "Example ids"),
-            ),
-        ),
-        _section(
-            "Definitions",
-            definitions_html(),
-        ),
+        build.time_to_close(),
+        build.acceptance(),
+        build.start_dates(),
+        build.data_quality(unparsed),
+        section("Definitions", definitions_html()),
     ]
     header = (
         f"<header><h1>{html.escape(title)}</h1>"

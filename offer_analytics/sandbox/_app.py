@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from starlette.applications import Starlette
@@ -43,6 +44,68 @@ def _invalid(errors: list[dict[str, Any]]) -> Response:
     return json_response(422, {"detail": errors})
 
 
+def _cursor_error(cursor: str, exc: InvalidCursor) -> Response:
+    error = {"type": "value_error", "loc": ["query", "cursor"], "msg": f"Value error, {exc}"}
+    return _invalid([{**error, "input": cursor}])
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    # FastAPI's shape for routing errors: {"detail": "Not Found"}, never an HTML page.
+    assert isinstance(exc, HTTPException)
+    return json_response(exc.status_code, {"detail": exc.detail}, exc.headers)
+
+
+@dataclass(frozen=True)
+class _OfferEndpoints:
+    connectors: Mapping[str, ConnectorOffers]
+    codec: CursorCodec
+    repeat_cursor: bool
+
+    def _data(self, request: Request) -> tuple[str, ConnectorOffers]:
+        label = request.scope.get(CONNECTOR_SCOPE_KEY)
+        if not isinstance(label, str) or label not in self.connectors:
+            # Only reachable when the app runs without the gateway in front of it.
+            raise HTTPException(403, "No connector: the gateway did not authenticate this request")
+        return label, self.connectors[label]
+
+    async def list_offers(self, request: Request) -> Response:
+        label, data = self._data(request)
+        try:
+            query = parse_list_query(request.query_params)
+        except QueryError as exc:
+            return _invalid(exc.errors)
+        fingerprint = query_fingerprint([label, *query.filter_key()])
+        after = -1
+        if query.cursor:
+            try:
+                after = self.codec.decode(query.cursor, fingerprint)
+            except InvalidCursor as exc:
+                return _cursor_error(query.cursor, exc)
+        positions, more = data.page(query, after=after)
+        cursor: str | None = None
+        if more:
+            if self.repeat_cursor and query.cursor:
+                cursor = query.cursor
+                request.scope[FAULT_SCOPE_KEY] = "repeat_cursor"
+            else:
+                cursor = self.codec.encode(positions[-1], fingerprint)
+        items = data.encode(positions, query)
+        head = f'{{"cursor":{json.dumps(cursor)},"page_size":{query.page_size},"items":['
+        body = b"".join((head.encode(), b",".join(items), b"]}"))
+        return Response(body, media_type="application/json")
+
+    async def get_offer(self, request: Request) -> Response:
+        _, data = self._data(request)
+        try:
+            query = parse_offer_query(request.query_params)
+        except QueryError as exc:
+            return _invalid(exc.errors)
+        position = data.find(request.path_params["offer_id"])
+        if position is None:
+            return json_response(404, {"detail": "Offer not found"})
+        return Response(data.encode([position], query)[0], media_type="application/json")
+
+
 def build_app(
     connectors: Mapping[str, ConnectorOffers], *, codec: CursorCodec, repeat_cursor: bool = False
 ) -> Starlette:
@@ -57,66 +120,11 @@ def build_app(
     repeat_cursor
         Fault: every page fetched with a cursor returns that same cursor again.
     """
-
-    def _data(request: Request) -> tuple[str, ConnectorOffers]:
-        label = request.scope.get(CONNECTOR_SCOPE_KEY)
-        if not isinstance(label, str) or label not in connectors:
-            # Only reachable when the app runs without the gateway in front of it.
-            raise HTTPException(403, "No connector: the gateway did not authenticate this request")
-        return label, connectors[label]
-
-    async def list_offers(request: Request) -> Response:
-        label, data = _data(request)
-        try:
-            query = parse_list_query(request.query_params)
-        except QueryError as exc:
-            return _invalid(exc.errors)
-        fingerprint = query_fingerprint([label, *query.filter_key()])
-        after = -1
-        if query.cursor:
-            try:
-                after = codec.decode(query.cursor, fingerprint)
-            except InvalidCursor as exc:
-                error = {
-                    "type": "value_error",
-                    "loc": ["query", "cursor"],
-                    "msg": f"Value error, {exc}",
-                    "input": query.cursor,
-                }
-                return _invalid([error])
-        positions, more = data.page(query, after=after)
-        cursor: str | None = None
-        if more:
-            if repeat_cursor and query.cursor:
-                cursor = query.cursor
-                request.scope[FAULT_SCOPE_KEY] = "repeat_cursor"
-            else:
-                cursor = codec.encode(positions[-1], fingerprint)
-        items = data.encode(positions, query)
-        head = f'{{"cursor":{json.dumps(cursor)},"page_size":{query.page_size},"items":['
-        body = b"".join((head.encode(), b",".join(items), b"]}"))
-        return Response(body, media_type="application/json")
-
-    async def get_offer(request: Request) -> Response:
-        _, data = _data(request)
-        try:
-            query = parse_offer_query(request.query_params)
-        except QueryError as exc:
-            return _invalid(exc.errors)
-        position = data.find(request.path_params["offer_id"])
-        if position is None:
-            return json_response(404, {"detail": "Offer not found"})
-        return Response(data.encode([position], query)[0], media_type="application/json")
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        # FastAPI's shape for routing errors: {"detail": "Not Found"}, never an HTML page.
-        assert isinstance(exc, HTTPException)
-        return json_response(exc.status_code, {"detail": exc.detail}, exc.headers)
-
+    endpoints = _OfferEndpoints(connectors, codec, repeat_cursor)
     return Starlette(
         routes=[
-            Route(f"{API_PREFIX}/offers", list_offers, methods=["GET"]),
-            Route(f"{API_PREFIX}/offers/{{offer_id}}", get_offer, methods=["GET"]),
+            Route(f"{API_PREFIX}/offers", endpoints.list_offers, methods=["GET"]),
+            Route(f"{API_PREFIX}/offers/{{offer_id}}", endpoints.get_offer, methods=["GET"]),
         ],
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: _http_error},
     )

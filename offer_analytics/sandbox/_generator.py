@@ -30,6 +30,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from offer_analytics.sandbox._generated_instants import spoil_dates, write_instants
+
 __all__ = ["CONNECTOR_LABELS", "DEFAULT_END", "GeneratorRates", "generate_offers"]
 
 #: The default end of the generated period. Fixed so that a seed always gives the same data.
@@ -47,7 +49,6 @@ _SOURCES: Final = (
     "bamboohr",
     "jobvite",
 )
-_SHAPES: Final = ("z", "offset", "fraction", "naive", "date")
 _US_PER_DAY: Final = 86_400_000_000
 
 Array = npt.NDArray[Any]
@@ -92,32 +93,154 @@ def _uuids(rng: np.random.Generator, n: int) -> list[str]:
     return [str(uuid.UUID(bytes=row.tobytes())) for row in raw]
 
 
-def _format(micros: Array, present: Array, shape: Array, offset_min: Array) -> list[str | None]:
-    """Format UTC microsecond instants as ISO strings in the shape chosen per value."""
-    out: Array = np.full(micros.shape[0], None, dtype=object)
-    utc = micros.astype("datetime64[us]")
-    for name in _SHAPES:
-        m = present & (shape == name)
-        if not m.any():
-            continue
-        if name == "z":
-            out[m] = np.char.add(np.datetime_as_string(utc[m], unit="s"), "Z")
-        elif name == "fraction":
-            out[m] = np.char.add(np.datetime_as_string(utc[m], unit="ms"), "Z")
-        elif name == "naive":
-            out[m] = np.datetime_as_string(utc[m], unit="s")
-        elif name == "date":
-            out[m] = np.datetime_as_string(utc[m], unit="D")
-        else:  # local wall time plus its offset, e.g. 2024-03-01T14:00:00+02:00
-            off = offset_min[m]
-            local = (micros[m] + off.astype(np.int64) * 60_000_000).astype("datetime64[us]")
-            sign = np.where(off < 0, "-", "+")
-            hh = np.char.zfill((np.abs(off) // 60).astype(str), 2)
-            mm = np.char.zfill((np.abs(off) % 60).astype(str), 2)
-            suffix = np.char.add(np.char.add(np.char.add(sign, hh), ":"), mm)
-            out[m] = np.char.add(np.datetime_as_string(local, unit="s"), suffix)
-    result: list[str | None] = out.tolist()
-    return result
+@dataclass(frozen=True)
+class _Draws:
+    """One connector's random source: every step draws ``n`` values at a time from it.
+
+    The steps below must draw in a fixed order: the same seed gives the same offers, byte for byte.
+    """
+
+    rng: np.random.Generator
+    n: int
+    rates: GeneratorRates
+
+    def u(self) -> Array:
+        return self.rng.random(self.n)
+
+    def pick(self, choices: tuple[str, ...] | list[str], p: list[float] | None = None) -> Array:
+        return self.rng.choice(np.array(choices, dtype=object), self.n, p=p)
+
+
+@dataclass(frozen=True)
+class _Versions:
+    deprecated: Array
+    application: Array
+    creator: Array
+
+
+@dataclass(frozen=True)
+class _Lifecycle:
+    """The offers' instants (UTC microseconds) and which of them happened."""
+
+    created: Array
+    sent_at: Array
+    closed_at: Array
+    has_sent: Array
+    has_closed: Array
+    signed: Array
+    status: Array
+
+
+def _versions(d: _Draws) -> _Versions:
+    """Draw which offers are superseded versions, and the application and creator of each."""
+    n, rng = d.n, d.rng
+    # Versions: a superseded offer belongs to the same application as the offer after it.
+    deprecated = d.u() < d.rates.superseded
+    if n:
+        deprecated[-1] = False
+    group = np.cumsum(~deprecated) + deprecated.astype(np.int64) - 1
+    n_apps = int(group.max()) + 1 if n else 0
+    app_ids = np.array(_uuids(rng, n_apps), dtype=object)
+    creators = np.array(_uuids(rng, max(3, n // 400 + 3)), dtype=object)
+    application = app_ids[group] if n else np.array([], dtype=object)
+    creator = creators[rng.integers(0, creators.shape[0], n)]
+    return _Versions(deprecated=deprecated, application=application, creator=creator)
+
+
+def _created(d: _Draws, deprecated: Array, end_us: int, span_us: int) -> Array:
+    """Draw creation instants, in id order, over the period ending at ``end_us``."""
+    created = end_us - span_us + (d.rng.random(d.n) * span_us).astype(np.int64)
+    created.sort()  # offers are created in id order over time, as a real ATS would
+    # A superseded version is replaced by its successor a few days later.
+    created[:-1] = np.where(
+        deprecated[:-1], np.minimum(created[:-1], created[1:] - _US_PER_DAY), created[:-1]
+    )
+    return created
+
+
+def _lifecycle(d: _Draws, deprecated: Array, created: Array, end_us: int) -> _Lifecycle:
+    """Draw each offer's path: draft, denied internally, open, signed, declined or superseded."""
+    n, rng, r = d.n, d.rng, d.rates
+    kind = d.u()
+    draft = kind < r.draft
+    denied_internally = (~draft) & (kind < r.draft + r.denied_internally)
+    sent = ~(draft | denied_internally)
+    sent_lag = (rng.gamma(1.5, 0.6, n) * _US_PER_DAY).astype(np.int64) + 3_600_000_000
+    sent_at = created + sent_lag
+    close_days = rng.lognormal(mean=np.log(3.0), sigma=0.9, size=n)
+    close_days = np.where(d.u() < 0.04, close_days + rng.exponential(30.0, n), close_days)
+    closed_at = sent_at + (close_days * _US_PER_DAY).astype(np.int64)
+    open_ = sent & ((closed_at > end_us) | (d.u() < r.never_closes))
+    decided = sent & ~open_ & ~deprecated
+    signed = decided & (d.u() < r.signed_share)
+    declined = decided & ~signed
+    sent_at = np.minimum(sent_at, end_us - 60_000_000)
+
+    status: Array = np.full(n, "", dtype=object)
+    draft_kind = d.pick(["DRAFT", "APPROVAL-SENT", "APPROVED"], p=[0.5, 0.25, 0.25])
+    status[draft] = draft_kind[draft]
+    status[denied_internally] = "DENIED"
+    status[open_] = np.where(d.u()[open_] < r.opened_share_of_open, "OPENED", "SENT")
+    status[signed] = "SIGNED"
+    status[declined] = "DENIED"
+    # Superseded versions were sent and then replaced; some ATSs record when.
+    superseded_sent = deprecated & sent
+    status[deprecated] = "DEPRECATED"
+    replaced_at = np.empty_like(created)
+    replaced_at[:-1] = created[1:]
+    replaced_at[-1:] = end_us
+    # Pass-through statuses from source systems that do not map onto Bindbee's vocabulary.
+    pt = d.u()
+    swap = pt < r.pass_through_status
+    status[signed & swap] = d.pick(["ACCEPTED", "HIRED", "signed"])[signed & swap]
+    status[declined & swap] = d.pick(["DECLINED", "REJECTED"])[declined & swap]
+    status[(sent & ~deprecated) & (pt > 1 - r.unknown_status)] = "EXTENDED"
+
+    has_closed = (signed | declined) | (superseded_sent & (d.u() < 0.5))
+    closed_at = np.where(deprecated, np.maximum(replaced_at, sent_at + 60_000_000), closed_at)
+    # Impossible records, at low rates, as real ATS exports have them.
+    flip = has_closed & sent & (d.u() < r.closed_before_sent)
+    closed_at = np.where(
+        flip,
+        sent_at - (rng.random(n) * 5 * _US_PER_DAY).astype(np.int64) - 3_600_000_000,
+        closed_at,
+    )
+    return _Lifecycle(
+        created=created,
+        sent_at=sent_at,
+        closed_at=closed_at,
+        has_sent=sent.copy(),
+        has_closed=has_closed,
+        signed=signed,
+        status=status,
+    )
+
+
+def _start_days(d: _Draws, life: _Lifecycle) -> tuple[Array, Array]:
+    """Draw start days (days since the epoch) and whether each offer records one."""
+    n, rng, r = d.n, d.rng, d.rates
+    # Start dates: 2-8 weeks after acceptance (or after sending, for offers still undecided).
+    base = np.where(life.has_closed, life.closed_at, life.sent_at)
+    start_day = (base // _US_PER_DAY) + rng.integers(14, 57, n)
+    weekday = (start_day + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    monday = d.u() < r.start_on_monday
+    start_day = np.where(monday, start_day - weekday + 7 * (weekday > 0), start_day)
+    early = life.signed & (d.u() < r.start_before_close)
+    start_day = np.where(early, (life.closed_at // _US_PER_DAY) - rng.integers(1, 10, n), start_day)
+    has_start = life.has_sent & (d.u() > r.start_date_missing)
+    return start_day, has_start
+
+
+def _modified(d: _Draws, life: _Lifecycle) -> Array:
+    """The last change: after every recorded event, by up to two days."""
+    modified: Array = np.maximum.reduce(
+        [
+            life.created,
+            np.where(life.has_sent, life.sent_at, 0),
+            np.where(life.has_closed, life.closed_at, 0),
+        ]
+    )
+    return modified + (d.rng.random(d.n) * 2 * _US_PER_DAY).astype(np.int64) + 1_000
 
 
 def _connector(
@@ -129,144 +252,51 @@ def _connector(
     years: float,
     rates: GeneratorRates,
 ) -> list[dict[str, Any]]:
-    r = rates
+    """Generate one connector's ``n`` offers, in creation order, as the API lists them.
+
+    ``index`` is the connector's position: it picks the dominant timestamp shape, the source
+    system and the range of remote ids. The steps draw from ``rng`` in a fixed order.
+    """
+    d = _Draws(rng=rng, n=n, rates=rates)
     end_us = int(datetime(end.year, end.month, end.day, tzinfo=UTC).timestamp() * 1_000_000)
     span_us = int(years * 365.25 * _US_PER_DAY)
-
-    def u() -> Array:
-        return rng.random(n)
-
-    # Versions: a superseded offer belongs to the same application as the offer after it.
-    deprecated = u() < r.superseded
-    if n:
-        deprecated[-1] = False
-    group = np.cumsum(~deprecated) + deprecated.astype(np.int64) - 1
-    n_apps = int(group.max()) + 1 if n else 0
-    app_ids = np.array(_uuids(rng, n_apps), dtype=object)
-    creators = np.array(_uuids(rng, max(3, n // 400 + 3)), dtype=object)
-    application = app_ids[group] if n else np.array([], dtype=object)
-    creator = creators[rng.integers(0, creators.shape[0], n)]
-
-    created = end_us - span_us + (rng.random(n) * span_us).astype(np.int64)
-    created.sort()  # offers are created in id order over time, as a real ATS would
-    # A superseded version is replaced by its successor a few days later.
-    created[:-1] = np.where(
-        deprecated[:-1], np.minimum(created[:-1], created[1:] - _US_PER_DAY), created[:-1]
+    versions = _versions(d)
+    created = _created(d, versions.deprecated, end_us, span_us)
+    life = _lifecycle(d, versions.deprecated, created, end_us)
+    start_day, has_start = _start_days(d, life)
+    stamps = write_instants(
+        rng,
+        index,
+        other_shape=rates.other_shape,
+        null_created=rates.null_remote_created_at,
+        created=life.created,
+        sent=(life.sent_at, life.has_sent),
+        closed=(life.closed_at, life.has_closed),
+        modified=_modified(d, life),
+        start=(start_day, has_start),
     )
+    spoil_dates(rng, rates.impossible_date, [stamps["sent_at"], stamps["closed_at"]])
+    return _assemble(d, index, versions, life.status, stamps)
 
-    kind = u()
-    draft = kind < r.draft
-    denied_internally = (~draft) & (kind < r.draft + r.denied_internally)
-    sent = ~(draft | denied_internally)
-    sent_lag = (rng.gamma(1.5, 0.6, n) * _US_PER_DAY).astype(np.int64) + 3_600_000_000
-    sent_at = created + sent_lag
-    close_days = rng.lognormal(mean=np.log(3.0), sigma=0.9, size=n)
-    close_days = np.where(u() < 0.04, close_days + rng.exponential(30.0, n), close_days)
-    closed_at = sent_at + (close_days * _US_PER_DAY).astype(np.int64)
-    open_ = sent & ((closed_at > end_us) | (u() < r.never_closes))
-    decided = sent & ~open_ & ~deprecated
-    signed = decided & (u() < r.signed_share)
-    declined = decided & ~signed
-    sent_at = np.minimum(sent_at, end_us - 60_000_000)
 
-    status: Array = np.full(n, "", dtype=object)
-    draft_kind = rng.choice(
-        np.array(["DRAFT", "APPROVAL-SENT", "APPROVED"], dtype=object), n, p=[0.5, 0.25, 0.25]
-    )
-    status[draft] = draft_kind[draft]
-    status[denied_internally] = "DENIED"
-    status[open_] = np.where(u()[open_] < r.opened_share_of_open, "OPENED", "SENT")
-    status[signed] = "SIGNED"
-    status[declined] = "DENIED"
-    # Superseded versions were sent and then replaced; some ATSs record when.
-    superseded_sent = deprecated & sent
-    status[deprecated] = "DEPRECATED"
-    replaced_at = np.empty_like(created)
-    replaced_at[:-1] = created[1:]
-    replaced_at[-1:] = end_us
-    # Pass-through statuses from source systems that do not map onto Bindbee's vocabulary.
-    pt = u()
-    swap = pt < r.pass_through_status
-    status[signed & swap] = rng.choice(np.array(["ACCEPTED", "HIRED", "signed"], dtype=object), n)[
-        signed & swap
-    ]
-    status[declined & swap] = rng.choice(np.array(["DECLINED", "REJECTED"], dtype=object), n)[
-        declined & swap
-    ]
-    status[(sent & ~deprecated) & (pt > 1 - r.unknown_status)] = "EXTENDED"
-
-    has_sent = sent.copy()
-    has_closed = (signed | declined) | (superseded_sent & (u() < 0.5))
-    closed_at = np.where(deprecated, np.maximum(replaced_at, sent_at + 60_000_000), closed_at)
-    # Impossible records, at low rates, as real ATS exports have them.
-    flip = has_closed & has_sent & (u() < r.closed_before_sent)
-    closed_at = np.where(
-        flip,
-        sent_at - (rng.random(n) * 5 * _US_PER_DAY).astype(np.int64) - 3_600_000_000,
-        closed_at,
-    )
-
-    # Start dates: 2-8 weeks after acceptance (or after sending, for offers still undecided).
-    base = np.where(has_closed, closed_at, sent_at)
-    start_day = (base // _US_PER_DAY) + rng.integers(14, 57, n)
-    weekday = (start_day + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
-    monday = u() < r.start_on_monday
-    start_day = np.where(monday, start_day - weekday + 7 * (weekday > 0), start_day)
-    early = signed & (u() < r.start_before_close)
-    start_day = np.where(early, (closed_at // _US_PER_DAY) - rng.integers(1, 10, n), start_day)
-    has_start = has_sent & (u() > r.start_date_missing)
-
-    modified = np.maximum.reduce(
-        [created, np.where(has_sent, sent_at, 0), np.where(has_closed, closed_at, 0)]
-    )
-    modified = modified + (rng.random(n) * 2 * _US_PER_DAY).astype(np.int64) + 1_000
-
-    # Timestamp shapes: one dominant shape per connector, others mixed in.
-    dominant = _SHAPES[index % 4]  # date-only is never the dominant shape for instants
-    shape: Array = np.full(n, dominant, dtype=object)
-    other = u() < r.other_shape
-    shape[other] = rng.choice(np.array(_SHAPES, dtype=object), n)[other]
-    offsets = rng.choice(np.array([-480, -300, -240, 0, 60, 120, 330, 540], dtype=np.int64), n)
-
-    def stamp(values: Array, present: Array) -> list[str | None]:
-        per_value_shape = shape.copy()
-        reshuffle = u() < r.other_shape
-        per_value_shape[reshuffle] = rng.choice(np.array(_SHAPES, dtype=object), n)[reshuffle]
-        return _format(values, present, per_value_shape, offsets)
-
-    created_s = stamp(created, u() > r.null_remote_created_at)
-    sent_s = stamp(sent_at, has_sent)
-    closed_s = stamp(closed_at, has_closed)
-    modified_s = _format(
-        modified, np.ones(n, dtype=bool), np.full(n, "fraction", dtype=object), offsets
-    )
-    # start_date is a calendar date; some sources write it as a midnight timestamp with an offset.
-    start_shape: Array = np.where(u() < 0.9, "date", "offset").astype(object)
-    # Written as local midnight of the start day, so the date as written is the intended one.
-    start_local_midnight = start_day * _US_PER_DAY - np.where(
-        start_shape == "offset", offsets * 60_000_000, 0
-    )
-    start_s = _format(start_local_midnight, has_start, start_shape, offsets)
-
-    bad = u() < r.impossible_date
-    impossible = np.array(
-        ["2024-02-30T10:00:00Z", "2023-13-01", "0000-00-00T00:00:00Z", "not a date"], dtype=object
-    )
-    which = rng.integers(0, impossible.shape[0], n)
-    for col in (sent_s, closed_s):
-        for j in np.flatnonzero(bad).tolist():
-            if col[j] is not None:
-                col[j] = impossible[which[j]]
-
+def _assemble(
+    d: _Draws,
+    index: int,
+    versions: _Versions,
+    status: Array,
+    stamps: dict[str, list[str | None]],
+) -> list[dict[str, Any]]:
+    """Draw the remaining fields and build the offer dicts."""
+    n, rng, r = d.n, d.rng, d.rates
     ids = _uuids(rng, n)
     remote_num = 100_000 * (index + 1) + np.arange(n)
-    remote_null = u() < r.null_remote_id
-    creator_null = u() < r.null_creator
-    app_null = u() < r.null_application
-    status[u() < r.null_status] = None
+    remote_null = d.u() < r.null_remote_id
+    creator_null = d.u() < r.null_creator
+    app_null = d.u() < r.null_application
+    status[d.u() < r.null_status] = None
     salary = (rng.lognormal(np.log(95_000), 0.35, n) // 500 * 500).astype(np.int64)
-    bonus = np.where(u() < 0.3, (salary * 0.1).astype(np.int64), -1)
-    currency = rng.choice(np.array(["USD", "EUR", "GBP"], dtype=object), n, p=[0.6, 0.25, 0.15])
+    bonus = np.where(d.u() < 0.3, (salary * 0.1).astype(np.int64), -1)
+    currency = d.pick(["USD", "EUR", "GBP"], p=[0.6, 0.25, 0.15])
     source = _SOURCES[index % len(_SOURCES)]
 
     offers: list[dict[str, Any]] = []
@@ -276,14 +306,14 @@ def _connector(
             {
                 "id": ids[i],
                 "remote_id": None if remote_null[i] else str(int(remote_num[i])),
-                "modified_at": modified_s[i],
-                "remote_created_at": created_s[i],
-                "sent_at": sent_s[i],
-                "closed_at": closed_s[i],
-                "start_date": start_s[i],
+                "modified_at": stamps["modified_at"][i],
+                "remote_created_at": stamps["remote_created_at"][i],
+                "sent_at": stamps["sent_at"][i],
+                "closed_at": stamps["closed_at"][i],
+                "start_date": stamps["start_date"][i],
                 "status": st,
-                "application": None if app_null[i] else application[i],
-                "creator": None if creator_null[i] else creator[i],
+                "application": None if app_null[i] else versions.application[i],
+                "creator": None if creator_null[i] else versions.creator[i],
                 "custom_fields": {
                     "base_salary": int(salary[i]),
                     "currency": currency[i],

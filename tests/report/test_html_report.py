@@ -277,7 +277,7 @@ def test_a_connector_has_one_colour_in_every_chart_of_the_report(
         drawn.append(figure)
         return original(figure, chart_id=chart_id, caption=caption)
 
-    monkeypatch.setattr(sys.modules["offer_analytics.report._html"], "chart_html", keep)
+    monkeypatch.setattr(sys.modules["offer_analytics.report._sections"], "chart_html", keep)
     html_report(frame, tmp_path / "r.html", as_of=AS_OF)
     seen: dict[str, set[str]] = {}
     for figure in drawn:

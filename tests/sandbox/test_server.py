@@ -1,4 +1,4 @@
-"""Contract tests: the sandbox over real HTTP behaves as DESIGN §2 says Bindbee does."""
+"""Contract tests: the sandbox over real HTTP behaves as the Bindbee offers API does."""
 
 from __future__ import annotations
 
