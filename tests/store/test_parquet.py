@@ -29,6 +29,12 @@ FRAME = offers_to_frame(
 WATERMARK = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
+def query(sql: str) -> duckdb.DuckDBPyRelation:
+    relation = duckdb.sql(sql)
+    assert relation is not None  # a SELECT always gives a relation
+    return relation
+
+
 def as_plain(frame: pl.DataFrame) -> pl.DataFrame:
     """What every reader must agree on: offers columns, outcome as text, instants in UTC."""
     return (
@@ -47,11 +53,9 @@ def by_every_reader(source: str, *, dataset: bool) -> dict[str, pl.DataFrame]:
     hive = "true" if dataset else "false"
     return {
         "polars": read_offers(source).collect(),
-        "pyarrow": pl.from_arrow(pq.read_table(f"{source}/offers" if dataset else source)),  # type: ignore[dict-item]
+        "pyarrow": pl.from_arrow(pq.read_table(f"{source}/offers" if dataset else source)),
         "pandas": pl.from_pandas(pd.read_parquet(f"{source}/offers" if dataset else source)),
-        "duckdb": duckdb.sql(
-            f"SELECT * FROM read_parquet('{glob}', hive_partitioning={hive})"
-        ).pl(),
+        "duckdb": query(f"SELECT * FROM read_parquet('{glob}', hive_partitioning={hive})").pl(),
     }
 
 
@@ -68,22 +72,23 @@ def test_one_file_reads_back_identically_everywhere(tmp_path: Path, profile: str
 def test_duckdb_sees_instants_with_time_zone_dates_and_json_text(tmp_path: Path) -> None:
     file = export_parquet(FRAME, tmp_path / "offers.parquet")
     types = dict(
-        duckdb.sql(f"DESCRIBE SELECT * FROM '{file}'").fetchall()[i][:2]
+        query(f"DESCRIBE SELECT * FROM '{file}'").fetchall()[i][:2]
         for i in range(len(FRAME.columns))
-    )  # noqa: E501
+    )
     assert {types[c] for c in INSTANT_COLUMNS} == {"TIMESTAMP WITH TIME ZONE"}
     assert types["start_date"] == "DATE"
     assert types["custom_fields"] == types["raw_data"] == types["outcome"] == "VARCHAR"
-    salaries = duckdb.sql(
+    salaries = query(
         f"SELECT json_extract(custom_fields, '$.base_salary') FROM '{file}' "
         "WHERE custom_fields IS NOT NULL LIMIT 3"
     ).fetchall()
-    assert len(salaries) == 3 and all(row[0] is not None for row in salaries)
+    assert len(salaries) == 3
+    assert all(row[0] is not None for row in salaries)
 
 
 def test_metadata_names_version_columns_and_watermark(tmp_path: Path) -> None:
     file = export_parquet(FRAME, tmp_path / "offers.parquet", watermark=WATERMARK)
-    rows = duckdb.sql(f"SELECT key, value FROM parquet_kv_metadata('{file}')").fetchall()
+    rows = query(f"SELECT key, value FROM parquet_kv_metadata('{file}')").fetchall()
     meta = {bytes(k).decode(): bytes(v).decode() for k, v in rows}
     assert meta["offer_analytics.version"] == offer_analytics.__version__
     assert meta["offer_analytics.watermark"] == "2026-11-30T12:00:00+00:00"
@@ -124,7 +129,7 @@ def test_dataset_reads_back_identically_everywhere(tmp_path: Path) -> None:
 
 def test_duckdb_queries_the_whole_dataset_in_one_query(tmp_path: Path) -> None:
     write_dataset(tmp_path, FRAME)
-    counts = duckdb.sql(
+    counts = query(
         f"SELECT connector, count(*) AS n, count(*) FILTER (outcome = 'accepted') AS accepted "
         f"FROM read_parquet('{tmp_path}/offers/*/*.parquet', hive_partitioning = true) "
         "GROUP BY connector ORDER BY connector"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -26,7 +27,8 @@ def test_incremental_sync_costs_a_handful_of_requests_and_equals_a_full_load(
 ) -> None:
     first = sync(tmp_path, **access(server))
     assert [c.mode for c in first.connectors] == ["initial", "initial"]
-    assert first.new == 800 and first.updated == first.unchanged == first.removed == 0
+    assert first.new == 800
+    assert first.updated == first.unchanged == first.removed == 0
     full_requests = first.requests
     assert full_requests == sum(math.ceil(c.offers / PAGE_SIZE) for c in first.connectors)
     assert_frame_equal(stored(tmp_path), full_load(server))
@@ -36,7 +38,8 @@ def test_incremental_sync_costs_a_handful_of_requests_and_equals_a_full_load(
     for report in second.connectors:
         assert report.mode == "incremental"
         assert report.watermark_before == first[report.label].watermark_after
-        assert report.watermark_after > report.watermark_before  # type: ignore[operator]
+        assert report.watermark_before is not None
+        assert report.watermark_after > report.watermark_before
         assert (report.new, report.updated, report.unchanged) == (12, 20, 0)
         assert report.removed is None
         assert report.requests == math.ceil(32 / PAGE_SIZE)  # one page: the changes only
@@ -61,7 +64,8 @@ def test_full_sync_removes_exactly_the_deleted_offers_and_counts_them(
     assert incremental.removed == 0  # an incremental sync cannot see deletions
     full = sync(tmp_path, **access(server), full=True)
     assert {c.label: c.removed for c in full.connectors} == {"acme": 7, "globex": 3}
-    assert full.new == full.updated == 0 and full.removed == 10
+    assert full.new == full.updated == 0
+    assert full.removed == 10
     assert_frame_equal(stored(tmp_path), full_load(server))
     history = pl.read_parquet(Dataset(tmp_path).history_file("acme", 3), columns=["id", "change"])
     assert sorted(history["id"]) == sorted(gone["acme"])
@@ -141,7 +145,7 @@ def test_labels_options_and_shards_are_checked_before_any_request(
     server: SandboxServer, tmp_path: Path
 ) -> None:
     token = server.connector_tokens["acme"]
-    base = {"api_key": server.api_key, "base_url": server.base_url}
+    base: dict[str, Any] = {"api_key": server.api_key, "base_url": server.base_url}
     for label in ("../up", "a/b", "nul\x00", ".hidden", "_meta", "a=b", ""):
         with pytest.raises(ConfigurationError, match="label"):
             sync(tmp_path, connectors={label: token}, **base)
