@@ -71,9 +71,7 @@ def one_repeat(args: argparse.Namespace, repeat: int) -> dict[str, tuple[float, 
             started = time.perf_counter()
             report = contenders[name]()
             results[name] = (time.perf_counter() - started, report)
-        assert_frame_equal(
-            read_offers(incremental_dir).collect(), read_offers(full_dir).collect()
-        )
+        assert_frame_equal(read_offers(incremental_dir).collect(), read_offers(full_dir).collect())
         assert results["incremental sync"][1].updated == changed
         return results
 

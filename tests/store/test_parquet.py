@@ -51,12 +51,16 @@ def as_plain(frame: pl.DataFrame) -> pl.DataFrame:
 def by_every_reader(source: str, *, dataset: bool) -> dict[str, pl.DataFrame]:
     glob = f"{source}/offers/*/*.parquet" if dataset else source
     hive = "true" if dataset else "false"
-    return {
+    readers = {
         "polars": read_offers(source).collect(),
         "pyarrow": pl.from_arrow(pq.read_table(f"{source}/offers" if dataset else source)),
         "pandas": pl.from_pandas(pd.read_parquet(f"{source}/offers" if dataset else source)),
         "duckdb": query(f"SELECT * FROM read_parquet('{glob}', hive_partitioning={hive})").pl(),
     }
+    if dataset:  # what a Polars user writes without this package
+        scan = pl.scan_parquet(glob, hive_partitioning=True, hive_schema={"connector": pl.String})
+        readers["polars scan_parquet"] = scan.collect()
+    return readers
 
 
 @pytest.mark.parametrize("profile", ["default", "compat"])
@@ -122,6 +126,7 @@ def test_dataset_reads_back_identically_everywhere(tmp_path: Path) -> None:
     assert_frame_equal(
         read_offers(tmp_path).collect().sort("connector", "id"), FRAME.sort("connector", "id")
     )
+    assert_frame_equal(read_offers(tmp_path / "offers").collect(), read_offers(tmp_path).collect())
     for reader, frame in by_every_reader(str(tmp_path), dataset=True).items():
         assert as_plain(frame).equals(as_plain(FRAME)), reader
         assert as_plain(frame).schema == as_plain(FRAME).schema, reader
