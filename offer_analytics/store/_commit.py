@@ -1,4 +1,8 @@
-"""One connector's sync: load, fold into the stored table, then commit history, data and state.
+"""One connector's sync: lock, load, fold into the stored table, commit history, data and state.
+
+The connector's lock is taken here, just before its work, and released right after: a sync of
+thousands of connectors holds at most ``parallel`` lock files open, and the state is read only
+under the lock, so that it cannot change between reading and committing.
 
 The order of the writes is what makes a crash harmless:
 
@@ -18,8 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+import filelock
 import polars as pl
 
+from offer_analytics.errors import SyncLockedError
 from offer_analytics.load import ProgressUpdate, load_offers
 from offer_analytics.store._credentials import SyncCredentials
 from offer_analytics.store._dataset import Dataset, checkpoint
@@ -27,7 +33,7 @@ from offer_analytics.store._merge import Merge, merge
 from offer_analytics.store._parquet import Profile, parquet_writer, to_arrow
 from offer_analytics.store._read import scan_offers_file
 from offer_analytics.store._report import ConnectorSync, SyncMode
-from offer_analytics.store._state import ConnectorState
+from offer_analytics.store._state import ConnectorState, check_same_options, read_state
 
 __all__ = ["CHANGE_DTYPE", "ConnectorJob"]
 
@@ -41,15 +47,41 @@ class ConnectorJob:
 
     dataset: Dataset
     label: str
-    state: ConnectorState | None
     full: bool
     credentials: SyncCredentials
     load_options: Mapping[str, Any]
+    columns: tuple[str, ...]
     mapping: str
     profile: Profile
 
     def run(self, progress: Callable[[ProgressUpdate], None] | None) -> ConnectorSync:
-        """Load, merge and commit; the connector's lock is held by the caller."""
+        """Lock the connector, then load, merge and commit.
+
+        Raises
+        ------
+        SyncLockedError
+            Another sync of this connector into this folder holds its lock.
+        """
+        lock = self.dataset.lock(self.label)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise SyncLockedError(
+                f"Another sync of {self.label!r} into {self.dataset.root} is running; wait for "
+                "it to finish, or sync other connectors.",
+                labels=[self.label],
+            ) from None
+        try:
+            state = read_state(self.dataset.state_file(self.label))
+            if not self.full:
+                check_same_options(self.label, state, self.columns, self.mapping)
+            return self._sync(state, progress)
+        finally:
+            lock.release()
+
+    def _sync(
+        self, state: ConnectorState | None, progress: Callable[[ProgressUpdate], None] | None
+    ) -> ConnectorSync:
         started = time.perf_counter()
         self.dataset.remove_leftovers(self.label)
         data_file = self.dataset.data_file(self.label)
@@ -57,9 +89,9 @@ class ConnectorJob:
         if data_file.is_file():
             stored = scan_offers_file(data_file).drop("connector").collect()
         mode: SyncMode = "full" if self.full else "incremental"
-        if self.state is None or stored is None:
+        if state is None or stored is None:
             mode = "full" if self.full else "initial"
-        watermark_before = self.state.watermark if self.state is not None else None
+        watermark_before = state.watermark if state is not None else None
         frame, load = load_offers(
             **self.credentials.for_connector(self.label),
             modified_after=watermark_before if mode == "incremental" else None,
@@ -70,7 +102,7 @@ class ConnectorJob:
         if stored is not None and stored.columns != loaded.columns:
             stored = _aligned(stored, loaded)  # a full run with other expand/include_* options
         merged = merge(stored, loaded, full=mode != "incremental")
-        generation = (self.state.generation if self.state is not None else 0) + 1
+        generation = (state.generation if state is not None else 0) + 1
         changed = merged.new.height + merged.updated.height + merged.removed.height
         if changed:
             self._append_history(merged, generation)
@@ -96,7 +128,7 @@ class ConnectorJob:
             load=load,
             duration_s=time.perf_counter() - started,
         )
-        state = ConnectorState(
+        new_state = ConnectorState(
             watermark=load.watermark,
             generation=generation,
             columns=tuple(loaded.columns),
@@ -106,7 +138,7 @@ class ConnectorJob:
         )
         self.dataset.replace(
             self.dataset.state_file(self.label),
-            lambda handle: handle.write(state.to_bytes()),
+            lambda handle: handle.write(new_state.to_bytes()),
             label=self.label,
             kind="state",
         )

@@ -168,8 +168,8 @@ class Dataset:
         """The (not yet acquired) lock that keeps two syncs of ``label`` apart.
 
         An OS-level lock (``flock``): a process that dies, even by SIGKILL, releases it.
-        ``thread_local=False`` because the sync's worker thread releases what the caller took.
+        ``timeout=0``: a sync never waits for another, it says so at once.
         """
         path = self.state_file(label).with_suffix(".lock")
         self._make_folder(path.parent)
-        return filelock.FileLock(path, timeout=0, thread_local=False)
+        return filelock.FileLock(path, timeout=0)

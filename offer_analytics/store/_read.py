@@ -29,14 +29,20 @@ def _file_schema(file: Path) -> dict[str, pl.DataType]:
         raise SchemaError(f"{file} is not a readable Parquet file: {error}") from None
 
 
-def scan_offers_file(file: Path, *, optional: tuple[str, ...] | None = None) -> pl.LazyFrame:
+def scan_offers_file(
+    file: Path,
+    *,
+    optional: tuple[str, ...] | None = None,
+    schema: dict[str, pl.DataType] | None = None,
+) -> pl.LazyFrame:
     """One file as a lazy frame with the offers schema.
 
     ``connector`` comes from the file, or else from a ``connector=<label>`` parent folder.
     ``optional`` names the optional columns to produce (missing ones as nulls); by default, the
-    file's own.
+    file's own. ``schema`` is the file's, when the caller has read it already.
     """
-    schema = _file_schema(file)
+    if schema is None:
+        schema = _file_schema(file)
     label = file.parent.name.removeprefix(_PARTITION)
     from_folder = "connector" not in schema and file.parent.name.startswith(_PARTITION)
     for name, dtype in OFFER_SCHEMA.items():
@@ -94,9 +100,7 @@ def read_offers(path: str | Path) -> pl.LazyFrame:
     files = list(Dataset(root).data_files().values())
     if not files:
         return empty_offers_frame().lazy()
-    present: set[str] = set()
-    for file in files:
-        present.update(c for c in OPTIONAL_COLUMNS if c in _file_schema(file))
-    optional = tuple(c for c in OPTIONAL_COLUMNS if c in present)
-    scans = [scan_offers_file(file, optional=optional) for file in files]
+    schemas = {file: _file_schema(file) for file in files}
+    optional = tuple(c for c in OPTIONAL_COLUMNS if any(c in s for s in schemas.values()))
+    scans = [scan_offers_file(f, optional=optional, schema=s) for f, s in schemas.items()]
     return pl.concat(scans, how="vertical") if len(scans) > 1 else scans[0]

@@ -15,9 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from offer_analytics.errors import SchemaError
+from offer_analytics.errors import ConfigurationError, SchemaError
 
-__all__ = ["SCHEMA_VERSION", "ConnectorState", "mapping_fingerprint", "read_state"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "ConnectorState",
+    "check_same_options",
+    "mapping_fingerprint",
+    "read_state",
+]
 
 #: Version of the dataset layout and state format this code writes and reads.
 SCHEMA_VERSION: Final = 1
@@ -111,3 +117,29 @@ def read_state(file: Path) -> ConnectorState | None:
             "upgrade the package to sync into this folder."
         )
     return state
+
+
+def check_same_options(
+    label: str, state: ConnectorState | None, columns: tuple[str, ...], mapping: str
+) -> None:
+    """Refuse an incremental sync whose options differ from those the stored table has.
+
+    Raises
+    ------
+    ConfigurationError
+        The columns (``expand``/``include_*``) or the outcome mapping differ.
+    """
+    if state is None:
+        return
+    if state.columns != columns:
+        differ = sorted(set(columns) ^ set(state.columns))
+        raise ConfigurationError(
+            f"Connector {label!r} is stored with other expand/include_* options (columns "
+            f"differ: {', '.join(differ)}); an incremental sync would mix the two. Sync it with "
+            "full=True to rebuild it with the new options."
+        )
+    if state.outcome_mapping != mapping:
+        raise ConfigurationError(
+            f"Connector {label!r} is stored with another outcome_mapping; sync it with "
+            "full=True to map every stored offer with the new one."
+        )

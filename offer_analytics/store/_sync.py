@@ -1,9 +1,10 @@
 """``sync``: keep a dataset folder up to date with the API, connector by connector.
 
 The entry point checks everything that needs no request (labels, shard, options against what is
-stored), takes every connector's lock, then runs one :class:`~offer_analytics.store._commit.
-ConnectorJob` per connector in a pool of threads. Connectors are independent: one that fails
-leaves its stored data as it was and the others are still committed.
+stored), then runs one :class:`~offer_analytics.store._commit.ConnectorJob` per connector in a
+pool of threads; each takes its connector's lock first. Connectors are independent: one that
+fails (or is locked by another sync) leaves its stored data as it was and the others are still
+committed.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-import filelock
-
 from offer_analytics.errors import ConfigurationError, PartialSyncError, SyncLockedError
 from offer_analytics.load import ProgressUpdate
 from offer_analytics.schema import offers_schema, resolve_outcome_mapping
@@ -25,7 +24,7 @@ from offer_analytics.store._dataset import Dataset
 from offer_analytics.store._labels import check_labels, in_shard, validate_shard
 from offer_analytics.store._parquet import Profile
 from offer_analytics.store._report import ConnectorSync, SyncReport
-from offer_analytics.store._state import ConnectorState, mapping_fingerprint, read_state
+from offer_analytics.store._state import check_same_options, mapping_fingerprint, read_state
 
 __all__ = ["sync"]
 
@@ -102,7 +101,9 @@ def sync(
         Before any request: bad labels, shard, options, or options that differ from what is
         stored without ``full=True``.
     SyncLockedError
-        Another sync of one of these connectors into this folder is running; nothing was done.
+        Another sync of these connectors into this folder is running; nothing was done. (When
+        only some of them are locked, the others are synced and a ``PartialSyncError`` names
+        the locked ones.)
     PartialSyncError
         Some connectors failed (their data is unchanged) while others were committed; it
         carries the report and each failure.
@@ -163,30 +164,25 @@ def sync(
     mine = in_shard(labels, shard)
     dataset = Dataset(Path(path))
     dataset.root.mkdir(parents=True, exist_ok=True)
-    locks = _lock_all(dataset, mine)
-    try:
-        jobs = []
+    if not full:
+        # Fail fast on the common mistake; each job checks again under its lock.
         for label in mine:
             state = read_state(dataset.state_file(label))
-            if not full:
-                _check_same_options(label, state, columns, mapping)
-            jobs.append(
-                ConnectorJob(
-                    dataset=dataset,
-                    label=label,
-                    state=state,
-                    full=full,
-                    credentials=credentials,
-                    load_options=load_options,
-                    mapping=mapping,
-                    profile=profile,
-                )
-            )
-    except BaseException:
-        for lock in locks.values():
-            lock.release()
-        raise
-    done, errors = _run(jobs, locks, parallel=parallel, progress=progress)
+            check_same_options(label, state, columns, mapping)
+    jobs = [
+        ConnectorJob(
+            dataset=dataset,
+            label=label,
+            full=full,
+            credentials=credentials,
+            load_options=load_options,
+            columns=columns,
+            mapping=mapping,
+            profile=profile,
+        )
+        for label in mine
+    ]
+    done, errors = _run(jobs, parallel=parallel, progress=progress)
     report = SyncReport(
         path=dataset.root,
         connectors=tuple(done[label] for label in mine if label in done),
@@ -198,6 +194,13 @@ def sync(
     if not errors:
         return report
     first = next(label for label in mine if label in errors)
+    locked = [label for label in mine if isinstance(errors.get(label), SyncLockedError)]
+    if not done and len(locked) == len(errors):
+        raise SyncLockedError(
+            f"Another sync of {', '.join(map(repr, locked))} into {dataset.root} is running; "
+            "nothing was done. Wait for it to finish, or sync other connectors (shard=).",
+            labels=locked,
+        )
     if not done:
         raise errors[first]
     failed = ", ".join(f"{label!r} ({report.failed[label]})" for label in errors)
@@ -209,50 +212,8 @@ def sync(
     ) from errors[first]
 
 
-def _lock_all(dataset: Dataset, labels: list[str]) -> dict[str, filelock.BaseFileLock]:
-    held: dict[str, filelock.BaseFileLock] = {}
-    busy = []
-    for label in labels:
-        lock = dataset.lock(label)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            busy.append(label)
-        else:
-            held[label] = lock
-    if busy:
-        for lock in held.values():
-            lock.release()
-        raise SyncLockedError(
-            f"Another sync of {', '.join(map(repr, busy))} into {dataset.root} is running; "
-            "nothing was done. Wait for it to finish, or sync other connectors (shard=).",
-            labels=busy,
-        )
-    return held
-
-
-def _check_same_options(
-    label: str, state: ConnectorState | None, columns: tuple[str, ...], mapping: str
-) -> None:
-    if state is None:
-        return
-    if state.columns != columns:
-        extra = sorted(set(columns) ^ set(state.columns))
-        raise ConfigurationError(
-            f"Connector {label!r} is stored with other expand/include_* options (columns "
-            f"differ: {', '.join(extra)}); an incremental sync would mix the two. Sync it with "
-            "full=True to rebuild it with the new options."
-        )
-    if state.outcome_mapping != mapping:
-        raise ConfigurationError(
-            f"Connector {label!r} is stored with another outcome_mapping; sync it with "
-            "full=True to map every stored offer with the new one."
-        )
-
-
 def _run(
     jobs: list[ConnectorJob],
-    locks: Mapping[str, filelock.BaseFileLock],
     *,
     parallel: int,
     progress: Callable[[ProgressUpdate], None] | None,
@@ -260,16 +221,10 @@ def _run(
     done: dict[str, ConnectorSync] = {}
     errors: dict[str, BaseException] = {}
 
-    def work(job: ConnectorJob) -> ConnectorSync:
-        try:
-            return job.run(progress)
-        finally:
-            locks[job.label].release()
-
     pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="offer-sync")
     futures: dict[Future[ConnectorSync], str] = {}
     try:
-        futures = {pool.submit(work, job): job.label for job in jobs}
+        futures = {pool.submit(job.run, progress): job.label for job in jobs}
         for future in as_completed(futures):
             label = futures[future]
             try:
@@ -277,11 +232,8 @@ def _run(
             except Exception as error:  # one connector's failure; the others go on
                 errors[label] = error
     except BaseException:
-        # Ctrl-C: connectors not started yet are dropped (and unlocked); those loading finish
-        # and commit on their own, still holding their locks until then.
-        for future, label in futures.items():
-            if future.cancel():
-                locks[label].release()
+        # Ctrl-C: connectors not started yet are dropped; those loading finish and commit on
+        # their own (a load in a worker thread cannot be interrupted from here).
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

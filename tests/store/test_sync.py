@@ -113,17 +113,25 @@ def test_an_offer_changed_while_the_sync_runs_is_caught_by_the_next(
 def test_a_second_sync_of_a_locked_connector_is_refused(
     server: SandboxServer, tmp_path: Path
 ) -> None:
-    held = Dataset(tmp_path).lock("globex")
-    held.acquire()
+    dataset = Dataset(tmp_path)
+    held = [dataset.lock(label) for label in ("acme", "globex")]
+    for lock in held:
+        lock.acquire()
     try:
-        with pytest.raises(SyncLockedError, match="'globex'") as caught:
+        with pytest.raises(SyncLockedError, match="'acme', 'globex'") as caught:
             sync(tmp_path, **access(server))
-        assert caught.value.labels == ["globex"]
-        assert not (tmp_path / "_state" / "acme.json").exists()  # nothing was done
-        assert server.request_log == []
+        assert caught.value.labels == ["acme", "globex"]
+        assert server.request_log == []  # nothing was done
+        held[0].release()
+        with pytest.raises(PartialSyncError, match="'globex'") as partly:
+            sync(tmp_path, **access(server))  # acme is free: synced; globex is not
+        assert isinstance(partly.value.errors["globex"], SyncLockedError)
+        assert [c.label for c in partly.value.report.connectors] == ["acme"]
+        assert not (tmp_path / "_state" / "globex.json").exists()
     finally:
-        held.release()
-    assert sync(tmp_path, **access(server)).new == 800
+        for lock in held:
+            lock.release()
+    assert sync(tmp_path, **access(server))["globex"].new == 400
 
 
 def test_one_failing_connector_leaves_the_others_committed(
