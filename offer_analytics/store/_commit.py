@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 import filelock
@@ -27,6 +28,7 @@ import polars as pl
 
 from offer_analytics.errors import SyncLockedError
 from offer_analytics.load import ProgressUpdate, load_offers
+from offer_analytics.schema import UTC_DATETIME
 from offer_analytics.store._credentials import SyncCredentials
 from offer_analytics.store._dataset import Dataset, checkpoint
 from offer_analytics.store._merge import Merge, merge
@@ -107,12 +109,7 @@ class ConnectorJob:
         if changed:
             self._append_history(merged, generation)
         if changed or stored is None:
-            write = parquet_writer(
-                to_arrow(merged.table, profile=self.profile),
-                profile=self.profile,
-                watermark=load.watermark,
-            )
-            self.dataset.replace(data_file, write, label=self.label, kind="data")
+            self._write(data_file, merged.table, kind="data", watermark=load.watermark)
         checkpoint("data:committed", self.label)
         report = ConnectorSync(
             label=self.label,
@@ -135,22 +132,27 @@ class ConnectorJob:
             outcome_mapping=self.mapping,
             offers=merged.table.height,
             last_sync=report.summary(),
-        )
+        ).to_bytes()
+        state_file = self.dataset.state_file(self.label)
         self.dataset.replace(
-            self.dataset.state_file(self.label),
-            lambda handle: handle.write(new_state.to_bytes()),
-            label=self.label,
-            kind="state",
+            state_file, lambda f: f.write(new_state), label=self.label, kind="state"
         )
         checkpoint("state:committed", self.label)
         return report
+
+    def _write(
+        self, file: Path, table: pl.DataFrame, *, kind: str, watermark: datetime | None
+    ) -> None:
+        arrow = to_arrow(table, profile=self.profile)
+        write = parquet_writer(arrow, profile=self.profile, watermark=watermark)
+        self.dataset.replace(file, write, label=self.label, kind=kind)
 
     def _append_history(self, merged: Merge, generation: int) -> None:
         synced_at = datetime.now(UTC)
         parts = [
             rows.with_columns(
                 change=pl.lit(kind, CHANGE_DTYPE),
-                synced_at=pl.lit(synced_at, pl.Datetime("us", "UTC")),
+                synced_at=pl.lit(synced_at, UTC_DATETIME),
             )
             for kind, rows in (
                 ("new", merged.new),
@@ -166,11 +168,7 @@ class ConnectorJob:
             earlier = pl.read_parquet(file).with_columns(pl.col("change").cast(CHANGE_DTYPE))
             history = pl.concat([earlier, history], how="diagonal_relaxed")
             history = history.unique(["id", "modified_at", "change"], keep="first")
-        history = history.sort("id")
-        write = parquet_writer(
-            to_arrow(history, profile=self.profile), profile=self.profile, watermark=None
-        )
-        self.dataset.replace(file, write, label=self.label, kind="history")
+        self._write(file, history.sort("id"), kind="history", watermark=None)
 
 
 def _aligned(stored: pl.DataFrame, loaded: pl.DataFrame) -> pl.DataFrame:

@@ -139,16 +139,12 @@ def sync(
         raise ConfigurationError(f"profile must be 'default' or 'compat', not {profile!r}.")
     if not isinstance(parallel, int) or parallel < 1:
         raise ConfigurationError("parallel must be a positive number of connectors.")
-    columns = tuple(
-        c
-        for c in offers_schema(
-            expand=expand,
-            include_custom_fields=include_custom_fields,
-            include_raw_data=include_raw_data,
-        )
-        if c != "connector"
+    columns, mapping = _table_options(
+        expand=expand,
+        include_custom_fields=include_custom_fields,
+        include_raw_data=include_raw_data,
+        outcome_mapping=outcome_mapping,
     )
-    mapping = mapping_fingerprint(resolve_outcome_mapping(outcome_mapping))
     load_options: dict[str, Any] = {
         "page_size": page_size,
         "include_custom_fields": include_custom_fields,
@@ -156,11 +152,8 @@ def sync(
         "expand": expand,
         "outcome_mapping": outcome_mapping,
     }
-    for name, value in (("base_url", base_url), ("rate_limit", rate_limit)):
-        if value is not None:
-            load_options[name] = value
-    if concurrency is not None:
-        load_options["concurrency"] = concurrency
+    given = {"base_url": base_url, "rate_limit": rate_limit, "concurrency": concurrency}
+    load_options.update({name: value for name, value in given.items() if value is not None})
     mine = in_shard(labels, shard)
     dataset = Dataset(Path(path))
     dataset.root.mkdir(parents=True, exist_ok=True)
@@ -191,22 +184,46 @@ def sync(
         shard=shard,
         duration_s=time.perf_counter() - started,
     )
-    if not errors:
-        return report
-    first = next(label for label in mine if label in errors)
-    locked = [label for label in mine if isinstance(errors.get(label), SyncLockedError)]
-    if not done and len(locked) == len(errors):
+    if errors:
+        _raise_failures(report, errors, order=mine)
+    return report
+
+
+def _table_options(
+    *,
+    expand: Sequence[str] | str,
+    include_custom_fields: bool,
+    include_raw_data: bool,
+    outcome_mapping: Mapping[str, str] | None,
+) -> tuple[tuple[str, ...], str]:
+    """The stored table's columns and the outcome mapping's fingerprint for these options."""
+    schema = offers_schema(
+        expand=expand,
+        include_custom_fields=include_custom_fields,
+        include_raw_data=include_raw_data,
+    )
+    columns = tuple(c for c in schema if c != "connector")
+    return columns, mapping_fingerprint(resolve_outcome_mapping(outcome_mapping))
+
+
+def _raise_failures(
+    report: SyncReport, errors: Mapping[str, BaseException], *, order: list[str]
+) -> None:
+    """Raise what the failures call for: the error itself, SyncLockedError or PartialSyncError."""
+    first = next(label for label in order if label in errors)
+    locked = [label for label in order if isinstance(errors.get(label), SyncLockedError)]
+    if not report.connectors and len(locked) == len(errors):
         raise SyncLockedError(
-            f"Another sync of {', '.join(map(repr, locked))} into {dataset.root} is running; "
+            f"Another sync of {', '.join(map(repr, locked))} into {report.path} is running; "
             "nothing was done. Wait for it to finish, or sync other connectors (shard=).",
             labels=locked,
         )
-    if not done:
-        raise errors[first]
+    if not report.connectors:
+        raise errors[first]  # nothing committed: the cause itself (e.g. a wrong API key)
     failed = ", ".join(f"{label!r} ({report.failed[label]})" for label in errors)
     raise PartialSyncError(
-        f"{len(done)} of {len(mine)} connectors synced; failed, their stored data unchanged: "
-        f"{failed}. Run the sync again to retry them.",
+        f"{len(report.connectors)} of {len(order)} connectors synced; failed, their stored "
+        f"data unchanged: {failed}. Run the sync again to retry them.",
         report=report,
         errors=errors,
     ) from errors[first]
