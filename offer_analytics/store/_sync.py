@@ -111,6 +111,13 @@ def sync(
         When every connector failed, the first connector's error itself (e.g.
         ``AuthenticationError`` for a wrong API key).
 
+    Notes
+    -----
+    Connectors stored in the folder but not named in this call are left as they are. On
+    Ctrl-C, connectors not started yet are skipped; those already loading finish in their
+    threads and commit (holding their locks until then), since a load cannot be interrupted
+    from another thread.
+
     Examples
     --------
     >>> import tempfile
