@@ -193,3 +193,16 @@ def test_no_secret_reaches_a_report_or_a_file(server: SandboxServer, tmp_path: P
     for secret in secrets:
         assert not any(secret in text for text in texts)
         assert not any(secret.encode() in blob for blob in blobs)
+
+
+def test_a_compat_dataset_syncs_and_reads_back_the_same(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    updates: list[ProgressUpdate] = []
+    sync(tmp_path, **access(server), profile="compat", progress=updates.append)
+    assert {u.connector for u in updates if u.done} == {"acme", "globex"}
+    change_offers(server, share=0.05, added=2, seed=3)
+    sync(tmp_path, **access(server), profile="compat")
+    file = Dataset(tmp_path).data_file("acme")
+    assert pl.read_parquet_schema(file)["outcome"] == pl.String  # plain strings on disk
+    assert_frame_equal(stored(tmp_path), full_load(server))  # the Enum again in read_offers
