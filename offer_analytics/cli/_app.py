@@ -23,6 +23,8 @@ from offer_analytics.cli._report import EXAMPLES as REPORT_EXAMPLES
 from offer_analytics.cli._report import report
 from offer_analytics.cli._serve import EXAMPLES as SERVE_EXAMPLES
 from offer_analytics.cli._serve import serve
+from offer_analytics.cli._sync import EXAMPLES as SYNC_EXAMPLES
+from offer_analytics.cli._sync import sync
 
 __all__ = ["app", "main"]
 
@@ -45,6 +47,7 @@ app = typer.Typer(
 for _command, _examples in (
     (demo, DEMO_EXAMPLES),
     (fetch, FETCH_EXAMPLES),
+    (sync, SYNC_EXAMPLES),
     (metrics, METRICS_EXAMPLES),
     (report, REPORT_EXAMPLES),
     (serve, SERVE_EXAMPLES),

@@ -17,9 +17,9 @@ import typer
 
 import offer_analytics as oa
 from offer_analytics.cli._headline import headline, headline_table
-from offer_analytics.cli._offers_file import write_offers
 from offer_analytics.cli._options import AsJson, Debug, Progress
 from offer_analytics.cli._output import message, out_console, print_json, progress_wanted
+from offer_analytics.cli._progress import progress_bar
 from offer_analytics.cli._serve import sandbox_server
 from offer_analytics.sandbox import Faults, SandboxServer
 
@@ -35,7 +35,7 @@ EXAMPLES = (
 
 @dataclass(frozen=True)
 class _Written:
-    offers: Path
+    dataset: Path
     report: Path
 
 
@@ -68,7 +68,7 @@ def demo(
         message(f"sandbox API on {server.base_url}: {offers:,} offers, {connectors} connectors")
         frame, stored = _sync(server, folder, progress=progress_wanted(progress))
     written = _Written(
-        offers=stored, report=oa.html_report(frame, folder / "report.html", as_of=as_of)
+        dataset=stored, report=oa.html_report(frame, folder / "report.html", as_of=as_of)
     )
     rows = headline(frame, as_of=as_of)
     if as_json:
@@ -92,23 +92,31 @@ def _sandbox(*, offers: int, connectors: int, seed: int, latency_ms: float) -> S
 
 
 def _sync(server: SandboxServer, folder: Path, *, progress: bool) -> tuple[pl.DataFrame, Path]:
-    """Every offer of the sandbox into ``folder``; the frame and where it was stored."""
-    frame, load = oa.load_offers(
-        connectors=server.connector_tokens,
-        api_key=server.api_key,
-        base_url=server.base_url,
-        progress=progress,
-    )
-    return frame, write_offers(frame, folder / "offers.parquet", watermark=load.watermark)
+    """Every offer of the sandbox into the dataset ``folder``; the frame and the folder.
+
+    A full sync: a folder kept from an earlier demo then holds exactly this sandbox's offers.
+    """
+    with progress_bar(progress) as bar:
+        report = oa.sync(
+            folder,
+            connectors=server.connector_tokens,
+            api_key=server.api_key,
+            base_url=server.base_url,
+            full=True,
+            progress=bar,
+        )
+    # Connectors an earlier demo with more of them left in the folder are not this sandbox's.
+    mine = oa.read_offers(report.path).filter(pl.col("connector").is_in(server.labels))
+    return mine.collect(), report.path.resolve()
 
 
 def _epilogue(written: _Written, folder: Path) -> str:
-    data = written.offers
+    data = written.dataset
     return "\n".join(
         [
             "",
             "Written:",
-            f"  {data}   the offers (Parquet: polars, pandas, DuckDB, Spark read it)",
+            f"  {data}/offers/connector=<label>/   the offers, one Parquet table per connector",
             f"  {written.report}   the HTML report: open it in a browser (works offline)",
             "",
             "Next:",
@@ -117,7 +125,7 @@ def _epilogue(written: _Written, folder: Path) -> str:
             f"  offer-analytics metrics {data} upcoming --format csv > starts.csv",
             f"  offer-analytics report {data} -o {folder / 'my-report.html'}",
             "  offer-analytics serve        # the sandbox API with credentials, for your own code",
-            "  offer-analytics fetch --help # the same against Bindbee, with your API key",
+            "  offer-analytics sync --help  # the same against Bindbee, with your API key",
         ]
     )
 
@@ -125,7 +133,7 @@ def _epilogue(written: _Written, folder: Path) -> str:
 def _as_json(rows: list[dict[str, Any]], written: _Written, as_of: datetime) -> dict[str, Any]:
     return {
         "as_of": as_of,
-        "offers_path": str(written.offers),
+        "dataset": str(written.dataset),
         "report_path": str(written.report),
         "headline": rows,
     }

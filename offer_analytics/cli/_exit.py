@@ -14,6 +14,7 @@ from offer_analytics.errors import (
     ConfigurationError,
     ForbiddenError,
     PartialLoadError,
+    PartialSyncError,
     RequestValidationError,
 )
 
@@ -44,7 +45,7 @@ EXIT_CODES_HELP: Final = (
     "  1  other failure (network, server, unreadable data, cannot write)\n"
     "  2  usage: bad option, missing file, missing or unsafe credentials\n"
     "  3  authentication or permission: API key rejected (401) or token refused (403)\n"
-    "  4  partial load: some offers were loaded, some were not; run again later\n"
+    "  4  partial: some offers or connectors were loaded, others not; run again later\n"
     "  130  interrupted (Ctrl-C)"
 )
 
@@ -71,6 +72,8 @@ def exit_code_for(error: BaseException) -> ExitCode:
         return ExitCode.AUTH
     if isinstance(error, ConfigurationError | RequestValidationError):
         return ExitCode.USAGE
+    if isinstance(error, PartialSyncError):
+        return ExitCode.PARTIAL  # some connectors were synced and committed
     if isinstance(error, PartialLoadError):
         if loaded_nothing(error) and error.__cause__ is not None:
             return exit_code_for(error.__cause__)

@@ -18,7 +18,7 @@ import typer.core
 from offer_analytics.cli._exit import ExitCode, exit_code_for, loaded_nothing
 from offer_analytics.errors import OfferAnalyticsError, PartialLoadError
 
-__all__ = ["SECRETS_KEY", "Command", "describe", "scrub"]
+__all__ = ["SECRETS_KEY", "Command", "describe", "error_line", "scrub"]
 
 #: Where a command's context keeps the secrets it resolved, so that a failure can hide them.
 SECRETS_KEY: Final = "offer_analytics.secrets"
@@ -101,10 +101,16 @@ class Command(typer.core.TyperCommand):
             raise typer.Exit(exit_code_for(error)) from None
 
 
+def error_line(ctx: typer.Context, error: BaseException) -> str:
+    """``describe(error)`` for this command, without the secrets it resolved."""
+    secrets: list[str] = ctx.meta.get(SECRETS_KEY, [])
+    return scrub(describe(error, can_keep_partial="keep_partial" in ctx.params), secrets)
+
+
 def _report(ctx: typer.Context, error: Exception) -> None:
     secrets: list[str] = ctx.meta.get(SECRETS_KEY, [])
     code = exit_code_for(error)
-    line = scrub(describe(error, can_keep_partial="keep_partial" in ctx.params), secrets)
+    line = error_line(ctx, error)
     if ctx.params.get("debug"):
         trace = "".join(traceback.format_exception(error))
         sys.stderr.write(scrub(trace, secrets))

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+import offer_analytics as oa
 from offer_analytics.cli._metric_kinds import KINDS, Kind
-from offer_analytics.cli._offers_file import read_offers
 from offer_analytics.cli._options import AsJson, AsOf, Debug, OffersPath
 from offer_analytics.cli._output import Format, print_frame
 from offer_analytics.errors import OfferAnalyticsError
@@ -122,7 +122,7 @@ def metrics(
     if as_json and fmt not in (OutputFormat.TABLE, OutputFormat.JSON):
         raise typer.BadParameter("--json means --format json; give one of them.")
     metric = KINDS[kind]
-    frame = read_offers(path)
+    frame = oa.read_offers(path)
     given = _given(
         by=_columns(by, frame.collect_schema().names()),
         period=period,

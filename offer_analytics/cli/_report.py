@@ -9,7 +9,7 @@ import typer
 
 import offer_analytics as oa
 from offer_analytics.cli._metrics import parse_when
-from offer_analytics.cli._offers_file import check_output, read_offers
+from offer_analytics.cli._offers_file import check_output
 from offer_analytics.cli._options import AsJson, AsOf, Debug, OffersPath
 from offer_analytics.cli._output import print_json
 
@@ -40,7 +40,7 @@ def report(
     It opens offline in any browser (plotly.js is embedded) and holds no personal data.
     """
     check_output(output)
-    frame = read_offers(path).collect()
+    frame = oa.read_offers(path).collect()
     when = parse_when(as_of) if as_of is not None else None
     written = oa.html_report(frame, output, as_of=when, title=title)
     if as_json:

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import polars as pl
 import pytest
 
+import offer_analytics as oa
 from tests.cli.conftest import Invoke
 from tests.report.chromium import opened_report
 
@@ -24,7 +24,7 @@ def test_demo_json_headline_adds_up_and_looks_live(invoke: Invoke, tmp_path: Pat
     *per_connector, overall = rows
     for field in ("offers", "acceptance_n", "open", "upcoming_starts"):
         assert sum(row[field] for row in per_connector) == overall[field], field
-    assert overall["offers"] == pl.read_parquet(summary["offers_path"]).height == 1500
+    assert overall["offers"] == oa.read_offers(summary["dataset"]).collect().height == 1500
     for row in rows:
         assert row["acceptance_lower"] < row["acceptance"] < row["acceptance_upper"]
         assert row["close_median_lower"] <= row["close_median_days"]

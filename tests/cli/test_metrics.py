@@ -137,4 +137,4 @@ def test_a_file_that_is_not_parquet_is_one_line(invoke: Invoke, tmp_path: Path) 
     assert result.stderr.startswith("error: ")
     assert result.stderr.count("\n") == 1
     assert json.loads(result.stdout)["error"]["kind"] == "other"
-    assert "is not a Parquet file of offers" in result.stderr
+    assert "is not a readable Parquet file" in result.stderr

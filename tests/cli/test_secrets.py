@@ -108,3 +108,18 @@ def test_a_partial_load_shows_no_secret(invoke: Invoke, tmp_path: Path) -> None:
         result = invoke("fetch", *args, "--connector-token", token, env=env)
     assert result.exit_code == 4
     assert _leaks(_secrets(server), result, tmp_path) == []
+
+
+def test_sync_writes_and_shows_no_secret(
+    sandbox: SandboxServer, env_for: EnvFor, invoke: Invoke, tmp_path: Path
+) -> None:
+    folder = tmp_path / "data"
+    env = env_for(sandbox)
+    first = invoke("sync", str(folder), "--json", "--progress", "--debug", env=env)
+    again = invoke("sync", str(folder), "--full", "--debug", env=env)
+    extra = f"acme={sandbox.connector_tokens['acme']},ghost={TOKEN}"
+    partial = invoke("sync", str(folder), "--connectors", extra, "--json", "--debug", env=env)
+    assert [first.exit_code, again.exit_code, partial.exit_code] == [0, 0, 4]
+    assert (folder / "_state").is_dir()  # the state files are searched too
+    for run in (first, again, partial):
+        assert _leaks([*_secrets(sandbox), TOKEN], run, tmp_path) == []
