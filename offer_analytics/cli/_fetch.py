@@ -21,6 +21,8 @@ from offer_analytics.cli._options import (
     ConnectorsFile,
     ConnectorToken,
     Debug,
+    ParquetProfile,
+    ProfileName,
     Progress,
     RateLimit,
     RateWindow,
@@ -89,6 +91,7 @@ def fetch(
     rate_limit: RateLimit = 200,
     rate_window: RateWindow = 60.0,
     retries: Retries = 8,
+    profile: ParquetProfile = ProfileName.DEFAULT,
     progress: Progress = None,
     as_json: AsJson = False,
     debug: Debug = False,
@@ -123,7 +126,7 @@ def fetch(
         filters |= {"application": application, "creator": creator}
         request |= {name: value for name, value in filters.items() if value is not None}
     frame, load = asyncio.run(_load(connection, request))
-    written = write_offers(frame, output, watermark=load.watermark)
+    written = write_offers(frame, output, watermark=load.watermark, profile=profile.value)
     _tell(written, load, as_json=as_json)
     if not load.complete:
         failed = ", ".join(sorted(load.failed))

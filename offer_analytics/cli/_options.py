@@ -6,6 +6,7 @@ names, help texts and defaults are the same everywhere.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -25,6 +26,8 @@ __all__ = [
     "ConnectorsFile",
     "Debug",
     "OffersPath",
+    "ParquetProfile",
+    "ProfileName",
     "Progress",
     "RateLimit",
     "RateWindow",
@@ -149,5 +152,23 @@ AsOf = Annotated[
         metavar="WHEN",
         show_default=False,
         help="The moment the numbers describe: ISO date or timestamp, naive = UTC (default now).",
+    ),
+]
+
+
+class ProfileName(StrEnum):
+    """``--profile`` values: how the Parquet files are written."""
+
+    DEFAULT = "default"
+    COMPAT = "compat"
+
+
+ParquetProfile = Annotated[
+    ProfileName,
+    typer.Option(
+        "--profile",
+        help="Parquet files: default (zstd, Enum outcome) or compat (snappy, plain strings) "
+        "for picky readers.",
+        rich_help_panel=_OUTPUT,
     ),
 ]

@@ -21,6 +21,8 @@ from offer_analytics.cli._options import (
     ConnectorsFile,
     ConnectorToken,
     Debug,
+    ParquetProfile,
+    ProfileName,
     Progress,
     RateLimit,
     RateWindow,
@@ -86,6 +88,7 @@ def sync(
     connectors_file: ConnectorsFile = None,
     rate_limit: RateLimit = 200,
     rate_window: RateWindow = 60.0,
+    profile: ParquetProfile = ProfileName.DEFAULT,
     progress: Progress = None,
     as_json: AsJson = False,
     debug: Debug = False,
@@ -117,6 +120,7 @@ def sync(
                 rate_limit=connection.rate_limit,
                 full=full,
                 shard=parts,
+                profile=profile.value,
                 progress=bar,
             )
         except PartialSyncError as error:

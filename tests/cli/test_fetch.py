@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import Result
 
@@ -251,3 +252,23 @@ def test_ctrl_c_stops_a_load_with_exit_130(tmp_path: Path) -> None:
     assert err.strip().splitlines()[-1] == "interrupted"
     assert "Traceback" not in err
     assert not out.exists()
+
+
+def test_the_file_carries_the_watermark(
+    sandbox: SandboxServer, env_for: EnvFor, invoke: Invoke, tmp_path: Path
+) -> None:
+    out = tmp_path / "offers.parquet"
+    result = invoke("fetch", "-o", str(out), "--json", env=env_for(sandbox))
+    assert result.exit_code == 0, result.stderr
+    metadata = pq.read_schema(out).metadata or {}
+    assert metadata[b"offer_analytics.watermark"].decode() == json.loads(result.stdout)["watermark"]
+
+
+def test_compat_profile_writes_plain_strings(
+    sandbox: SandboxServer, env_for: EnvFor, invoke: Invoke, tmp_path: Path
+) -> None:
+    out = tmp_path / "compat.parquet"
+    result = invoke("fetch", "-o", str(out), "--profile", "compat", env=env_for(sandbox))
+    assert result.exit_code == 0, result.stderr
+    assert pq.read_schema(out).field("outcome").type == "string"
+    assert oa.read_offers(out).collect().height == 600

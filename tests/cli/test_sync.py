@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from offer_analytics.sandbox import SandboxServer
@@ -101,3 +102,14 @@ def test_when_every_connector_is_refused_it_is_an_auth_error(
     result = invoke("sync", str(tmp_path / "data"), "--connectors", tokens, env=env)
     assert result.exit_code == 3
     assert result.stderr.startswith("error: Bindbee rejected the API key (401")
+
+
+def test_compat_profile_reaches_the_files(
+    sandbox: SandboxServer, env_for: EnvFor, invoke: Invoke, tmp_path: Path
+) -> None:
+    folder = tmp_path / "data"
+    result = invoke("sync", str(folder), "--profile", "compat", env=env_for(sandbox))
+    assert result.exit_code == 0, result.stderr
+    files = sorted((folder / "offers").rglob("*.parquet"))
+    assert len(files) == 3
+    assert {str(pq.read_schema(f).field("outcome").type) for f in files} == {"string"}
