@@ -61,24 +61,20 @@ class Connection:
         )
 
 
-def resolve_connection(
-    ctx: typer.Context,
-    *,
-    api_key: str | None,
-    base_url: str | None,
-    connector_token: str | None,
-    connectors: str | None,
-    connectors_file: Path | None,
-    rate_limit: tuple[int, float],
-    attempts: int = oa.RetryPolicy().attempts,
-) -> Connection:
-    """The command's connection; its secrets are remembered in ``ctx`` so that errors hide them.
+def resolve_connection(ctx: typer.Context) -> Connection:
+    """The connection a command's options (of :mod:`._options`, found in ``ctx.params``) name.
+
+    Its secrets are remembered in ``ctx`` so that a failure can hide them.
 
     Raises
     ------
     ConfigurationError
         No API key, no connector, connectors from two flags, or a malformed connector list.
     """
+    given: dict[str, Any] = ctx.params
+    api_key, connector_token, connectors = (
+        given.get(name) for name in ("api_key", "connector_token", "connectors")
+    )
     secrets: list[str] = ctx.meta.setdefault(SECRETS_KEY, [])
     for text in (api_key, connector_token, connectors, *_from_environment()):
         # Registered before parsing, so that even a malformed list stays hidden in errors.
@@ -86,14 +82,14 @@ def resolve_connection(
     if not api_key or not api_key.strip():
         msg = f"No Bindbee API key: set {API_KEY_ENV} (or pass --api-key)."
         raise ConfigurationError(msg)
-    tokens = _connectors(connector_token, connectors, connectors_file)
+    tokens = _connectors(connector_token, connectors, given.get("connectors_file"))
     secrets.extend(tokens.values())
     return Connection(
         api_key=api_key.strip(),
-        base_url=base_url,
+        base_url=given.get("base_url"),
         connectors=tokens,
-        rate_limit=rate_limit,
-        attempts=attempts,
+        rate_limit=(given["rate_limit"], given["rate_window"]),
+        attempts=given.get("retries", oa.RetryPolicy().attempts),
     )
 
 

@@ -42,7 +42,7 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP: Final = (
     "\b\nExit codes:\n"
     "  0  success\n"
-    "  1  other failure (network, server, unreadable data, cannot write)\n"
+    "  1  other failure (network, server, unreadable data, cannot write, sync already running)\n"
     "  2  usage: bad option, missing file, missing or unsafe credentials\n"
     "  3  authentication or permission: API key rejected (401) or token refused (403)\n"
     "  4  partial: some offers or connectors were loaded, others not; run again later\n"

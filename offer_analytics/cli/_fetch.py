@@ -102,16 +102,7 @@ def fetch(
     package's exact columns and types; read it with polars, pandas, DuckDB or `metrics`.
     """
     check_output(output)
-    connection = resolve_connection(
-        ctx,
-        api_key=api_key,
-        base_url=base_url,
-        connector_token=connector_token,
-        connectors=connectors,
-        connectors_file=connectors_file,
-        rate_limit=(rate_limit, rate_window),
-        attempts=retries,
-    )
+    connection = resolve_connection(ctx)  # from the connection options above
     request: dict[str, Any] = {
         "expand": expand or (),
         "include_custom_fields": include_custom_fields,

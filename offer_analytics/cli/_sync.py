@@ -100,15 +100,7 @@ def sync(
     written. Read the folder with `metrics`, `report`, polars, DuckDB or Spark.
     """
     parts = parse_shard(shard)
-    connection = resolve_connection(
-        ctx,
-        api_key=api_key,
-        base_url=base_url,
-        connector_token=connector_token,
-        connectors=connectors,
-        connectors_file=connectors_file,
-        rate_limit=(rate_limit, rate_window),
-    )
+    connection = resolve_connection(ctx)  # from the connection options above
     failed: PartialSyncError | None = None
     with progress_bar(progress_wanted(progress)) as bar:
         try:
