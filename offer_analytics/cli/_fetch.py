@@ -46,13 +46,17 @@ _FILTERS = "Filters"
 def fetch(
     ctx: typer.Context,
     output: Annotated[
-        Path, typer.Option("-o", "--output", dir_okay=False, help="The Parquet file to write.")
+        Path,
+        typer.Option(
+            "-o", "--output", metavar="FILE", dir_okay=False, help="The Parquet file to write."
+        ),
     ],
     ids_file: Annotated[
         Path | None,
         typer.Option(
             exists=True,
             dir_okay=False,
+            metavar="FILE",
             show_default=False,
             help="Fetch these offers: one id per line (label,id with several connectors).",
             rich_help_panel=_FILTERS,
@@ -66,22 +70,38 @@ def fetch(
             rich_help_panel=_FILTERS,
         ),
     ] = None,
-    remote_id: Annotated[str | None, typer.Option(rich_help_panel=_FILTERS)] = None,
-    application: Annotated[str | None, typer.Option(rich_help_panel=_FILTERS)] = None,
-    creator: Annotated[str | None, typer.Option(rich_help_panel=_FILTERS)] = None,
+    remote_id: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="The source ATS's id.", rich_help_panel=_FILTERS),
+    ] = None,
+    application: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Offers of this application.", rich_help_panel=_FILTERS),
+    ] = None,
+    creator: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Offers made by this user.", rich_help_panel=_FILTERS),
+    ] = None,
     expand: Annotated[
         str | None,
-        typer.Option(help="Related objects to embed: application,creator.", show_default=False),
+        typer.Option(
+            metavar="NAMES",
+            help="Related objects to embed: application,creator.",
+            show_default=False,
+        ),
     ] = None,
     include_custom_fields: Annotated[
-        bool, typer.Option(help="Add custom_fields (may hold personal data).")
+        bool,
+        typer.Option("--include-custom-fields", help="Add custom_fields (may hold personal data)."),
     ] = False,
     include_raw_data: Annotated[
-        bool, typer.Option(help="Add raw_data (may hold personal data).")
+        bool, typer.Option("--include-raw-data", help="Add raw_data (may hold personal data).")
     ] = False,
     keep_partial: Annotated[
         bool,
-        typer.Option(help="When pages still fail after every retry, write what was loaded."),
+        typer.Option(
+            "--keep-partial", help="When pages still fail after every retry, write what was loaded."
+        ),
     ] = False,
     api_key: ApiKey = None,
     base_url: BaseUrl = None,

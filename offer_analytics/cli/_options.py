@@ -46,6 +46,7 @@ ApiKey = Annotated[
     str | None,
     typer.Option(
         "--api-key",
+        metavar="KEY",
         envvar=API_KEY_ENV,
         show_envvar=True,
         show_default=False,
@@ -57,6 +58,7 @@ BaseUrl = Annotated[
     str | None,
     typer.Option(
         "--base-url",
+        metavar="URL",
         envvar=BASE_URL_ENV,
         show_envvar=True,
         show_default=False,
@@ -69,6 +71,7 @@ ConnectorToken = Annotated[
     str | None,
     typer.Option(
         "--connector-token",
+        metavar="TOKEN",
         show_default=False,
         help=f"One connector's token, labelled 'default' (else ${CONNECTOR_TOKEN_ENV}).",
         rich_help_panel=_CONNECTION,
@@ -88,6 +91,7 @@ ConnectorsFile = Annotated[
     Path | None,
     typer.Option(
         "--connectors-file",
+        metavar="FILE",
         exists=True,
         dir_okay=False,
         readable=True,
@@ -100,18 +104,25 @@ RateLimit = Annotated[
     int,
     typer.Option(
         min=1,
+        metavar="N",
         help="Requests per window per connector token your plan allows.",
         rich_help_panel=_CONNECTION,
     ),
 ]
 RateWindow = Annotated[
     float,
-    typer.Option(min=0.001, help="Rate-limit window in seconds.", rich_help_panel=_CONNECTION),
+    typer.Option(
+        min=0.001,
+        metavar="SECONDS",
+        help="Rate-limit window in seconds.",
+        rich_help_panel=_CONNECTION,
+    ),
 ]
 Retries = Annotated[
     int,
     typer.Option(
         min=1,
+        metavar="N",
         help="Tries per request, the first included, before a page counts as failed.",
         rich_help_panel=_CONNECTION,
     ),

@@ -27,7 +27,11 @@ def report(
     output: Annotated[
         Path,
         typer.Option(
-            "-o", "--output", dir_okay=False, help="The .html file to write (replaced if present)."
+            "-o",
+            "--output",
+            metavar="FILE",
+            dir_okay=False,
+            help="The .html file to write (replaced if present).",
         ),
     ],
     as_of: AsOf = None,

@@ -70,7 +70,8 @@ def sync(
         typer.Argument(metavar="DIR", file_okay=False, help="The dataset folder (created)."),
     ],
     full: Annotated[
-        bool, typer.Option(help="Reload every offer and remove those the API no longer has.")
+        bool,
+        typer.Option("--full", help="Reload every offer and remove those the API no longer has."),
     ] = False,
     shard: Annotated[
         str | None,
