@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from offer_analytics.cli import app
-from offer_analytics.sandbox import SandboxServer, generate_offers
+from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
 
 #: The sandbox data's last day: tests pin it, so numbers do not move with the calendar.
 END = date(2026, 10, 1)
@@ -65,3 +66,24 @@ def offers_file(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory
     result = _invoke("fetch", "-o", str(path), env=_env_for(sandbox))
     assert result.exit_code == 0, result.stderr
     return path
+
+
+@pytest.fixture
+def faulty_sandbox() -> Iterator[SandboxServer]:
+    """One connector whose listing fails part-way when a request gets no retry.
+
+    Seed 5 of this fault plan fails the fourth listing page: with one connector the order of
+    requests, and with it the fault draws, is fixed, so three pages (600 offers) come first.
+    """
+    offers = generate_offers(1_000, connectors=1, seed=1, end=END)
+    with SandboxServer(offers=offers, faults=Faults(seed=5, error_rate=0.5)) as server:
+        yield server
+
+
+@pytest.fixture
+def unreachable_url() -> str:
+    """A loopback URL on a port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"  # the socket is closed again here

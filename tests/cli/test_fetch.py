@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,13 +23,6 @@ from tests.cli.conftest import END, EnvFor, Invoke
 KEY = "sk-test-key-nobody-accepts"
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # closed again: nothing listens there
-
-
 def test_listing_from_the_environment_keeps_the_labels(
     sandbox: SandboxServer, env_for: EnvFor, invoke: Invoke, tmp_path: Path
 ) -> None:
@@ -45,6 +37,8 @@ def test_listing_from_the_environment_keeps_the_labels(
     assert summary["connectors"] == ["acme", "globex", "initech"]
     assert sorted(frame["connector"].unique()) == ["acme", "globex", "initech"]
     assert frame.schema == oa.OFFER_SCHEMA
+    metadata = pq.read_schema(out).metadata or {}
+    assert metadata[b"offer_analytics.watermark"].decode() == summary["watermark"]
 
 
 def test_human_summary_on_stdout_and_filters_reach_the_api(
@@ -124,11 +118,11 @@ def test_a_wrong_api_key_is_an_auth_error_also_in_json(
 
 
 def test_an_unreachable_api_is_one_line_and_a_traceback_with_debug(
-    invoke: Invoke, tmp_path: Path
+    unreachable_url: str, invoke: Invoke, tmp_path: Path
 ) -> None:
     env = {
         "BINDBEE_API_KEY": KEY,
-        "BINDBEE_BASE_URL": f"http://127.0.0.1:{_closed_port()}",
+        "BINDBEE_BASE_URL": unreachable_url,
         "BINDBEE_CONNECTOR_TOKEN": "tok-unreachable",
     }
     args = ["fetch", "-o", str(tmp_path / "x.parquet"), "--retries", "1"]
@@ -142,29 +136,31 @@ def test_an_unreachable_api_is_one_line_and_a_traceback_with_debug(
     assert debug.stderr.splitlines()[-1] == result.stderr.strip()
 
 
-def _fetch_under_faults(invoke: Invoke, out: Path, *args: str) -> Result:
-    # Seed 5 of this fault plan fails the fourth listing page (one connector, so the order of
-    # requests, and with it the draws, is fixed): three pages in, then a 5xx with no retry left.
-    offers = generate_offers(1_000, connectors=1, seed=1, end=END)
-    with SandboxServer(offers=offers, faults=Faults(seed=5, error_rate=0.5)) as server:
-        env = {
-            "BINDBEE_API_KEY": server.api_key,
-            "BINDBEE_BASE_URL": server.base_url,
-            "BINDBEE_CONNECTOR_TOKEN": server.connector_tokens["default"],
-        }
-        return invoke("fetch", "-o", str(out), "--retries", "1", *args, env=env)
+def _fetch_with_one_try(server: SandboxServer, invoke: Invoke, out: Path, *args: str) -> Result:
+    env = {
+        "BINDBEE_API_KEY": server.api_key,
+        "BINDBEE_BASE_URL": server.base_url,
+        "BINDBEE_CONNECTOR_TOKEN": server.connector_tokens["default"],
+    }
+    return invoke("fetch", "-o", str(out), "--retries", "1", *args, env=env)
 
 
-def test_a_partial_load_exits_4_and_keeps_what_was_loaded_only_when_asked(
-    invoke: Invoke, tmp_path: Path
+def test_a_partial_load_exits_4_and_writes_nothing(
+    faulty_sandbox: SandboxServer, invoke: Invoke, tmp_path: Path
 ) -> None:
     out = tmp_path / "partial.parquet"
-    refused = _fetch_under_faults(invoke, out)
+    refused = _fetch_with_one_try(faulty_sandbox, invoke, out)
     assert refused.exit_code == 4
     assert "600 offers loaded, nothing written" in refused.stderr
     assert "--keep-partial" in refused.stderr
     assert not out.exists()
-    kept = _fetch_under_faults(invoke, out, "--keep-partial", "--json")
+
+
+def test_keep_partial_writes_what_was_loaded_and_still_exits_4(
+    faulty_sandbox: SandboxServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    out = tmp_path / "partial.parquet"
+    kept = _fetch_with_one_try(faulty_sandbox, invoke, out, "--keep-partial", "--json")
     assert kept.exit_code == 4
     summary = json.loads(kept.stdout)
     assert summary["complete"] is False
@@ -252,16 +248,6 @@ def test_ctrl_c_stops_a_load_with_exit_130(tmp_path: Path) -> None:
     assert err.strip().splitlines()[-1] == "interrupted"
     assert "Traceback" not in err
     assert not out.exists()
-
-
-def test_the_file_carries_the_watermark(
-    sandbox: SandboxServer, env_for: EnvFor, invoke: Invoke, tmp_path: Path
-) -> None:
-    out = tmp_path / "offers.parquet"
-    result = invoke("fetch", "-o", str(out), "--json", env=env_for(sandbox))
-    assert result.exit_code == 0, result.stderr
-    metadata = pq.read_schema(out).metadata or {}
-    assert metadata[b"offer_analytics.watermark"].decode() == json.loads(result.stdout)["watermark"]
 
 
 def test_compat_profile_writes_plain_strings(

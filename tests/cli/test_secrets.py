@@ -6,15 +6,14 @@ the output, in a traceback printed by --debug, or inside a Parquet or HTML file 
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
-from tests.cli.conftest import END, EnvFor, Invoke
+from offer_analytics.sandbox import SandboxServer
+from tests.cli.conftest import EnvFor, Invoke
 
 KEY = "sk-live-DISTINCTIVE-key-5c1e0f"
 TOKEN = "ct-DISTINCTIVE-token-a81b77"
@@ -32,13 +31,6 @@ def _leaks(secrets: Iterable[str], result: Result, folder: Path) -> list[str]:
                 if path.is_file() and piece.encode() in path.read_bytes():
                     found.append(f"{path.name} holds {piece!r}")
     return found
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def _secrets(server: SandboxServer) -> list[str]:
@@ -67,7 +59,7 @@ def test_success_and_analysis_commands_show_no_secret(
     ["wrong key", "refused token", "unreachable", "malformed list", "bad file", "bad url"],
 )
 def test_failures_show_no_secret_even_with_debug(
-    case: str, sandbox: SandboxServer, invoke: Invoke, tmp_path: Path
+    case: str, sandbox: SandboxServer, unreachable_url: str, invoke: Invoke, tmp_path: Path
 ) -> None:
     url = sandbox.base_url
     token_file = tmp_path / "connectors.toml"
@@ -81,7 +73,7 @@ def test_failures_show_no_secret_even_with_debug(
         ),
         "unreachable": (
             {"BINDBEE_API_KEY": KEY, "BINDBEE_CONNECTOR_TOKEN": TOKEN},
-            ["--base-url", f"http://127.0.0.1:{_closed_port()}", "--retries", "1"],
+            ["--base-url", unreachable_url, "--retries", "1"],
         ),
         "malformed list": ({"BINDBEE_API_KEY": KEY, "BINDBEE_CONNECTORS": f"{TOKEN},{OTHER}"}, []),
         "bad file": ({"BINDBEE_API_KEY": KEY}, ["--connectors-file", str(token_file)]),
@@ -99,13 +91,14 @@ def test_failures_show_no_secret_even_with_debug(
         assert _leaks([KEY, TOKEN, OTHER, sandbox.api_key], result, out) == []
 
 
-def test_a_partial_load_shows_no_secret(invoke: Invoke, tmp_path: Path) -> None:
-    offers = generate_offers(1_000, connectors=1, seed=1, end=END)
-    with SandboxServer(offers=offers, faults=Faults(seed=5, error_rate=0.5)) as server:
-        env = {"BINDBEE_API_KEY": server.api_key, "BINDBEE_BASE_URL": server.base_url}
-        token = server.connector_tokens["default"]
-        args = ["-o", str(tmp_path / "x.parquet"), "--retries", "1", "--keep-partial", "--debug"]
-        result = invoke("fetch", *args, "--connector-token", token, env=env)
+def test_a_partial_load_shows_no_secret(
+    faulty_sandbox: SandboxServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    server = faulty_sandbox
+    env = {"BINDBEE_API_KEY": server.api_key, "BINDBEE_BASE_URL": server.base_url}
+    token = server.connector_tokens["default"]
+    args = ["-o", str(tmp_path / "x.parquet"), "--retries", "1", "--keep-partial", "--debug"]
+    result = invoke("fetch", *args, "--connector-token", token, env=env)
     assert result.exit_code == 4
     assert _leaks(_secrets(server), result, tmp_path) == []
 
