@@ -141,7 +141,25 @@ class RateLimitedError(BindbeeAPIError):
 
 
 class ServerError(BindbeeAPIError):
-    """5xx after every retry."""
+    """5xx after every retry.
+
+    Attributes
+    ----------
+    retry_after_s
+        The seconds the server's ``Retry-After`` asked to wait, when it sent a usable one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        connector: str | None = None,
+        detail: Any = None,
+        retry_after_s: float | None = None,
+    ):
+        super().__init__(message, status_code=status_code, connector=connector, detail=detail)
+        self.retry_after_s = retry_after_s
 
 
 class TransportError(OfferAnalyticsError):
