@@ -23,6 +23,7 @@ from offer_analytics.sandbox._dataset import ConnectorOffers
 from offer_analytics.sandbox._faults import FaultPlan, Faults
 from offer_analytics.sandbox._gateway import Gateway, RequestLog, RequestRecord
 from offer_analytics.sandbox._generator import generate_offers
+from offer_analytics.sandbox._protocol import SandboxH11Protocol
 from offer_analytics.sandbox._window import FixedWindowLimiter
 
 __all__ = ["SandboxServer"]
@@ -185,7 +186,9 @@ class SandboxServer:
         config = uvicorn.Config(
             self._build(),
             loop="asyncio",
-            http="h11",  # the gateway drops connections through h11's transport
+            # h11, because the gateway drops connections through its transport; answering 414
+            # when a URL overflows h11's buffer.
+            http=SandboxH11Protocol,
             ws="none",
             lifespan="off",
             log_config=None,
