@@ -16,6 +16,7 @@
     ├── TransportError            connection failed, timed out or the body broke off, after retries
     ├── CursorLoopError           pagination repeated a cursor or ran past its page bound
     └── PartialLoadError          a load failed part-way; carries what was loaded and what is not
+        └── LoadTimeoutError      the load's deadline passed first
 
 Messages say what went wrong and what to do next. They never contain the API key or a connector
 token: connectors are named by their label.
@@ -35,6 +36,7 @@ __all__ = [
     "ConfigurationError",
     "CursorLoopError",
     "ForbiddenError",
+    "LoadTimeoutError",
     "NotFoundError",
     "OfferAnalyticsError",
     "PartialLoadError",
@@ -196,3 +198,11 @@ class PartialLoadError(OfferAnalyticsError):
         self.frame = frame
         self.report = report
         self.missing = {label: list(ids) for label, ids in missing.items()}
+
+
+class LoadTimeoutError(PartialLoadError):
+    """The load's deadline (``deadline_s=``) passed before it finished.
+
+    Like :class:`PartialLoadError`, it carries the frame of the offers loaded, the report and
+    what is ``missing``; the message says which deadline passed and what to do about it.
+    """

@@ -27,7 +27,7 @@ PUBLIC = {
         "OfferAnalyticsError", "ConfigurationError", "SchemaError", "TimestampError",
         "BindbeeAPIError", "AuthenticationError", "ForbiddenError", "NotFoundError",
         "RequestValidationError", "RateLimitedError", "ServerError", "TransportError",
-        "CursorLoopError", "PartialLoadError",
+        "CursorLoopError", "PartialLoadError", "LoadTimeoutError",
         "__version__",
     },
     "offer_analytics.metrics": {
