@@ -303,13 +303,17 @@ class BindbeeClient:
                 return await self._send_once(connector, path, params, stats, parse)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
+    @property
+    def max_pause_s(self) -> float:
+        """The longest pause a ``Retry-After`` or ``Reset`` header may impose on a connector."""
+        _, window_s = self._rate_limit
+        return self._max_pause_s if self._max_pause_s is not None else max(2 * window_s, 60.0)
+
     def _should_retry(self, exc: Exception) -> bool | float:
         """:func:`should_retry`, but a 5xx's ``Retry-After`` sets the wait (capped like a 429's)."""
         decision = should_retry(exc)
         if decision is True and isinstance(exc, ServerError) and exc.retry_after_s is not None:
-            _, window_s = self._rate_limit
-            cap = self._max_pause_s if self._max_pause_s is not None else max(2 * window_s, 60.0)
-            return min(exc.retry_after_s, cap)
+            return min(exc.retry_after_s, self.max_pause_s)
         return decision
 
     async def _send_once(

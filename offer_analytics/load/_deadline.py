@@ -3,12 +3,13 @@
 Retries, request deadlines and pauses each have bounds, but together they can still add up to
 hours (a server that answers 429 for ever, one that never answers, a listing whose cursor never
 ends). Every load therefore has one deadline. The default follows the work: what the rate
-budget needs for the requests known so far, twice over, plus a slack of two request deadlines;
+budget needs for the requests known so far, twice over, plus a slack of two request deadlines
+and the longest pause a 429 may impose (an attempt that runs out, a pause, an attempt that works);
 and a load that keeps receiving pages may go on, so the deadline is never earlier than one
 slack after the last page received. A listing reveals its length page by page, and a server
 slower than the budget is still making progress: neither is cut off. A server that stops
 delivering (it trickles, never answers, or answers 429 for ever) is caught one slack after
-its last page: four minutes with the default request deadline.
+its last page: six minutes with the client's defaults.
 
 ``deadline_s=<seconds>`` fixes it instead, from the start of the load; ``None`` disables it.
 """
@@ -28,7 +29,7 @@ DeadlineArg: TypeAlias = float | Literal["auto"] | None
 #: The default deadline gives the rate budget's time for the known requests this many times over:
 #: room for retries, 429 pauses and a server slower than the budget.
 DEADLINE_PACE_FACTOR: Final = 2.0
-#: Request deadlines of slack on top (one attempt that runs out, one that succeeds).
+#: Request deadlines in the slack (one attempt that runs out, one that succeeds).
 _SLACK_REQUESTS: Final = 2
 
 
@@ -74,22 +75,24 @@ class LoadDeadline:
         Per connector label, the seconds its rate budget puts between two requests.
     request_deadline_s
         The longest one attempt may take.
+    max_pause_s
+        The longest pause a 429 (or a 5xx's ``Retry-After``) may impose on a connector.
 
     Examples
     --------
     >>> planned = {"acme": 10, "globex": 30}
     >>> deadline = LoadDeadline("auto", planned=planned, interval_s=lambda label: 0.3,
-    ...                         request_deadline_s=120.0)
-    >>> deadline.seconds()  # 2 x 30 requests x 0.3 s, plus 2 x 120 s
-    258.0
+    ...                         request_deadline_s=120.0, max_pause_s=120.0)
+    >>> deadline.seconds()  # 2 x 30 requests x 0.3 s, plus 2 x 120 s and 120 s
+    378.0
     >>> planned["globex"] = 300
     >>> deadline.seconds()
-    420.0
+    540.0
     >>> deadline.progressed(900.0)  # a page arrived 900 s into the load
     >>> deadline.seconds()
-    1140.0
+    1260.0
     >>> LoadDeadline(60.0, planned=planned, interval_s=lambda label: 0.3,
-    ...              request_deadline_s=120.0).seconds()
+    ...              request_deadline_s=120.0, max_pause_s=120.0).seconds()
     60.0
     """
 
@@ -100,11 +103,12 @@ class LoadDeadline:
         planned: Mapping[str, int],
         interval_s: Callable[[str], float],
         request_deadline_s: float,
+        max_pause_s: float,
     ) -> None:
         self.setting = setting
         self._planned = planned
         self._interval_s = interval_s
-        self._slack_s = _SLACK_REQUESTS * request_deadline_s
+        self._slack_s = _SLACK_REQUESTS * request_deadline_s + max_pause_s
         self._longest = 0.0
 
     @property

@@ -96,10 +96,10 @@ async def fetch_offers(
         :class:`~offer_analytics.errors.LoadTimeoutError`).
     deadline_s
         The most seconds the load may take. ``"auto"`` (the default) follows the work: twice
-        what the rate budget needs for the requests known so far, plus two request deadlines,
-        and never less than that slack after the last page received; a server that stops
-        delivering (trickles, never answers, answers 429 for ever) ends the load four minutes
-        after its last page. ``None``: no deadline.
+        what the rate budget needs for the requests known so far, plus a slack of two request
+        deadlines and one maximal 429 pause, and never less than that slack after the last page
+        received; a server that stops delivering (trickles, never answers, answers 429 for
+        ever) ends the load six minutes after its last page. ``None``: no deadline.
     strict, outcome_mapping
         Passed to decoding: raise on unparseable timestamps; map raw statuses to outcomes.
     client

@@ -67,6 +67,7 @@ class LoadRun:
             planned=self._job.planned,
             interval_s=lambda label: client.gate(labels[label]).interval_s,
             request_deadline_s=client.request_deadline_s,
+            max_pause_s=client.max_pause_s,
         )
         self._timeout: asyncio.Timeout | None = None
         self._started_loop = 0.0

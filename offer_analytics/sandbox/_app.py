@@ -44,7 +44,12 @@ def _invalid(errors: list[dict[str, Any]]) -> Response:
 
 
 def build_app(
-    connectors: Mapping[str, ConnectorOffers], *, codec: CursorCodec, repeat_cursor: bool = False
+    connectors: Mapping[str, ConnectorOffers],
+    *,
+    codec: CursorCodec,
+    repeat_cursor: bool = False,
+    endless_cursor: bool = False,
+    overlap_pages: bool = False,
 ) -> Starlette:
     """Build the Starlette app serving ``connectors`` (label -> offers).
 
@@ -56,6 +61,10 @@ def build_app(
         Signs and checks cursors.
     repeat_cursor
         Fault: every page fetched with a cursor returns that same cursor again.
+    endless_cursor
+        Fault: the last page, and every empty page after it, carries a new cursor.
+    overlap_pages
+        Fault: every page fetched with a cursor repeats the last offer of the page before.
     """
 
     def _data(request: Request) -> tuple[str, ConnectorOffers]:
@@ -84,9 +93,15 @@ def build_app(
                     "input": query.cursor,
                 }
                 return _invalid([error])
-        positions, more = data.page(query, after=after)
+        overlap = overlap_pages and query.cursor is not None and after >= 0
+        positions, more = data.page(query, after=after - 1 if overlap else after)
+        if overlap:
+            request.scope[FAULT_SCOPE_KEY] = "overlap"
         cursor: str | None = None
-        if more:
+        if endless_cursor and not more:
+            cursor = codec.encode(max([after, *positions]) + 1, fingerprint)
+            request.scope[FAULT_SCOPE_KEY] = "endless_cursor"
+        elif more:
             if repeat_cursor and query.cursor:
                 cursor = query.cursor
                 request.scope[FAULT_SCOPE_KEY] = "repeat_cursor"

@@ -45,6 +45,7 @@ def load(
     transport: httpx.MockTransport,
     *,
     request_deadline_s: float = 60.0,
+    max_pause_s: float = 0.1,
     concurrency: int = 16,
     **options: Any,
 ) -> LoadResult:
@@ -55,6 +56,7 @@ def load(
             retry=QUICK,
             rate_limit=(10_000, 1.0),
             request_deadline_s=request_deadline_s,
+            max_pause_s=max_pause_s,
             concurrency=concurrency,
             transport=transport,
         ) as client:
@@ -100,7 +102,7 @@ def test_keep_partial_returns_what_the_deadline_left() -> None:
 
 def test_the_automatic_deadline_catches_a_server_that_never_answers() -> None:
     # Each attempt gives up after 0.1 s and is retried (50 attempts); the load's own deadline,
-    # two request deadlines after the last page, ends it first.
+    # two request deadlines and a maximal pause after the last page, ends it first.
     started = time.perf_counter()
     with pytest.raises(LoadTimeoutError, match="automatic deadline"):
         load(stalling_api(answered=1), request_deadline_s=0.1)
@@ -116,7 +118,7 @@ def test_the_automatic_deadline_lets_a_slow_but_steady_listing_finish() -> None:
 
     frame, report = load(httpx.MockTransport(slow), request_deadline_s=0.2)
     assert frame.height == 30
-    assert report.duration_s > 2 * 0.2, "longer than the slack alone"
+    assert report.duration_s > 2 * 0.2 + 0.1, "longer than the slack alone"
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "soon", True])
