@@ -113,7 +113,7 @@ def test_documented_offers_always_decode_one_row_each(
 def test_any_bytes_decode_or_raise_a_package_error(body: bytes) -> None:
     for kind in ("list", "offer"):
         with contextlib.suppress(OfferAnalyticsError):
-            decode_pages([body], kind=kind)  # type: ignore[arg-type]
+            decode_pages([body], kind=kind)
 
 
 @SETTINGS
