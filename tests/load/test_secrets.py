@@ -58,7 +58,7 @@ def echo(status: int) -> Handler:
 
     def handler(request: httpx.Request) -> httpx.Response:
         said = f"{request.headers['authorization']} / {request.headers['x-connector-token']}"
-        body = {"detail": said}
+        body: dict[str, Any] = {"detail": said}
         if status == 422:
             body = {"detail": [{"loc": ["query", said], "msg": said, "type": "x"}]}
         return httpx.Response(status, json=body, headers={"x-echo": said})
