@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -142,3 +143,17 @@ def test_a_server_that_only_trickles_ends_at_the_deadline_naming_what_is_missing
     assert error.frame.height == 0
     assert error.missing == {label: ["<listing>"] for label in data}
     assert "deadline_s=2" in str(error)
+
+
+def test_the_readme_table_lists_these_faults_and_outcomes() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Reliability", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0]: cells[1:]
+        for line in section.splitlines()
+        if line.startswith("| ")
+        and len(cells := [c.strip() for c in line.strip("|").split("|")]) == 3
+    }
+    for name, case in CASES.items():
+        for cell, error in zip(rows[name], (case.listing, case.ids), strict=True):
+            assert cell == "exact data" if error is None else cell.startswith(f"`{error.__name__}`")
