@@ -102,6 +102,8 @@ class BindbeeAPIError(OfferAnalyticsError):
         The label of the connector whose request failed (never its token).
     detail
         The server's ``detail`` field, when the body had one.
+    retry_after_s
+        The seconds the server's ``Retry-After`` asked to wait, when it sent a usable one.
     """
 
     def __init__(
@@ -111,11 +113,13 @@ class BindbeeAPIError(OfferAnalyticsError):
         status_code: int,
         connector: str | None = None,
         detail: Any = None,
+        retry_after_s: float | None = None,
     ):
         super().__init__(message)
         self.status_code = status_code
         self.connector = connector
         self.detail = detail
+        self.retry_after_s = retry_after_s
 
 
 class AuthenticationError(BindbeeAPIError):
@@ -143,25 +147,7 @@ class RateLimitedError(BindbeeAPIError):
 
 
 class ServerError(BindbeeAPIError):
-    """5xx after every retry.
-
-    Attributes
-    ----------
-    retry_after_s
-        The seconds the server's ``Retry-After`` asked to wait, when it sent a usable one.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int,
-        connector: str | None = None,
-        detail: Any = None,
-        retry_after_s: float | None = None,
-    ):
-        super().__init__(message, status_code=status_code, connector=connector, detail=detail)
-        self.retry_after_s = retry_after_s
+    """5xx after every retry."""
 
 
 class TransportError(OfferAnalyticsError):

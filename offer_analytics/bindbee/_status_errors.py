@@ -135,27 +135,30 @@ def error_for_status(
     hint = parse_retry_after(retry_after, now=now)
     said = f" Server said: {detail}" if isinstance(detail, str) and detail else ""
     where = f"connector {connector!r}"
+    kind: type[BindbeeAPIError] = BindbeeAPIError
+    msg = f"Bindbee refused the request ({status}, {where}) at {path}.{said}"
     if status == 401:
+        kind = AuthenticationError
         msg = (
             f"Bindbee rejected the API key (401, {where}): check BINDBEE_API_KEY or api_key=. "
             f"The key must be the one Bindbee issued for this host.{said}"
         )
-        return AuthenticationError(msg, status_code=status, connector=connector, detail=detail)
-    if status == 403:
+    elif status == 403:
+        kind = ForbiddenError
         msg = (
             f"The token of {where} may not read ATS offers (403): it may belong to an HRIS or "
             f"other non-ATS connector, or not to this API key. Check the connector in the Bindbee "
             f"dashboard.{said}"
         )
-        return ForbiddenError(msg, status_code=status, connector=connector, detail=detail)
-    if status == 404:
+    elif status == 404:
+        kind = NotFoundError
         msg = f"Not found (404) at {path} for {where}: check base_url and the offer id.{said}"
-        return NotFoundError(msg, status_code=status, connector=connector, detail=detail)
-    if status == 422:
+    elif status == 422:
+        kind = RequestValidationError
         scrubbed = redact(_describe_validation(detail))
         msg = f"Bindbee rejected a request parameter (422, {where}): {scrubbed}. Fix that argument."
-        return RequestValidationError(msg, status_code=status, connector=connector, detail=detail)
-    if status == 429:
+    elif status == 429:
+        kind = RateLimitedError
         asked = f" (the server asked for {hint:,.0f} s)" if hint is not None else ""
         msg = (
             f"Rate limit still exceeded after every retry (429, {where}): another client may be "
@@ -163,11 +166,7 @@ def error_for_status(
             f"rate_limit= assumes. Wait for the rate-limit window to reset{asked} and load "
             "again, with a smaller rate_limit= if this keeps happening."
         )
-        return RateLimitedError(msg, status_code=status, connector=connector, detail=detail)
-    if status >= 500:
+    elif status >= 500:
+        kind = ServerError
         msg = f"Bindbee server error {status} for {where} at {path}.{said}"
-        return ServerError(
-            msg, status_code=status, connector=connector, detail=detail, retry_after_s=hint
-        )
-    msg = f"Bindbee refused the request ({status}, {where}) at {path}.{said}"
-    return BindbeeAPIError(msg, status_code=status, connector=connector, detail=detail)
+    return kind(msg, status_code=status, connector=connector, detail=detail, retry_after_s=hint)
