@@ -1,6 +1,6 @@
 """Decoding holds up against any input (hypothesis): whatever JSON-shaped offers (or bytes) a
 server sends, the page -> frame path and the page head raise nothing but the package's errors;
-offers of the documented shape always decode, one row each.
+offers of the documented shape always decode, one row each; JSON columns round-trip exactly.
 
 (Every timestamp shape landing on Python's instant is checked in test_timestamps.py.)
 """
@@ -27,14 +27,17 @@ FIELDS = (
 json_values = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.integers(min_value=-(10**30), max_value=10**30)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12),
+    | st.text(max_size=8),
     lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
     ),
-    max_leaves=10,
+    max_leaves=12,
 )
+json_objects = st.dictionaries(st.text(max_size=6), json_values, max_size=5)
+
+
 #: Offers of any JSON shape: known fields with values of any type, and unknown fields.
 any_offers = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=6), json_values, max_size=8)
 timestamps = st.sampled_from(
@@ -106,3 +109,29 @@ def test_the_page_head_raises_only_value_errors_for_the_retry_rule(body: bytes) 
     # ValueError = "retry"; SchemaError (also a ValueError) = "never parses"; nothing else.
     with contextlib.suppress(ValueError):
         read_page_head(body)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(json_objects, max_size=4), min_size=1, max_size=4), st.booleans())
+def test_json_columns_round_trip(pages_of_objects: list[list[dict[str, Any]]], ascii: bool) -> None:
+    # Pages with and without escapes take different paths; both must give json.loads-equal text.
+    n = 0
+    pages = []
+    for objects in pages_of_objects:
+        items = [
+            {"id": f"o{n + i}", "custom_fields": o, "raw_data": {"i": n + i, "o": o}}
+            | {"creator": o | {"id": "u"}}
+            for i, o in enumerate(objects)
+        ]
+        n += len(items)
+        pages.append(page_bytes(items, ascii))
+    frame, _ = decode_pages(
+        pages, expand=["creator"], include_custom_fields=True, include_raw_data=True
+    )
+    expected = [o for objects in pages_of_objects for o in objects]
+    assert [json.loads(v) for v in frame["custom_fields"]] == expected
+    assert [json.loads(v) for v in frame["raw_data"]] == [
+        {"i": i, "o": o} for i, o in enumerate(expected)
+    ]
+    assert [json.loads(v) for v in frame["creator_data"]] == [o | {"id": "u"} for o in expected]
+    assert frame["creator"].to_list() == ["u"] * n
