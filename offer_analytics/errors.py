@@ -14,7 +14,7 @@
     │   ├── RateLimitedError      429 still returned after every retry
     │   └── ServerError           5xx still returned after every retry
     ├── TransportError            connection failed, timed out or the body broke off, after retries
-    ├── CursorLoopError           pagination repeated a cursor or ran past its page bound
+    ├── CursorLoopError           pagination looped: a cursor or page repeated, or no end came
     └── PartialLoadError          a load failed part-way; carries what was loaded and what is not
         └── LoadTimeoutError      the load's deadline passed first
 
@@ -155,7 +155,8 @@ class TransportError(OfferAnalyticsError):
 
 
 class CursorLoopError(OfferAnalyticsError):
-    """Cursor pagination repeated a cursor or passed its page bound; the listing was stopped."""
+    """Pagination looped (a cursor or a page served twice, or empty pages without end); the
+    listing was stopped."""
 
 
 class PartialLoadError(OfferAnalyticsError):
