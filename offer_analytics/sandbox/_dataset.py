@@ -22,8 +22,9 @@ from typing import Any, Final
 
 from offer_analytics.sandbox._expansion import expand_relation
 from offer_analytics.sandbox._params import ExpandSpec, ListQuery, OfferQuery, parse_instant
+from offer_analytics.sandbox._related import RelatedData
 
-__all__ = ["OFFER_FIELDS", "ConnectorOffers", "format_modified_at"]
+__all__ = ["OFFER_FIELDS", "ConnectorOffers", "ConnectorRecords", "format_modified_at"]
 
 #: The fields of an offer as the API sends them.
 OFFER_FIELDS: Final = (
@@ -88,8 +89,15 @@ class ConnectorOffers:
     ([2, 4], False)
     """
 
-    def __init__(self, offers: Iterable[Mapping[str, Any]], *, copy: bool = True) -> None:
+    def __init__(
+        self,
+        offers: Iterable[Mapping[str, Any]],
+        *,
+        copy: bool = True,
+        related: RelatedData | None = None,
+    ) -> None:
         self._lock = threading.Lock()
+        self._related = related
         self._offers: list[dict[str, Any]] = []
         self._modified: list[int] = []
         self._position: dict[str, int] = {}
@@ -196,15 +204,14 @@ class ConnectorOffers:
                 out.append(body)
             return out
 
-    @staticmethod
-    def _dump(offer: dict[str, Any], cf: bool, rd: bool, expand: ExpandSpec) -> bytes:
+    def _dump(self, offer: dict[str, Any], cf: bool, rd: bool, expand: ExpandSpec) -> bytes:
         shaped = dict(offer)
         if not cf:
             shaped["custom_fields"] = None
         if not rd:
             shaped["raw_data"] = None
         for relation, fields in expand:
-            shaped[relation] = expand_relation(relation, offer.get(relation), fields)
+            shaped[relation] = expand_relation(relation, offer.get(relation), fields, self._related)
         return json.dumps(shaped, separators=(",", ":")).encode()
 
     # --- changing --------------------------------------------------------------------------
@@ -240,3 +247,21 @@ class ConnectorOffers:
         with self._lock:
             self._append({**o, "modified_at": stamp} for o in offers)
             self._changed()
+
+
+class ConnectorRecords(ConnectorOffers):
+    """One connector's objects of a related resource (jobs, users, ...), served as they are.
+
+    Listing, ``ids``, ``modified_after`` and cursors work as for offers; the offers' include and
+    expand options do not apply to these objects and are ignored.
+
+    Examples
+    --------
+    >>> from offer_analytics.sandbox._params import parse_list_query, parse_offer_query
+    >>> jobs = ConnectorRecords([{"id": "j1", "name": "Engineer", "modified_at": None}])
+    >>> jobs.encode([0], parse_offer_query({"include_raw_data": "true"}))
+    [b'{"id":"j1","name":"Engineer","modified_at":null}']
+    """
+
+    def _dump(self, offer: dict[str, Any], cf: bool, rd: bool, expand: ExpandSpec) -> bytes:
+        return json.dumps(offer, separators=(",", ":")).encode()
