@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from offer_analytics.bindbee import BindbeeClient, RetryPolicy
 from offer_analytics.decode import DecodeStats, decode_pages, offers_to_frame
+from offer_analytics.enrich import RelatedTables, enrich_offers
 from offer_analytics.errors import (
     AuthenticationError,
     BindbeeAPIError,
@@ -80,6 +81,7 @@ __all__ = [
     "PartialLoadError",
     "ProgressUpdate",
     "RateLimitedError",
+    "RelatedTables",
     "RequestValidationError",
     "RetryPolicy",
     "SchemaError",
@@ -91,6 +93,7 @@ __all__ = [
     "cumulative_incidence",
     "decode_pages",
     "empty_offers_frame",
+    "enrich_offers",
     "fetch_offers",
     "html_report",
     "load_offers",

@@ -16,6 +16,8 @@ PUBLIC = {
         # loading
         "load_offers", "fetch_offers", "LoadResult", "LoadReport", "ProgressUpdate",
         "BindbeeClient", "RetryPolicy",
+        # where offers come from
+        "enrich_offers", "RelatedTables",
         # the frame
         "OFFER_SCHEMA", "OUTCOMES", "OUTCOME_DTYPE", "DEFAULT_OUTCOME_MAPPING", "outcome_expr",
         "decode_pages", "offers_to_frame", "empty_offers_frame", "DecodeStats",
@@ -42,7 +44,11 @@ PUBLIC = {
     },
     "offer_analytics.sandbox": {
         "SandboxServer", "Faults", "RequestRecord", "generate_offers", "GeneratorRates",
-        "CONNECTOR_LABELS", "DEFAULT_END",
+        "CONNECTOR_LABELS", "DEFAULT_END", "generate_related", "RelatedData", "RelatedRates",
+    },
+    "offer_analytics.enrich": {
+        "enrich_offers", "RelatedTables", "decode_related", "needed_ids", "ENRICHED_COLUMNS",
+        "ENRICHED_SCHEMA", "RELATED_PATHS", "RELATED_SCHEMAS", "RESOURCES",
     },
 }  # fmt: skip
 

@@ -104,6 +104,12 @@ class FetchJob:
         Requested page size (stepped down per connector if refused).
     progress
         Called after every response.
+    path
+        The list endpoint: offers, or a related resource such as ``/api/ats/v1/jobs``.
+    confirm_missing
+        Confirm one by one (404 = missing) the ids no batch returned. Off for related objects:
+        an id a successful page left out is taken as missing, which saves a request per
+        dangling reference.
     """
 
     def __init__(
@@ -114,8 +120,12 @@ class FetchJob:
         page_size: int,
         progress: ProgressCallback | None = None,
         max_pages: int = MAX_PAGES,
+        path: str = OFFERS_PATH,
+        confirm_missing: bool = True,
     ) -> None:
         self.client = client
+        self.path = path
+        self._confirm_missing = confirm_missing
         self.params = dict(params)
         self.stats = RequestStats()
         self.pages = 0
@@ -197,7 +207,7 @@ class FetchJob:
             query = {**params, "page_size": str(self.page_size(label))}
             if cursor is not None:
                 query["cursor"] = cursor  # opaque: sent back exactly as received
-            response = await self._get(connector, OFFERS_PATH, query, parse)
+            response = await self._get(connector, self.path, query, parse)
             head: PageHead = response.data
             cursor = head.cursor
             sink.add(response.body)
@@ -233,15 +243,17 @@ class FetchJob:
         found: set[str] = set()
         size = self.page_size(label)
         base = {**self.params, "page_size": str(size)}
-        batches = batch_ids(
-            wanted, url_length=self.client.offer_url_length, params=base, max_ids=size
-        )
+        batches = batch_ids(wanted, url_length=self._url_length, params=base, max_ids=size)
         try:
             async with asyncio.TaskGroup() as group:
                 for batch in batches:
                     group.create_task(self._batch(connector, batch, sink, found))
             failed = set(self.failed.get(label, ()))
             leftover = [i for i in wanted if i not in found and i not in failed]
+            if not self._confirm_missing:
+                if leftover:
+                    self.missing.setdefault(label, []).extend(leftover)
+                return
             async with asyncio.TaskGroup() as group:
                 for offer_id in leftover:
                     group.create_task(self._confirm(connector, offer_id, sink))
@@ -250,6 +262,10 @@ class FetchJob:
                 self.missing[label] = [i for i in leftover if i in absent]
         finally:
             self._report(label, done=True)
+
+    def _url_length(self, params: Mapping[str, str]) -> int:
+        # The client measures the offers URL; another list path differs only in its length.
+        return self.client.offer_url_length(params) + len(self.path) - len(OFFERS_PATH)
 
     async def _batch(
         self, connector: Connector, batch: list[str], sink: PageSink, found: set[str]

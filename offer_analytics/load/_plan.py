@@ -47,6 +47,8 @@ class LoadPlan:
         Page bodies -> (frame, stats), given ``connector=label``.
     keep_partial
         Return what was loaded when pages still fail after every retry, instead of raising.
+    enrich
+        Add each offer's job, department, office and recruiter after loading.
     """
 
     connectors: tuple[Connector, ...]
@@ -55,6 +57,7 @@ class LoadPlan:
     page_size: int
     decode: ConnectorDecode
     keep_partial: bool
+    enrich: bool = False
 
     def fetches(self, label: str) -> bool:
         """Whether the load requests anything of this connector."""
@@ -76,6 +79,7 @@ def plan_load(
     keep_partial: bool,
     strict: bool,
     outcome_mapping: Mapping[str, str] | None,
+    enrich: bool = False,
 ) -> LoadPlan:
     """Check a load's arguments and resolve them into a :class:`LoadPlan`.
 
@@ -129,4 +133,5 @@ def plan_load(
         page_size=page_size,
         decode=decode,
         keep_partial=keep_partial,
+        enrich=enrich,
     )

@@ -1,0 +1,83 @@
+"""load_offers(enrich=True) against the sandbox: every offer resolved as the generator says."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+from urllib.parse import parse_qs
+
+import polars as pl
+import pytest
+
+from offer_analytics import load_offers
+from offer_analytics.enrich import ENRICHED_COLUMNS
+from offer_analytics.sandbox import SandboxServer
+
+pytestmark = pytest.mark.slow
+
+RELATED = {f"/api/ats/v1/{r}" for r in ("applications", "jobs", "departments", "offices", "users")}
+
+
+def _expected(server: SandboxServer) -> pl.DataFrame:
+    rows = []
+    for label in server.labels:
+        related = server.related(label)
+        rows += [
+            {"connector": label, "id": offer["id"], **related.resolve(offer)}
+            for offer in server.offers(label)
+        ]
+    return pl.DataFrame(rows, schema_overrides={"departments": pl.List(pl.String)})
+
+
+@pytest.fixture(scope="module")
+def enriched() -> tuple[pl.DataFrame, Any, list[Any], pl.DataFrame]:
+    with SandboxServer(
+        n_offers=20_000, connectors=3, seed=21, rate_limit=60, rate_window_s=0.5
+    ) as server:
+        frame, report = load_offers(
+            connectors=server.connector_tokens,
+            api_key=server.api_key,
+            base_url=server.base_url,
+            rate_limit=(60, 0.5),
+            enrich=True,
+        )
+        return frame, report, server.request_log, _expected(server)
+
+
+def test_every_offer_gets_the_generators_department_job_office_and_recruiter(
+    enriched: tuple[pl.DataFrame, Any, list[Any], pl.DataFrame],
+) -> None:
+    frame, _, _, expected = enriched
+    assert frame.height == 20_000
+    assert frame.columns[-len(ENRICHED_COLUMNS) :] == list(ENRICHED_COLUMNS)
+    got = frame.select("connector", "id", *ENRICHED_COLUMNS).sort("connector", "id")
+    want = expected.select(got.columns).sort("connector", "id")
+    mismatched = got.join(want, on=["connector", "id"], suffix="_want").filter(
+        pl.any_horizontal(pl.col(c).ne_missing(pl.col(f"{c}_want")) for c in ENRICHED_COLUMNS)
+    )
+    assert mismatched.height == 0, mismatched.head()
+    # The data exercised every case: unresolved offers, two departments, the creator fallback.
+    assert 0 < frame["job_id"].null_count() < 0.05 * frame.height
+    assert (frame["departments"].list.len() == 2).any()
+    assert frame["department"].n_unique() > 5
+
+
+def test_enrichment_spends_few_reported_requests_and_no_429(
+    enriched: tuple[pl.DataFrame, Any, list[Any], pl.DataFrame],
+) -> None:
+    frame, report, log, _ = enriched
+    related = [r for r in log if r.path in RELATED]
+    assert report.enrich_requests == len(related) > 0
+    assert report.requests == len(log)
+    assert report.rate_limited == 0
+    assert [r for r in log if r.status == 429] == []
+    assert any(note.startswith("Enrichment:") for note in report.notes)
+    # Only ids the offers need, each asked once, in batches of many.
+    asked = Counter(
+        (r.connector, r.path, i) for r in related for i in parse_qs(r.query)["ids"][0].split(",")
+    )
+    assert max(asked.values()) == 1
+    apps = {(c, i) for (c, p, i) in asked if p.endswith("/applications")}
+    needed = set(frame.select("connector", "application").drop_nulls().unique().iter_rows())
+    assert apps == needed
+    assert len(related) < len(apps) / 50
