@@ -208,7 +208,10 @@ def enrich_offers(offers: pl.DataFrame, tables: RelatedTables) -> pl.DataFrame:
         .with_columns(
             pl.when(pl.col("__office_found")).then("__office").alias("office_id"),
             pl.when(pl.col("__recruiter_found")).then("__recruiter").alias("recruiter_id"),
-            pl.when(pl.col("__found")).then("departments").alias("departments"),
+            # A job without departments explodes to no row at all: its list is empty.
+            pl.when(pl.col("__found"))
+            .then(pl.col("departments").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            .alias("departments"),
         )
         .sort("__row")
         .select(pl.col(name).cast(dtype) for name, dtype in ENRICHED_SCHEMA.items())
