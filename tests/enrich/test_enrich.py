@@ -57,7 +57,7 @@ def _tables() -> RelatedTables:
     )
 
 
-def _offers(**columns: list[Any]) -> pl.DataFrame:
+def _offers(**columns: Any) -> pl.DataFrame:
     return pl.DataFrame({"connector": "acme", **columns})
 
 
