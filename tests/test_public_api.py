@@ -35,12 +35,12 @@ PUBLIC = {
     "offer_analytics.metrics": {
         "time_to_close", "survival_curve", "cumulative_incidence", "status_counts",
         "acceptance_rates", "latest_versions", "start_date_distribution", "start_lead_times",
-        "upcoming_starts", "quality_report", "wilson_interval",
+        "upcoming_starts", "quality_report", "wilson_interval", "pool_groups",
     },
     "offer_analytics.charts": {
         "OUTCOME_COLOURS", "GroupColours", "group_colours", "survival_figure", "incidence_figure",
         "acceptance_figure",
-        "status_figure", "start_dates_figure", "lead_times_figure",
+        "status_figure", "start_dates_figure", "lead_times_figure", "ranked_rates_figure",
     },
     "offer_analytics.sandbox": {
         "SandboxServer", "Faults", "RequestRecord", "generate_offers", "GeneratorRates",
