@@ -48,6 +48,7 @@ PUBLIC = {
     },
     "offer_analytics.enrich": {
         "enrich_offers", "RelatedTables", "decode_related", "needed_ids", "ENRICHED_COLUMNS",
+        "expanded_applications",
         "ENRICHED_SCHEMA", "RELATED_PATHS", "RELATED_SCHEMAS", "RESOURCES",
     },
 }  # fmt: skip

@@ -14,7 +14,7 @@ The parts, one private module each: ``_schemas`` (every table's exact types and 
 (the ids each stage needs, and the join).
 """
 
-from offer_analytics.enrich._decode import decode_related
+from offer_analytics.enrich._decode import decode_related, expanded_applications
 from offer_analytics.enrich._join import ENRICHED_COLUMNS, enrich_offers, needed_ids
 from offer_analytics.enrich._schemas import (
     ENRICHED_SCHEMA,
@@ -33,5 +33,6 @@ __all__ = [
     "RelatedTables",
     "decode_related",
     "enrich_offers",
+    "expanded_applications",
     "needed_ids",
 ]

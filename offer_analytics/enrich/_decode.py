@@ -18,7 +18,7 @@ from offer_analytics.decode._timestamps import parse_timestamps
 from offer_analytics.enrich._schemas import ID_LIST_FIELDS, RELATED_SCHEMAS, TIMESTAMP_FIELDS
 from offer_analytics.errors import SchemaError
 
-__all__ = ["decode_related", "empty_related"]
+__all__ = ["decode_related", "empty_related", "expanded_applications"]
 
 
 def empty_related(resource: str) -> pl.DataFrame:
@@ -30,6 +30,36 @@ def empty_related(resource: str) -> pl.DataFrame:
     ['connector', 'id', 'remote_id', 'name', 'modified_at']
     """
     return pl.DataFrame(schema=RELATED_SCHEMAS[resource])
+
+
+def expanded_applications(offers: pl.DataFrame) -> pl.DataFrame:
+    """The applications an offers frame carries expanded (``application_data``) that name a job.
+
+    Loading offers with ``expand=application`` (or ``application[id,job]``) brings each offer's
+    application along; those need no request of their own. Fields the expansion left out are
+    null. A frame without ``application_data`` gives an empty table.
+
+    Examples
+    --------
+    >>> offers = pl.DataFrame({"connector": "acme", "application": ["a1", "a1", "a2", "a3"],
+    ...     "application_data": ['{"id":"a1","job":"j1"}', '{"id":"a1","job":"j1"}',
+    ...                          '{"id":"a2"}', None]})
+    >>> expanded_applications(offers).select("id", "job").rows()
+    [('a1', 'j1')]
+    """
+    schema = RELATED_SCHEMAS["applications"]
+    if "application_data" not in offers.columns:
+        return empty_related("applications")
+    job = pl.col("application_data").str.json_path_match("$.job")
+    found = (
+        offers.select("connector", pl.col("application").alias("id"), job.alias("job"))
+        .drop_nulls(["id", "job"])
+        .unique(["connector", "id"], keep="first", maintain_order=True)
+    )
+    return found.select(
+        pl.col(name).cast(dtype) if name in found.columns else pl.lit(None, dtype).alias(name)
+        for name, dtype in schema.items()
+    )
 
 
 def _text(value: object, resource: str, object_id: str, name: str) -> str | None:

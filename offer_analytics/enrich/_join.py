@@ -70,7 +70,8 @@ def needed_ids(
 
     Applications come from the offers; jobs from the applications in ``tables``; departments,
     offices and users from the jobs in ``tables`` (only the first office; the first recruiter,
-    or the offer's creator for a job without recruiters).
+    or the offer's creator for a job without recruiters). Ids ``tables`` already holds are left
+    out.
 
     Examples
     --------
@@ -80,20 +81,25 @@ def needed_ids(
     {'a': ['x']}
     """
     if resource == "applications":
-        return _ids_by_connector(offers, "application")
-    joined = _jobs_of(offers, tables)
-    if resource == "jobs":
-        return _ids_by_connector(
-            offers.select("connector", "application").join(
+        wanted = offers.select("connector", pl.col("application").alias("id"))
+    elif resource == "jobs":
+        wanted = (
+            offers.select("connector", "application")
+            .join(
                 tables.applications.select("connector", pl.col("id").alias("application"), "job"),
                 on=["connector", "application"],
-            ),
-            "job",
+            )
+            .select("connector", pl.col("job").alias("id"))
         )
-    if resource == "departments":
-        return _ids_by_connector(joined.explode("__departments"), "__departments")
-    column = {"offices": "__office", "users": "__recruiter"}[resource]
-    return _ids_by_connector(joined, column)
+    else:
+        joined = _jobs_of(offers, tables)
+        if resource == "departments":
+            joined = joined.explode("__departments")
+        column = {"departments": "__departments", "offices": "__office", "users": "__recruiter"}
+        wanted = joined.select("connector", pl.col(column[resource]).alias("id"))
+    # What the tables hold already needs no request.
+    held = tables.frames()[resource].select("connector", "id")
+    return _ids_by_connector(wanted.join(held, on=["connector", "id"], how="anti"), "id")
 
 
 def _named(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:

@@ -23,7 +23,10 @@ from offer_analytics.load._arguments import ids_by_connector, modified_after_par
 from offer_analytics.load._job import IdsArg, ListingFilters
 from offer_analytics.schema import split_expand
 
-__all__ = ["ConnectorDecode", "LoadPlan", "plan_load"]
+#: What enrichment asks the offers pages to expand: the application's id and job, nothing more.
+ENRICH_EXPAND = "application[id,job]"
+
+__all__ = ["ENRICH_EXPAND", "ConnectorDecode", "LoadPlan", "plan_load"]
 
 #: Page bodies of one connector -> (frame, stats); ``connector=`` names the label.
 ConnectorDecode = Callable[..., tuple[pl.DataFrame, DecodeStats]]
@@ -49,6 +52,9 @@ class LoadPlan:
         Return what was loaded when pages still fail after every retry, instead of raising.
     enrich
         Add each offer's job, department, office and recruiter after loading.
+    drop_after_enrich
+        Columns the plan added for enrichment only (the expanded application), dropped from
+        the frame once enriched.
     """
 
     connectors: tuple[Connector, ...]
@@ -58,6 +64,7 @@ class LoadPlan:
     decode: ConnectorDecode
     keep_partial: bool
     enrich: bool = False
+    drop_after_enrich: tuple[str, ...] = ()
 
     def fetches(self, label: str) -> bool:
         """Whether the load requests anything of this connector."""
@@ -112,6 +119,11 @@ def plan_load(
             raise ConfigurationError("Filters apply to listings; with ids= pass no filters.")
         by_connector = ids_by_connector(ids, connectors)
     relations = split_expand(expand)
+    hidden: tuple[str, ...] = ()
+    if enrich and not any(r.split("[")[0] == "application" for r in relations):
+        # Each offer's application (and so its job id) rides along on the offers' own pages:
+        # the applications then cost no request of their own.
+        relations, hidden = (*relations, ENRICH_EXPAND), ("application_data",)
     decode = partial(
         decode_pages,
         include_custom_fields=include_custom_fields,
@@ -134,4 +146,5 @@ def plan_load(
         decode=decode,
         keep_partial=keep_partial,
         enrich=enrich,
+        drop_after_enrich=hidden,
     )

@@ -1,7 +1,9 @@
 """Fetching the related objects a set of offers needs, through the offers' own machinery.
 
 Enrichment resolves offer -> application -> job -> (departments, offices, users) in three
-stages, each stage asking only for the ids the previous one named, in ``ids`` batches. Every
+stages, each stage asking only for the ids the previous one named, in ``ids`` batches. The first
+stage is usually free: ``enrich=True`` has the offers pages expand each application's id and job,
+so only applications the expansion did not give (none, or a few dangling ones) are fetched. Every
 request goes through the same :class:`~offer_analytics.bindbee.BindbeeClient` as the offers, so
 each connector's one rate budget covers every endpoint it calls; within a stage, connectors and
 resources run concurrently. Pages are decoded in a worker thread, as offers are.
@@ -23,7 +25,13 @@ import polars as pl
 from offer_analytics.bindbee._client import BindbeeClient, RequestStats
 from offer_analytics.bindbee._credentials import Connector
 from offer_analytics.decode import DecodeStats
-from offer_analytics.enrich import RELATED_PATHS, RelatedTables, decode_related, needed_ids
+from offer_analytics.enrich import (
+    RELATED_PATHS,
+    RelatedTables,
+    decode_related,
+    expanded_applications,
+    needed_ids,
+)
 from offer_analytics.load._job import FetchJob
 from offer_analytics.load._sink import PageSink
 
@@ -139,7 +147,9 @@ async def fetch_related(
     """
     own = executor is None
     pool = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="related-decode")
-    result = RelatedLoad()
+    # Applications the offers carry expanded cost nothing; only the others are fetched.
+    start = replace(RelatedTables.empty(), applications=expanded_applications(offers))
+    result = RelatedLoad(tables=start)
     try:
         for stage in STAGES:
             async with asyncio.TaskGroup() as group:
@@ -154,7 +164,10 @@ async def fetch_related(
             tables = {}
             for resource, task in zip(stage, tasks, strict=True):
                 frame, job = task.result()
-                tables[resource] = frame
+                held = getattr(result.tables, resource)
+                tables[resource] = (
+                    pl.concat([held, frame], how="vertical") if held.height else frame
+                )
                 result._add(resource, job)
             result.tables = replace(result.tables, **tables)
     except BaseExceptionGroup as group_error:

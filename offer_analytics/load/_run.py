@@ -76,7 +76,9 @@ class LoadRun:
                 self._related = await fetch_related(
                     frame, client=self._client, connectors=self._plan.connectors, executor=executor
                 )
-                frame = enrich_offers(frame, self._related.tables)
+                frame = enrich_offers(frame, self._related.tables).drop(
+                    self._plan.drop_after_enrich
+                )
             finished = True
         finally:
             # A failed or cancelled load drops the chunks still queued for decoding.

@@ -46,6 +46,7 @@ _NEVER: Final = -(2**62)  # modified_at missing or unreadable: never "modified a
 _INDEXED: Final = ("remote_id", "application", "creator")
 _SELECTION_CACHE: Final = 256
 _ENCODED_CACHE: Final = 250_000  # encoded offers kept per variant; bounds memory at 1M offers
+_VARIANTS: Final = 6  # include/expand shapes cached at once
 
 
 def _micros(value: object) -> int:
@@ -104,7 +105,7 @@ class ConnectorOffers:
         self._append(offers, copy=copy)
         self._indexes: dict[str, dict[object, list[int]]] = {}
         self._selections: OrderedDict[tuple[object, ...], Sequence[int]] = OrderedDict()
-        self._encoded: dict[tuple[bool, bool], dict[int, bytes]] = {}
+        self._encoded: dict[tuple[bool, bool, ExpandSpec], dict[int, bytes]] = {}
 
     def __len__(self) -> int:
         return len(self._offers)
@@ -190,14 +191,16 @@ class ConnectorOffers:
         """The JSON of each offer at ``positions``, shaped by the query's include/expand options."""
         cf, rd = query.include_custom_fields, query.include_raw_data
         with self._lock:
-            if query.expand:
-                return [self._dump(self._offers[p], cf, rd, query.expand) for p in positions]
-            cache = self._encoded.setdefault((cf, rd), {})
+            # Related objects never change, so expanded offers are cached like the others; a
+            # few shapes are kept (a client asks for one or two), more start the caches afresh.
+            if (cf, rd, query.expand) not in self._encoded and len(self._encoded) >= _VARIANTS:
+                self._encoded.clear()
+            cache = self._encoded.setdefault((cf, rd, query.expand), {})
             out = []
             for p in positions:
                 body = cache.get(p)
                 if body is None:
-                    body = self._dump(self._offers[p], cf, rd, ())
+                    body = self._dump(self._offers[p], cf, rd, query.expand)
                     if len(cache) >= _ENCODED_CACHE:
                         cache.clear()
                     cache[p] = body

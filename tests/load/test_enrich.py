@@ -29,8 +29,19 @@ def _expected(server: SandboxServer) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides={"departments": pl.List(pl.String)})
 
 
+def _dangling(server: SandboxServer) -> set[tuple[str, str]]:
+    """(connector, application id) of offers whose application does not exist."""
+    return {
+        (label, offer["application"])
+        for label in server.labels
+        for offer in server.offers(label)
+        if offer["application"]
+        and server.related(label).find("applications", offer["application"]) is None
+    }
+
+
 @pytest.fixture(scope="module")
-def enriched() -> tuple[pl.DataFrame, Any, list[Any], pl.DataFrame]:
+def enriched() -> tuple[pl.DataFrame, Any, list[Any], pl.DataFrame, set[tuple[str, str]]]:
     with SandboxServer(
         n_offers=20_000, connectors=3, seed=21, rate_limit=60, rate_window_s=0.5
     ) as server:
@@ -41,13 +52,13 @@ def enriched() -> tuple[pl.DataFrame, Any, list[Any], pl.DataFrame]:
             rate_limit=(60, 0.5),
             enrich=True,
         )
-        return frame, report, server.request_log, _expected(server)
+        return frame, report, server.request_log, _expected(server), _dangling(server)
 
 
 def test_every_offer_gets_the_generators_department_job_office_and_recruiter(
-    enriched: tuple[pl.DataFrame, Any, list[Any], pl.DataFrame],
+    enriched: tuple[pl.DataFrame, Any, list[Any], pl.DataFrame, set[tuple[str, str]]],
 ) -> None:
-    frame, _, _, expected = enriched
+    frame, _, _, expected, _ = enriched
     assert frame.height == 20_000
     assert frame.columns[-len(ENRICHED_COLUMNS) :] == list(ENRICHED_COLUMNS)
     got = frame.select("connector", "id", *ENRICHED_COLUMNS).sort("connector", "id")
@@ -63,9 +74,9 @@ def test_every_offer_gets_the_generators_department_job_office_and_recruiter(
 
 
 def test_enrichment_spends_few_reported_requests_and_no_429(
-    enriched: tuple[pl.DataFrame, Any, list[Any], pl.DataFrame],
+    enriched: tuple[pl.DataFrame, Any, list[Any], pl.DataFrame, set[tuple[str, str]]],
 ) -> None:
-    frame, report, log, _ = enriched
+    frame, report, log, _, dangling = enriched
     related = [r for r in log if r.path in RELATED]
     assert report.enrich_requests == len(related) > 0
     assert report.requests == len(log)
@@ -77,7 +88,10 @@ def test_enrichment_spends_few_reported_requests_and_no_429(
         (r.connector, r.path, i) for r in related for i in parse_qs(r.query)["ids"][0].split(",")
     )
     assert max(asked.values()) == 1
+    # Applications come expanded on the offers pages: only the dangling ones are asked for.
+    offer_pages = [r for r in log if r.path == "/api/ats/v1/offers"]
+    assert all("expand=application%5Bid%2Cjob%5D" in r.query for r in offer_pages)
+    assert "application_data" not in frame.columns
     apps = {(c, i) for (c, p, i) in asked if p.endswith("/applications")}
-    needed = set(frame.select("connector", "application").drop_nulls().unique().iter_rows())
-    assert apps == needed
-    assert len(related) < len(apps) / 50
+    assert apps == dangling
+    assert len(related) < len(offer_pages) / 2
