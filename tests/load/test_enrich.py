@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs
@@ -9,9 +10,11 @@ from urllib.parse import parse_qs
 import polars as pl
 import pytest
 
-from offer_analytics import load_offers
+from offer_analytics import BindbeeClient, enrich_offers, load_offers
+from offer_analytics.bindbee._credentials import Connector
 from offer_analytics.enrich import ENRICHED_COLUMNS
-from offer_analytics.sandbox import SandboxServer
+from offer_analytics.load import RelatedLoad, fetch_related
+from offer_analytics.sandbox import Faults, SandboxServer
 
 pytestmark = pytest.mark.slow
 
@@ -95,3 +98,30 @@ def test_enrichment_spends_few_reported_requests_and_no_429(
     apps = {(c, i) for (c, p, i) in asked if p.endswith("/applications")}
     assert apps == dangling
     assert len(related) < len(offer_pages) / 2
+
+
+def test_enrichment_survives_faults_and_fetch_related_serves_a_store() -> None:
+    faults = Faults(seed=3, error_rate=0.08, truncate_rate=0.04, drop_rate=0.02)
+    with SandboxServer(n_offers=1_500, connectors=2, seed=8, faults=faults) as server:
+        frame, report = load_offers(
+            connectors=server.connector_tokens,
+            api_key=server.api_key,
+            base_url=server.base_url,
+            enrich=True,
+        )
+        expected = _expected(server)
+
+        async def related_of(offers: pl.DataFrame) -> RelatedLoad:
+            async with BindbeeClient(api_key=server.api_key, base_url=server.base_url) as client:
+                connectors = [Connector(k, v) for k, v in server.connector_tokens.items()]
+                return await fetch_related(offers, client=client, connectors=connectors)
+
+        # What a store does with the offers a sync added: the tables, then the join.
+        plain = frame.drop(ENRICHED_COLUMNS)
+        fetched = asyncio.run(related_of(plain))
+    assert report.retries > 0
+    assert report.complete
+    got = frame.select("connector", "id", *ENRICHED_COLUMNS).sort("connector", "id")
+    assert got.equals(expected.select(got.columns).sort("connector", "id"))
+    assert enrich_offers(plain, fetched.tables).equals(frame)
+    assert fetched.requests["applications"] > 0  # no expanded applications to start from
