@@ -174,6 +174,23 @@ def _chromium_or_skip() -> None:
     pytest.skip(f"{CHROMIUM} is missing; install chromium to run the browser test")
 
 
+def _open_report(browser: Any, url: str, requests: list[str], errors: list[str]) -> Any:
+    """A page of the report once every chart is built, recording its requests and errors."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url, wait_until="load")
+    # Built = Plotly made the chart's SVG; whether it drew anything is checked by the tests,
+    # so that a broken chart fails with its title instead of a time-out.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.plotly-graph-div')]"
+        ".every(d => d.querySelector('.main-svg'))",
+        timeout=60_000,
+    )
+    return page
+
+
 def test_report_renders_offline_in_headless_chromium(sample_report: Path, tmp_path: Path) -> None:
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright
@@ -184,18 +201,7 @@ def test_report_renders_offline_in_headless_chromium(sample_report: Path, tmp_pa
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(url, wait_until="load")
-            # Built = Plotly made the chart's SVG; whether it drew anything is checked below,
-            # so that a broken chart fails with its title instead of a time-out.
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.plotly-graph-div')]"
-                ".every(d => d.querySelector('.main-svg'))",
-                timeout=60_000,
-            )
+            page = _open_report(browser, url, requests, errors)
             charts: list[dict[str, Any]] = page.evaluate(
                 "[...document.querySelectorAll('.plotly-graph-div')].map(d => ({"
                 " id: d.id, title: d.layout.title.text,"
@@ -450,16 +456,7 @@ def test_where_section_renders_in_headless_chromium(where_report: Path, tmp_path
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(url, wait_until="load")
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.plotly-graph-div')]"
-                ".every(d => d.querySelector('.main-svg'))",
-                timeout=60_000,
-            )
+            page = _open_report(browser, url, requests, errors)
             drawn = page.evaluate(
                 "titles => titles.map(t => [...document.querySelectorAll('.plotly-graph-div')]"
                 ".find(d => d.layout.title.text === t))"
