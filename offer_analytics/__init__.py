@@ -20,10 +20,12 @@ from offer_analytics.errors import (
     NotFoundError,
     OfferAnalyticsError,
     PartialLoadError,
+    PartialSyncError,
     RateLimitedError,
     RequestValidationError,
     SchemaError,
     ServerError,
+    SyncLockedError,
     TimestampError,
     TransportError,
 )
@@ -48,6 +50,7 @@ from offer_analytics.schema import (
     empty_offers_frame,
     outcome_expr,
 )
+from offer_analytics.store import ConnectorSync, SyncReport, export_parquet, read_offers, sync
 
 # A library logs, the application decides where logs go: without these handlers Python's
 # last-resort handler would print every retry as a bare "stamina.retry_scheduled" line on stderr
@@ -71,6 +74,7 @@ __all__ = [
     "BindbeeAPIError",
     "BindbeeClient",
     "ConfigurationError",
+    "ConnectorSync",
     "CursorLoopError",
     "DecodeStats",
     "ForbiddenError",
@@ -79,6 +83,7 @@ __all__ = [
     "NotFoundError",
     "OfferAnalyticsError",
     "PartialLoadError",
+    "PartialSyncError",
     "ProgressUpdate",
     "RateLimitedError",
     "RelatedTables",
@@ -86,6 +91,8 @@ __all__ = [
     "RetryPolicy",
     "SchemaError",
     "ServerError",
+    "SyncLockedError",
+    "SyncReport",
     "TimestampError",
     "TransportError",
     "__version__",
@@ -94,16 +101,19 @@ __all__ = [
     "decode_pages",
     "empty_offers_frame",
     "enrich_offers",
+    "export_parquet",
     "fetch_offers",
     "html_report",
     "load_offers",
     "offers_to_frame",
     "outcome_expr",
     "quality_report",
+    "read_offers",
     "start_date_distribution",
     "start_lead_times",
     "status_counts",
     "survival_curve",
+    "sync",
     "time_to_close",
     "upcoming_starts",
 ]
