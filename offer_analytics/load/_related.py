@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Final
 
 import polars as pl
@@ -27,11 +28,13 @@ from offer_analytics.bindbee._credentials import Connector
 from offer_analytics.decode import DecodeStats
 from offer_analytics.enrich import (
     RELATED_PATHS,
+    RESOURCES,
     RelatedTables,
     decode_related,
     expanded_applications,
     needed_ids,
 )
+from offer_analytics.load._arguments import modified_after_param
 from offer_analytics.load._job import FetchJob
 from offer_analytics.load._sink import PageSink
 
@@ -90,19 +93,25 @@ class RelatedLoad:
 
 async def _fetch_resource(
     resource: str,
-    wanted: Mapping[str, Sequence[str]],
+    wanted: Mapping[str, Sequence[str]] | str,
     client: BindbeeClient,
     connectors: Sequence[Connector],
     executor: Executor,
 ) -> tuple[pl.DataFrame, FetchJob]:
+    """Objects of ``resource``: the ids wanted per connector, or (text) those modified after."""
+    listing = isinstance(wanted, str)
     job = FetchJob(
-        client, params={}, page_size=200, path=RELATED_PATHS[resource], confirm_missing=False
+        client,
+        params={"modified_after": wanted} if isinstance(wanted, str) else {},
+        page_size=200,
+        path=RELATED_PATHS[resource],
+        confirm_missing=False,
     )
     sinks: dict[str, PageSink] = {}
     async with asyncio.TaskGroup() as group:
         for connector in connectors:
-            ids = wanted.get(connector.label)
-            if not ids:
+            ids = None if isinstance(wanted, str) else wanted.get(connector.label)
+            if not listing and not ids:
                 continue
 
             def decode(
@@ -112,7 +121,10 @@ async def _fetch_resource(
                 return frame, DecodeStats(frame.height)
 
             sinks[connector.label] = sink = PageSink(decode, executor=executor)
-            group.create_task(job.by_ids(connector, ids, sink))
+            if ids is None:
+                group.create_task(job.listing(connector, sink))
+            else:
+                group.create_task(job.by_ids(connector, ids, sink))
     frames = [decode_related(resource, [], connector="default")]
     for sink in sinks.values():
         frames.extend((await sink.results())[0])
@@ -125,6 +137,7 @@ async def fetch_related(
     client: BindbeeClient,
     connectors: Sequence[Connector],
     executor: Executor | None = None,
+    modified_after: datetime | date | str | None = None,
 ) -> RelatedLoad:
     """Fetch the applications, jobs, departments, offices and users ``offers`` need.
 
@@ -139,6 +152,12 @@ async def fetch_related(
         The connectors the offers came from; offers of other labels are not enriched.
     executor
         Where pages are decoded; a one-thread pool of its own by default.
+    modified_after
+        Also list the jobs, departments, offices and users modified after this instant (naive
+        = UTC), whether these offers need them or not: what a store refreshing its tables
+        passes (its last watermark), so that a renamed department or a job moved to another
+        team reaches offers that did not change. Applications are not listed (they change
+        with every interview stage); an offer's application comes with the offer.
 
     Returns
     -------
@@ -150,7 +169,10 @@ async def fetch_related(
     # Applications the offers carry expanded cost nothing; only the others are fetched.
     start = replace(RelatedTables.empty(), applications=expanded_applications(offers))
     result = RelatedLoad(tables=start)
+    since = modified_after_param(modified_after)
     try:
+        if since is not None:
+            await _list_changed(result, since, client, connectors, pool)
         for stage in STAGES:
             async with asyncio.TaskGroup() as group:
                 tasks = [
@@ -177,6 +199,25 @@ async def fetch_related(
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
     return result
+
+
+async def _list_changed(
+    result: RelatedLoad,
+    since: str,
+    client: BindbeeClient,
+    connectors: Sequence[Connector],
+    pool: Executor,
+) -> None:
+    """Add the objects modified after ``since`` to ``result`` (all but applications)."""
+    listed = RESOURCES[1:]
+    async with asyncio.TaskGroup() as group:
+        tasks = [
+            group.create_task(_fetch_resource(r, since, client, connectors, pool)) for r in listed
+        ]
+    for resource, task in zip(listed, tasks, strict=True):
+        frame, job = task.result()
+        result.tables = replace(result.tables, **{resource: frame})
+        result._add(f"{resource} (modified)", job)
 
 
 def _first_cause(error: BaseException) -> BaseException:

@@ -125,3 +125,24 @@ def test_enrichment_survives_faults_and_fetch_related_serves_a_store() -> None:
     assert got.equals(expected.select(got.columns).sort("connector", "id"))
     assert enrich_offers(plain, fetched.tables).equals(frame)
     assert fetched.requests["applications"] > 0  # no expanded applications to start from
+
+
+def test_fetch_related_lists_what_changed_since_a_watermark() -> None:
+    with SandboxServer(n_offers=800, connectors=1, seed=4) as server:
+        jobs = server.related("default").jobs
+        since = sorted(j["modified_at"] for j in jobs)[len(jobs) // 2]
+
+        async def changed() -> RelatedLoad:
+            async with BindbeeClient(api_key=server.api_key, base_url=server.base_url) as client:
+                connectors = [Connector("default", server.connector_tokens["default"])]
+                no_offers = pl.DataFrame(
+                    schema={"connector": pl.String, "application": pl.String, "creator": pl.String}
+                )
+                return await fetch_related(
+                    no_offers, client=client, connectors=connectors, modified_after=since
+                )
+
+        fetched = asyncio.run(changed())
+    assert set(fetched.tables.jobs["id"]) == {j["id"] for j in jobs if j["modified_at"] > since}
+    assert fetched.tables.applications.height == 0  # applications are never listed
+    assert fetched.requests["jobs (modified)"] >= 1
