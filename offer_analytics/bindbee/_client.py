@@ -35,7 +35,7 @@ from offer_analytics.bindbee._credentials import (
     resolve_api_key,
     resolve_base_url,
 )
-from offer_analytics.bindbee._rate_gate import RateGate
+from offer_analytics.bindbee._rate_gate import ClockLead, RateGate
 from offer_analytics.bindbee._retry import RetryPolicy, should_retry
 from offer_analytics.bindbee._status_errors import error_for_status, scrub
 from offer_analytics.errors import ConfigurationError, OfferAnalyticsError, TransportError
@@ -163,6 +163,7 @@ class BindbeeClient:
         self._wall_clock = wall_clock
         self._sleep = sleep
         self._gates: dict[str, RateGate] = {}
+        self._clock_lead = ClockLead()  # one server, one clock: every gate learns from all
         self._secrets: set[str] = {self._api_key.open()}
         self._auths: dict[str, BindbeeAuth] = {}
         self._semaphore: asyncio.Semaphore | None = None
@@ -215,6 +216,7 @@ class BindbeeClient:
                 window_s=window_s,
                 max_pause_s=self._max_pause_s,
                 label=connector.label,
+                clock_lead=self._clock_lead,
                 clock=self._clock,
                 wall_clock=self._wall_clock,
                 sleep=self._sleep,
