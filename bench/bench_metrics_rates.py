@@ -1,6 +1,6 @@
 """Rate metrics on 10M rows, side by side with a hand-written Polars query and with pandas.
 
-DESIGN §9 targets: each metric within 1.2x of a hand-written Polars query that produces the same
+Targets: each metric within 1.2x of a hand-written Polars query that produces the same
 numbers, and at least 2x faster than what a pandas user would write. All three run side by side in
 one process on the same data; each is checked to give the same numbers before it is timed.
 

@@ -3,13 +3,13 @@
 Run: ``uv run python bench/bench_metrics_survival.py [--rows 10000000] [--repeats 5]``.
 
 Data: the four columns the metrics read (plus ``connector``), synthesised directly with NumPy with
-the generator's distributions (DESIGN §7): sent over three years, log-normal close delay with a
+the generator's distributions: sent over three years, log-normal close delay with a
 median of ~3 days, ~80% of decided offers accepted, 6% drafts, 6% superseded, 2% never close,
 0.3% closed before sent, three connectors. The generator itself builds API-shaped dicts and
 strings (its job is realism, not bulk), so it is not what is timed or used here.
 
 Each round runs every candidate once, in turn, on the same in-memory data; the figure is the
-median over rounds (DESIGN §9: side by side in one run). The candidates must produce the same
+median over rounds (side by side in one run). The candidates must produce the same
 numbers: the script checks them against ours before timing. Targets: within 1.2x of the
 hand-written Polars query, at least 2x faster than pandas.
 """
