@@ -13,7 +13,10 @@ connector has a whole window ahead of it and the bound is the same for every run
   (concurrent id batches) or N (a serial listing); beyond, k = ceil((N - B) / B) window
   boundaries, the last at (k - 1) W plus the window left at the start, then one round trip for
   concurrent requests or one per request left (a listing, which needs N round trips in all).
-  Connectors have budgets of their own: the busiest sets the bound.
+  Connectors have budgets of their own: the busiest sets the bound. L is the round trip of the
+  scenario's request measured before the runs with one bare ``httpx.Client`` (the median of 5):
+  the sandbox's added latency plus serving the page and the least client work; the latency
+  alone would leave the sandbox's own time per page out of the bound.
 
 Columns: median wall seconds over the repeats, requests, 429s (summed over the repeats), median
 ratio to the bound. Target for this package: ratio <= 1.05 on one connector, zero 429s, never
@@ -27,9 +30,11 @@ import math
 import os
 import statistics
 import subprocess
+import time
 from dataclasses import dataclass
 
-from _contenders import CONTENDERS, Outcome, Work
+import httpx
+from _contenders import CONTENDERS, OFFERS_PATH, Outcome, Work
 from _sandbox_process import sandbox_process
 
 LATENCY_MS = 20.0
@@ -72,9 +77,9 @@ SCENARIOS = (
 )
 
 
-def bound_s(sc: Scenario, *, first_window_s: float) -> float:
+def bound_s(sc: Scenario, *, first_window_s: float, rtt: float) -> float:
     """The fastest one connector can send its requests through fixed windows (see above)."""
-    n, b, rtt = sc.requests, sc.limit, LATENCY_MS / 1000
+    n, b = sc.requests, sc.limit
     serial = not sc.by_ids
     k = max(math.ceil((n - b) / b), 0)
     if k == 0:
@@ -82,6 +87,25 @@ def bound_s(sc: Scenario, *, first_window_s: float) -> float:
     last_boundary = first_window_s + (k - 1) * sc.window_s
     after = (n - k * b) * rtt if serial else rtt
     return max(last_boundary + after, n * rtt if serial else 0.0)
+
+
+def round_trip_s(work: Work, probes: int = 5) -> float:
+    """Median wall seconds of one request of the scenario's kind (a second listing page, or an
+    id batch) through a bare ``httpx.Client`` on a warm connection."""
+    label, token = next(iter(work.tokens.items()))
+    params = {"page_size": str(work.page_size)}
+    headers = {"authorization": f"Bearer {work.api_key}", "x-connector-token": token}
+    with httpx.Client(base_url=work.base_url, headers=headers) as client:
+        if work.ids is None:
+            params["cursor"] = client.get(OFFERS_PATH, params=params).json()["cursor"]
+        else:
+            params["ids"] = ",".join(work.batches(label)[0])
+        times = []
+        for _ in range(probes):
+            start = time.perf_counter()
+            client.get(OFFERS_PATH, params=params).raise_for_status()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def run_scenario(sc: Scenario, repeats: int) -> None:
@@ -98,16 +122,20 @@ def run_scenario(sc: Scenario, repeats: int) -> None:
         work = Work(
             box.base_url, box.api_key, box.tokens, sc.page_size, box.ids if sc.by_ids else None
         )
+        rtt = round_trip_s(work, probes=min(5, sc.limit - 2))  # the next window is whole again
         for _ in range(repeats):
             for name, contender in CONTENDERS.items():  # round-robin: load falls on all alike
                 first_window_s = box.wait_for_window_start()
                 outcome = contender(work)
                 expected = sc.offers
                 assert outcome.offers == expected, (name, outcome.offers, expected)
-                runs[name].append((outcome, bound_s(sc, first_window_s=first_window_s)))
+                bound = bound_s(sc, first_window_s=first_window_s, rtt=rtt)
+                runs[name].append((outcome, bound))
     bound = statistics.median(b for _, b in runs["offer_analytics"])
     print(
-        f"\n**{sc.key}: {sc.name}** — {sc.requests} requests per connector, bound {bound:.2f} s\n"
+        f"\n**{sc.key}: {sc.name}** — {sc.requests} requests per connector, round trip "
+        f"{1000 * rtt:.1f} ms, bound {bound:.2f} s\n",
+        flush=True,
     )
     print("| contender | wall s (median) | min-max | requests | 429s | ratio to bound |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -117,7 +145,8 @@ def run_scenario(sc: Scenario, repeats: int) -> None:
         print(
             f"| {name} | {statistics.median(seconds):.2f} | {min(seconds):.2f}-{max(seconds):.2f} "
             f"| {statistics.median(o.requests for o, _ in rows):.0f} "
-            f"| {sum(o.rate_limited for o, _ in rows)} | {ratio:.3f} |"
+            f"| {sum(o.rate_limited for o, _ in rows)} | {ratio:.3f} |",
+            flush=True,
         )
 
 

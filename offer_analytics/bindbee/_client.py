@@ -108,8 +108,8 @@ class BindbeeClient:
     retry
         How failed requests are retried.
     rate_limit
-        ``(requests, window seconds)`` per connector token before the server's headers say
-        otherwise; Bindbee's is ``(200, 60.0)``.
+        ``(requests, window seconds)`` per connector token until the server's headers show
+        otherwise (both are learned from them); Bindbee's is ``(200, 60.0)``.
     max_pause_s
         The longest pause a ``Retry-After`` or ``Reset`` header may impose on a connector;
         ``None``: two rate-limit windows. A server asking for more is capped and noted.

@@ -15,7 +15,6 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Final
 
 import polars as pl
@@ -27,7 +26,7 @@ from offer_analytics.load._job import FetchJob
 from offer_analytics.load._load_report import LoadReport, LoadResult
 from offer_analytics.load._plan import LoadPlan
 from offer_analytics.load._progress import ProgressCallback
-from offer_analytics.load._sink import PageSink, merge_unparsed
+from offer_analytics.load._sink import PageDecoder, PageSink, merge_unparsed
 
 __all__ = ["WATERMARK_OVERLAP", "LoadRun"]
 
@@ -86,14 +85,8 @@ class LoadRun:
             if not decode_failed.done():
                 decode_failed.set_exception(error)
 
-        sinks = {
-            c.label: PageSink(
-                partial(self._plan.decode, connector=c.label),
-                executor=executor,
-                on_error=stop_on_decode_error,
-            )
-            for c in self._plan.connectors
-        }
+        decoder = PageDecoder(self._plan.decode, executor=executor, on_error=stop_on_decode_error)
+        sinks = {c.label: decoder.sink(c.label) for c in self._plan.connectors}
         try:
             async with asyncio.TaskGroup() as group:
                 # The first page that fails to decode ends the load: fetching the rest of a
