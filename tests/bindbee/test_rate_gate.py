@@ -94,17 +94,27 @@ def test_concurrent_tasks_share_one_even_budget() -> None:
     assert gate.waited_s > 0
 
 
-def test_server_limit_header_replaces_the_configured_limit() -> None:
+@pytest.mark.parametrize(
+    ("headers", "limit", "window_s"),
+    [
+        ({"X-RateLimit-Limit": "31"}, 31, 60.0),
+        ({"RateLimit-Policy": '"burst";q=10;w=6'}, 200, 6.0),  # learned without being told
+    ],
+    ids=["limit", "policy-window"],
+)
+def test_server_headers_replace_the_configured_limit_and_window(
+    headers: dict[str, str], limit: int, window_s: float
+) -> None:
     vt = VirtualTime()
     gate = vt.gate(limit=200, window_s=60.0)
 
     async def main() -> None:
         permit = await gate.acquire()
-        gate.release(permit, status=200, headers={"X-RateLimit-Limit": "31"})
+        gate.release(permit, status=200, headers=headers)
 
     vt.run(main())
-    assert gate.limit == 31
-    assert gate.interval_s == pytest.approx(2.0)
+    assert (gate.limit, gate.window_s) == (limit, window_s)
+    assert gate.interval_s == pytest.approx(window_s / (limit - 1))  # blind pacing
 
 
 def limit_headers(vt: VirtualTime, *, remaining: int, reset_in: float) -> dict[str, str]:
@@ -583,19 +593,6 @@ def test_every_window_is_spent_to_the_last_request_without_a_429(
     assert max(server.late_starts()) <= gate.reset_margin_s + rtt + 1e-6
     if not told_window:
         assert gate.window_s == window_s
-
-
-def test_the_window_is_learned_from_a_rate_limit_policy_header() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=200, window_s=60.0)
-
-    async def main() -> None:
-        permit = await gate.acquire()
-        gate.release(permit, status=200, headers={"RateLimit-Policy": '"burst";q=10;w=6'})
-
-    vt.run(main())
-    assert gate.window_s == 6.0
-    assert gate.interval_s == pytest.approx(6.0 / 199)
 
 
 def test_windows_skipped_while_idle_do_not_lengthen_the_learned_window() -> None:
