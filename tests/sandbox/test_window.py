@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from offer_analytics.sandbox._window import FixedWindowLimiter
@@ -42,7 +44,7 @@ def test_consecutive_windows_name_resets_one_window_apart() -> None:
         int(limiter.hit("a", now=1_700_000_000.0 + t).headers(0.0)["x-ratelimit-reset"])
         for t in (0.5, 1.0, 6.5, 13.0)
     ]
-    assert [b - a for a, b in zip(resets, resets[1:], strict=False)] == [0, 6, 6]
+    assert [b - a for a, b in itertools.pairwise(resets)] == [0, 6, 6]
 
 
 def test_a_flat_retry_after_is_sent_whatever_the_window_has_left() -> None:
