@@ -90,8 +90,9 @@ def test_duckdb_sees_instants_with_time_zone_dates_and_json_text(tmp_path: Path)
     assert all(row[0] is not None for row in salaries)
 
 
-def test_metadata_names_version_columns_and_watermark(tmp_path: Path) -> None:
-    file = export_parquet(FRAME, tmp_path / "offers.parquet", watermark=WATERMARK)
+@pytest.mark.parametrize("profile", ["default", "compat"])
+def test_metadata_names_version_columns_and_watermark(tmp_path: Path, profile: str) -> None:
+    file = export_parquet(FRAME, tmp_path / "offers.parquet", watermark=WATERMARK, profile=profile)  # type: ignore[arg-type]
     rows = query(f"SELECT key, value FROM parquet_kv_metadata('{file}')").fetchall()
     meta = {bytes(k).decode(): bytes(v).decode() for k, v in rows}
     assert meta["offer_analytics.version"] == offer_analytics.__version__
@@ -99,6 +100,7 @@ def test_metadata_names_version_columns_and_watermark(tmp_path: Path) -> None:
     described = json.loads(meta["offer_analytics.columns"])
     assert list(described) == FRAME.columns
     assert "accepted / (accepted + declined)" in described["outcome"]
+    assert meta["offer_analytics.profile"] == profile
 
 
 def test_compat_profile_uses_snappy_and_plain_strings(tmp_path: Path) -> None:
@@ -192,3 +194,4 @@ def test_export_replaces_a_file_whole(tmp_path: Path) -> None:
     export_parquet(FRAME.head(3), target)
     assert read_offers(target).collect().height == 3
     assert [p.name for p in tmp_path.iterdir()] == ["offers.parquet"]  # no temporary left
+
