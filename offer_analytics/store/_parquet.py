@@ -96,9 +96,9 @@ def parquet_writer(
         generation=generation,
     )
 
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+
     def write(handle: BinaryIO) -> None:
-        # Key-value metadata added to the writer, not to the schema: without the embedded Arrow
-        # schema (the compat profile) pyarrow drops the schema's own metadata.
         with pq.ParquetWriter(
             handle,
             table.schema,
@@ -107,7 +107,10 @@ def parquet_writer(
             coerce_timestamps="us",
         ) as writer:
             writer.write_table(table)
-            writer.add_key_value_metadata({k.decode(): v.decode() for k, v in metadata.items()})
+            if profile == "compat":
+                # Without the embedded Arrow schema, pyarrow writes none of the schema's
+                # metadata: the footer gets it directly.
+                writer.add_key_value_metadata({k.decode(): v.decode() for k, v in metadata.items()})
 
     return write
 
