@@ -195,3 +195,24 @@ def test_export_replaces_a_file_whole(tmp_path: Path) -> None:
     assert read_offers(target).collect().height == 3
     assert [p.name for p in tmp_path.iterdir()] == ["offers.parquet"]  # no temporary left
 
+
+def test_read_offers_refuses_a_folder_that_is_not_a_dataset(tmp_path: Path) -> None:
+    write_dataset(tmp_path / "ds", FRAME)
+    (tmp_path / "ds" / "_state").mkdir()
+    history = tmp_path / "ds" / "history" / "connector=acme"
+    history.mkdir(parents=True)
+    FRAME.write_parquet(history / "000000001.parquet")
+    (tmp_path / "empty").mkdir()
+    for folder in ("ds/history", "ds/_state", "empty"):
+        with pytest.raises(ConfigurationError, match="not a dataset"):
+            read_offers(tmp_path / folder)
+    one = read_offers(tmp_path / "ds" / "offers" / "connector=acme").collect()
+    assert_frame_equal(one, FRAME.filter(pl.col("connector") == "acme").sort("id"))
+
+
+def test_an_outcome_enum_with_other_categories_reads_as_the_package_enum(tmp_path: Path) -> None:
+    # A file written by another version of the package, whose outcome Enum had other categories.
+    other = pl.Enum(["unknown", *sorted(set(FRAME["outcome"].cast(pl.String)) - {"unknown"})])
+    older = FRAME.with_columns(pl.col("outcome").cast(pl.String).cast(other))
+    older.write_parquet(tmp_path / "older.parquet")
+    assert_frame_equal(read_offers(tmp_path / "older.parquet").collect(), FRAME)
