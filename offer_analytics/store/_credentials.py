@@ -46,6 +46,23 @@ class SyncCredentials:
         connectors: Mapping[str, str] | None,
     ) -> SyncCredentials:
         """From the arguments, else ``BINDBEE_CONNECTOR_TOKEN`` (labelled ``"default"``)."""
+        try:
+            return cls._resolve(api_key, connector_token, connectors)
+        except ConfigurationError as error:
+            message = str(error)
+        # Raised again from here, once the secrets are gone from this frame's locals: the first
+        # error's traceback held them in the frames below, where tools that record locals
+        # (Sentry, rich) would have read them.
+        del api_key, connector_token, connectors
+        raise ConfigurationError(message)
+
+    @classmethod
+    def _resolve(
+        cls,
+        api_key: str | None,
+        connector_token: str | None,
+        connectors: Mapping[str, str] | None,
+    ) -> SyncCredentials:
         if connector_token is not None and connectors is not None:
             msg = "Pass either connector_token= or connectors={label: token}, not both."
             raise ConfigurationError(msg)
