@@ -42,6 +42,10 @@ PUBLIC = {
         "acceptance_figure",
         "status_figure", "start_dates_figure", "lead_times_figure",
     },
+    "offer_analytics.load": {
+        "load_offers", "fetch_offers", "LoadResult", "LoadReport", "ProgressUpdate",
+        "RichProgress", "WATERMARK_OVERLAP",
+    },
     "offer_analytics.store": {
         "export_parquet", "read_offers", "sync", "SyncReport", "ConnectorSync",
     },
