@@ -25,7 +25,7 @@ def rows(*items: tuple[str, str, int | None]) -> pl.DataFrame:
 
 
 def status_of(frame: pl.DataFrame, offer_id: str) -> str:
-    return frame.filter(pl.col("id") == offer_id)["status"].item()
+    return str(frame.filter(pl.col("id") == offer_id)["status"].item())
 
 
 def test_a_loaded_row_older_than_the_stored_one_does_not_replace_it() -> None:

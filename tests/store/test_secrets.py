@@ -111,6 +111,7 @@ def test_a_connector_job_shows_no_secret(tmp_path: Path) -> None:
         full=False,
         credentials=SyncCredentials.resolve(KEY, None, {"acme": TOKEN}),
         load_options={},
+        client_options={},
         columns=(),
         mapping="",
         profile="default",
