@@ -166,17 +166,11 @@ def sync(
         "expand": expand,
         "outcome_mapping": outcome_mapping,
     }
-    given = {"base_url": base_url, "rate_limit": rate_limit, "concurrency": concurrency}
-    client_options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    if retry is not None:
-        client_options["retry"] = retry
+    client_options = _client_options(
+        base_url=base_url, rate_limit=rate_limit, concurrency=concurrency, retry=retry
+    )
     mine = in_shard(labels, shard)
-    dataset = Dataset(Path(path))
-    dataset.root.mkdir(parents=True, exist_ok=True)
-    if not full:
-        # Fail fast on the common mistake; each job checks again under its lock.
-        for label in mine:
-            check_same_options(label, read_state(dataset.state_file(label)), columns, mapping)
+    dataset = _open_dataset(Path(path), mine, full=full, columns=columns, mapping=mapping)
     jobs = [
         ConnectorJob(
             dataset=dataset,
@@ -213,6 +207,36 @@ def _check_options(*, profile: str, parallel: int, retry: RetryPolicy | None) ->
         raise ConfigurationError("parallel must be a positive number of connectors.")
     if retry is not None and not isinstance(retry, RetryPolicy):
         raise ConfigurationError("retry must be an offer_analytics.RetryPolicy (or None).")
+
+
+def _client_options(
+    *,
+    base_url: str | None,
+    rate_limit: tuple[int, float] | None,
+    concurrency: int | None,
+    retry: RetryPolicy | None,
+) -> dict[str, Any]:
+    """What each connector's client is built with: the options given (else its defaults)."""
+    given: dict[str, Any] = {
+        "base_url": base_url,
+        "rate_limit": rate_limit,
+        "concurrency": concurrency,
+        "retry": retry,
+    }
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _open_dataset(
+    root: Path, labels: list[str], *, full: bool, columns: tuple[str, ...], mapping: str
+) -> Dataset:
+    """The dataset folder (created), once the stored options allow this sync of ``labels``."""
+    dataset = Dataset(root)
+    dataset.root.mkdir(parents=True, exist_ok=True)
+    if not full:
+        # Fail fast on the common mistake; each job checks again under its lock.
+        for label in labels:
+            check_same_options(label, read_state(dataset.state_file(label)), columns, mapping)
+    return dataset
 
 
 def _table_options(
