@@ -10,12 +10,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 from offer_analytics.bindbee import BindbeeClient, RetryPolicy
 from offer_analytics.decode import DecodeStats, decode_pages, offers_to_frame
+from offer_analytics.enrich import RelatedTables, enrich_offers
 from offer_analytics.errors import (
     AuthenticationError,
     BindbeeAPIError,
     ConfigurationError,
     CursorLoopError,
     ForbiddenError,
+    LoadTimeoutError,
     NotFoundError,
     OfferAnalyticsError,
     PartialLoadError,
@@ -79,12 +81,14 @@ __all__ = [
     "ForbiddenError",
     "LoadReport",
     "LoadResult",
+    "LoadTimeoutError",
     "NotFoundError",
     "OfferAnalyticsError",
     "PartialLoadError",
     "PartialSyncError",
     "ProgressUpdate",
     "RateLimitedError",
+    "RelatedTables",
     "RequestValidationError",
     "RetryPolicy",
     "SchemaError",
@@ -98,6 +102,7 @@ __all__ = [
     "cumulative_incidence",
     "decode_pages",
     "empty_offers_frame",
+    "enrich_offers",
     "export_parquet",
     "fetch_offers",
     "html_report",

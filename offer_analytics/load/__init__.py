@@ -6,10 +6,14 @@
 - :class:`ProgressUpdate`: what a ``progress=`` callback receives; :class:`RichProgress`, a
   progress bar that is such a callback (what ``progress=True`` draws).
 - :data:`WATERMARK_OVERLAP`: how far before a load's start its ``report.watermark`` lies.
+- :func:`fetch_related` (:class:`RelatedLoad`): the applications, jobs, departments, offices
+  and users a set of offers needs, on a client's budgets (what ``enrich=True`` runs; a store
+  calls it for the offers it adds).
 
 The parts, one private module each: ``_entry`` (the two entry points), ``_arguments`` (arguments
 checked before any request), ``_job`` (listing pages and id batches of one connector),
-``_id_batches`` (ids under the URL-length bound), ``_sink`` (pages decoded in a worker thread while
+``_id_batches`` (ids under the URL-length bound), ``_related`` (the related objects, stage by
+stage), ``_sink`` (pages decoded in a worker thread while
 the next are fetched), ``_load_report``, ``_progress`` (the callback and the rich bar),
 ``_blocking`` (running a coroutine from sync code, in a thread when a loop already runs).
 """
@@ -17,13 +21,16 @@ the next are fetched), ``_load_report``, ``_progress`` (the callback and the ric
 from offer_analytics.load._entry import WATERMARK_OVERLAP, fetch_offers, load_offers
 from offer_analytics.load._load_report import LoadReport, LoadResult
 from offer_analytics.load._progress import ProgressUpdate, RichProgress
+from offer_analytics.load._related import RelatedLoad, fetch_related
 
 __all__ = [
     "WATERMARK_OVERLAP",
     "LoadReport",
     "LoadResult",
     "ProgressUpdate",
+    "RelatedLoad",
     "RichProgress",
     "fetch_offers",
+    "fetch_related",
     "load_offers",
 ]

@@ -20,10 +20,14 @@ from offer_analytics.bindbee._credentials import Connector
 from offer_analytics.decode import DecodeStats, decode_pages
 from offer_analytics.errors import ConfigurationError
 from offer_analytics.load._arguments import ids_by_connector, modified_after_param
+from offer_analytics.load._deadline import DeadlineArg, check_deadline
 from offer_analytics.load._job import IdsArg, ListingFilters
 from offer_analytics.schema import split_expand
 
-__all__ = ["ConnectorDecode", "LoadPlan", "plan_load"]
+#: What enrichment asks the offers pages to expand: the application's id and job, nothing more.
+ENRICH_EXPAND = "application[id,job]"
+
+__all__ = ["ENRICH_EXPAND", "ConnectorDecode", "LoadPlan", "plan_load"]
 
 #: Page bodies of one connector -> (frame, stats); ``connector=`` names the label.
 ConnectorDecode = Callable[..., tuple[pl.DataFrame, DecodeStats]]
@@ -47,6 +51,14 @@ class LoadPlan:
         Page bodies -> (frame, stats), given ``connector=label``.
     keep_partial
         Return what was loaded when pages still fail after every retry, instead of raising.
+    deadline_s
+        The load's deadline: seconds, None, or ``"auto"`` (follows the work; see
+        :mod:`offer_analytics.load._deadline`).
+    enrich
+        Add each offer's job, department, office and recruiter after loading.
+    drop_after_enrich
+        Columns the plan added for enrichment only (the expanded application), dropped from
+        the frame once enriched.
     """
 
     connectors: tuple[Connector, ...]
@@ -55,6 +67,9 @@ class LoadPlan:
     page_size: int
     decode: ConnectorDecode
     keep_partial: bool
+    deadline_s: DeadlineArg = "auto"
+    enrich: bool = False
+    drop_after_enrich: tuple[str, ...] = ()
 
     def fetches(self, label: str) -> bool:
         """Whether the load requests anything of this connector."""
@@ -76,6 +91,8 @@ def plan_load(
     keep_partial: bool,
     strict: bool,
     outcome_mapping: Mapping[str, str] | None,
+    deadline_s: DeadlineArg = "auto",
+    enrich: bool = False,
 ) -> LoadPlan:
     """Check a load's arguments and resolve them into a :class:`LoadPlan`.
 
@@ -83,7 +100,7 @@ def plan_load(
     ------
     ConfigurationError
         ``page_size`` out of 1..200, filters together with ids, ids that do not fit the
-        connectors, an unknown ``expand`` name or a bad ``outcome_mapping``.
+        connectors, an unknown ``expand`` name, a bad ``outcome_mapping`` or ``deadline_s``.
 
     Examples
     --------
@@ -96,6 +113,7 @@ def plan_load(
     """
     if not 1 <= page_size <= 200:
         raise ConfigurationError("page_size must be between 1 and 200.")
+    deadline_s = check_deadline(deadline_s)
     filters = ListingFilters(
         remote_id=remote_id,
         application=application,
@@ -108,6 +126,11 @@ def plan_load(
             raise ConfigurationError("Filters apply to listings; with ids= pass no filters.")
         by_connector = ids_by_connector(ids, connectors)
     relations = split_expand(expand)
+    hidden: tuple[str, ...] = ()
+    if enrich and not any(r.split("[")[0] == "application" for r in relations):
+        # Each offer's application (and so its job id) rides along on the offers' own pages:
+        # the applications then cost no request of their own.
+        relations, hidden = (*relations, ENRICH_EXPAND), ("application_data",)
     decode = partial(
         decode_pages,
         include_custom_fields=include_custom_fields,
@@ -129,4 +152,7 @@ def plan_load(
         page_size=page_size,
         decode=decode,
         keep_partial=keep_partial,
+        deadline_s=deadline_s,
+        enrich=enrich,
+        drop_after_enrich=hidden,
     )

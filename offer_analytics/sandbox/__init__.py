@@ -1,6 +1,8 @@
 """A local, Bindbee-compatible offers API and the synthetic data it serves.
 
 - :func:`generate_offers`: seeded, API-shaped, realistically messy offers per connector.
+- :func:`generate_related`: the applications, jobs, departments, offices and users the offers
+  lead to (:class:`RelatedData`, whose ``resolve`` is the ground truth of enrichment).
 - :class:`SandboxServer`: serves them over HTTP on a loopback port (both offers endpoints, auth,
   cursors, filters, ``include_*``, ``expand``, the rate limit), optionally with seeded
   :class:`Faults`; records every request as a :class:`RequestRecord`.
@@ -15,6 +17,7 @@ from offer_analytics.sandbox._generator import (
     GeneratorRates,
     generate_offers,
 )
+from offer_analytics.sandbox._related import RelatedData, RelatedRates, generate_related
 from offer_analytics.sandbox._server import SandboxServer
 
 __all__ = [
@@ -22,7 +25,10 @@ __all__ = [
     "DEFAULT_END",
     "Faults",
     "GeneratorRates",
+    "RelatedData",
+    "RelatedRates",
     "RequestRecord",
     "SandboxServer",
     "generate_offers",
+    "generate_related",
 ]

@@ -7,6 +7,7 @@ get a short grace period, then uvicorn is told to force its way out.
 
 from __future__ import annotations
 
+import random
 import secrets
 import socket
 import threading
@@ -19,10 +20,12 @@ import uvicorn
 
 from offer_analytics.sandbox._app import API_PREFIX, build_app
 from offer_analytics.sandbox._cursor import CursorCodec
-from offer_analytics.sandbox._dataset import ConnectorOffers
+from offer_analytics.sandbox._dataset import ConnectorOffers, ConnectorRecords
 from offer_analytics.sandbox._faults import FaultPlan, Faults
 from offer_analytics.sandbox._gateway import Gateway, RequestLog, RequestRecord
 from offer_analytics.sandbox._generator import generate_offers
+from offer_analytics.sandbox._protocol import SandboxH11Protocol
+from offer_analytics.sandbox._related import RESOURCES, RelatedData, generate_related
 from offer_analytics.sandbox._window import FixedWindowLimiter
 
 __all__ = ["SandboxServer"]
@@ -33,6 +36,10 @@ _LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
 
 class SandboxServer:
     """A local Bindbee-compatible offers API serving synthetic (or given) offers.
+
+    Besides the offers it serves the related ATS resources (``/applications``, ``/jobs``,
+    ``/departments``, ``/offices``, ``/users``), generated from the offers with the same seed
+    (see :meth:`related`), on the same per-connector budget.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. A stopped server can be
     started again; its data, credentials and mutations are kept.
@@ -96,14 +103,24 @@ class SandboxServer:
         if host not in _LOOPBACK:
             raise ValueError(f"the sandbox listens on loopback only, not {host!r}")
         FixedWindowLimiter(limit=rate_limit, window_s=rate_window_s)  # validates both
-        if offers is None:
-            generated = generate_offers(n_offers, connectors=connectors, seed=seed)
-            # Nobody else holds the generated dicts: adopt them instead of copying.
-            self._data = {k: ConnectorOffers(v, copy=False) for k, v in generated.items()}
-        else:
-            self._data = {label: ConnectorOffers(items) for label, items in offers.items()}
-        if not self._data:
+        source = offers
+        if source is None:
+            source = generate_offers(n_offers, connectors=connectors, seed=seed)
+        if not source:
             raise ValueError("the sandbox needs at least one connector")
+        self._related = generate_related(source, seed=seed)
+        # Nobody else holds generated dicts: adopt them instead of copying.
+        self._data = {
+            label: ConnectorOffers(items, copy=offers is not None, related=self._related[label])
+            for label, items in source.items()
+        }
+        self._records = {
+            resource: {
+                label: ConnectorRecords(data.table(resource), copy=False)
+                for label, data in self._related.items()
+            }
+            for resource in RESOURCES
+        }
         self.rate_limit = rate_limit
         self.rate_window_s = rate_window_s
         self.faults = faults or Faults()
@@ -152,8 +169,29 @@ class SandboxServer:
         """The listing endpoint's full URL."""
         return f"{self.base_url}{API_PREFIX}/offers"
 
+    @property
+    def drifted_offers(self) -> dict[str, str]:
+        """Label -> the id of the offer that ``Faults(schema_drift=...)`` serves in a shape the
+        API does not document (a wrong type, or without its id); empty for other faults."""
+        if self.faults.schema_drift not in ("wrong_type", "missing_field"):
+            return {}
+        pick = random.Random(self.faults.seed)
+        return {
+            label: data.snapshot_ids()[pick.randrange(len(data))]
+            for label, data in self._data.items()
+            if len(data)
+        }
+
     def _build(self) -> Gateway:
-        app = build_app(self._data, codec=self._codec, repeat_cursor=self.faults.repeat_cursor)
+        faults = self.faults
+        app = build_app(
+            self._data,
+            codec=self._codec,
+            repeat_cursor=faults.repeat_cursor,
+            endless_cursor=faults.endless_cursor,
+            overlap_pages=faults.overlap_pages,
+            related=self._records,
+        )
         return Gateway(
             app,
             api_key=self.api_key,
@@ -163,6 +201,7 @@ class SandboxServer:
             plan=FaultPlan(self.faults),
             log=self._log,
             max_url_length=self.max_url_length,
+            drift_targets=self.drifted_offers,
         )
 
     def start(self) -> Self:
@@ -185,7 +224,9 @@ class SandboxServer:
         config = uvicorn.Config(
             self._build(),
             loop="asyncio",
-            http="h11",  # the gateway drops connections through h11's transport
+            # h11, because the gateway drops connections through its transport; answering 414
+            # when a URL overflows h11's buffer.
+            http=SandboxH11Protocol,
             ws="none",
             lifespan="off",
             log_config=None,
@@ -248,6 +289,15 @@ class SandboxServer:
     def offers(self, label: str) -> list[dict[str, Any]]:
         """A copy of the current offers of connector ``label``, in listing order."""
         return self._connector(label).snapshot()
+
+    def related(self, label: str) -> RelatedData:
+        """Connector ``label``'s applications, jobs, departments, offices and users.
+
+        :meth:`RelatedData.resolve` gives what each offer should resolve to when enriched.
+        Offers added later may name applications these tables do not have.
+        """
+        self._connector(label)  # the same KeyError for an unknown label
+        return self._related[label]
 
     def _connector(self, label: str) -> ConnectorOffers:
         try:
