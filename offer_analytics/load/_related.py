@@ -115,12 +115,13 @@ async def _fetch_resource(
                 continue
 
             def decode(
-                chunk: Sequence[bytes], label: str = connector.label
+                chunk: Sequence[bytes], *, connector: str
             ) -> tuple[pl.DataFrame, DecodeStats]:
-                frame = decode_related(resource, chunk, connector=label)
+                frame = decode_related(resource, chunk, connector=connector)
                 return frame, DecodeStats(frame.height)
 
-            sinks[connector.label] = sink = PageSink(decode, executor=executor)
+            # The sink's label is what its decoder passes as ``connector=``.
+            sinks[connector.label] = sink = PageSink(decode, connector.label, executor=executor)
             if ids is None:
                 group.create_task(job.listing(connector, sink))
             else:
