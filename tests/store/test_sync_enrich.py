@@ -49,7 +49,7 @@ def test_an_incremental_sync_brings_a_renamed_department_to_old_offers(
     sync(tmp_path, **access(server), enrich=True)
     before = stored(tmp_path)
     acme = before.filter(pl.col("connector") == "acme")
-    department_id, name = acme.drop_nulls("department_id").row(0, named=True)["department_id"], None
+    department_id = acme.drop_nulls("department_id")["department_id"][0]
     name = "Renamed Team"
     server.update_related("acme", "departments", department_id, name=name)
     offer = server.offers("globex")[0]
@@ -59,8 +59,9 @@ def test_an_incremental_sync_brings_a_renamed_department_to_old_offers(
     after = stored(tmp_path)
     assert_frame_equal(after, enriched_load(server))
     renamed = after.filter(pl.col("department_id") == department_id, pl.col("connector") == "acme")
-    assert renamed.height > 0 and set(renamed["department"]) == {name}
-    assert report["acme"].updated == 0 and report["acme"].new == 0  # no offer changed
+    assert renamed.height > 0
+    assert set(renamed["department"]) == {name}
+    assert (report["acme"].new, report["acme"].updated) == (0, 0)  # no offer changed
     assert report["globex"].updated == 1
     assert after.filter(pl.col("id") == offer["id"])["status"].to_list() == ["SIGNED"]
     history = pl.read_parquet(Dataset(tmp_path).history_file("globex", 2))
@@ -71,7 +72,7 @@ def test_turning_enrichment_on_or_off_takes_a_full_sync(
     server: SandboxServer, tmp_path: Path
 ) -> None:
     sync(tmp_path, **access(server))
-    with pytest.raises(ConfigurationError, match="enrich.*full=True"):
+    with pytest.raises(ConfigurationError, match=r"enrich.*full=True"):
         sync(tmp_path, **access(server), enrich=True)
     sync(tmp_path, **access(server), enrich=True, full=True)
     assert_frame_equal(stored(tmp_path), enriched_load(server))
