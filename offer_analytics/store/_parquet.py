@@ -94,11 +94,20 @@ def to_arrow(frame: pl.DataFrame, *, profile: Profile) -> pa.Table:
 
 
 def parquet_writer(
-    table: pa.Table, *, profile: Profile, watermark: datetime | None, generation: int | None = None
+    table: pa.Table,
+    *,
+    profile: Profile,
+    watermark: datetime | None,
+    generation: int | None = None,
+    offers: bool = True,
 ) -> Callable[[BinaryIO], None]:
-    """A function writing ``table`` as Parquet (with the package's metadata) to an open file."""
+    """A function writing ``table`` as Parquet (with the package's metadata) to an open file.
+
+    ``offers=False``: the table is not an offers table (a related one), so its columns get no
+    offers column descriptions (its ``id`` is no offer id).
+    """
     metadata = file_metadata(
-        table.column_names,
+        table.column_names if offers else [],
         version=_package_version(),
         watermark=watermark,
         profile=profile,

@@ -63,7 +63,8 @@ def write_related(dataset: Dataset, label: str, tables: RelatedTables, *, profil
     """Replace ``label``'s stored tables, one atomic file each."""
     for resource, frame in tables.frames().items():
         rows = frame.filter(pl.col("connector") == label).drop("connector").sort("id")
-        write = parquet_writer(to_arrow(rows, profile=profile), profile=profile, watermark=None)
+        arrow = to_arrow(rows, profile=profile)
+        write = parquet_writer(arrow, profile=profile, watermark=None, offers=False)
         dataset.replace(
             dataset.related_file(resource, label), write, label=label, kind=f"related:{resource}"
         )
