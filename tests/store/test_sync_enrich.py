@@ -83,9 +83,11 @@ def test_turning_enrichment_on_or_off_takes_a_full_sync(
     assert not Dataset(tmp_path).related_file("jobs", "acme").exists()
 
 
-def test_a_sync_killed_after_writing_the_related_tables_converges(
-    server: SandboxServer, tmp_path: Path
+@pytest.mark.parametrize("point", ["related:departments:before-rename", "related:committed"])
+def test_a_sync_killed_while_writing_the_related_tables_converges(
+    server: SandboxServer, tmp_path: Path, point: str
 ) -> None:
+    """Killed with some tables written (jobs, applications) or all, before the offers."""
     sync(tmp_path, **access(server), enrich=True)
     previous = stored(tmp_path)
     department = server.related("acme").departments[0]["id"]
@@ -96,7 +98,7 @@ def test_a_sync_killed_after_writing_the_related_tables_converges(
         server,
         tmp_path,
         enrich=True,
-        stop_at="related:committed",
+        stop_at=point,
         stop_label="acme",
         marker=str(marker),
     )
