@@ -109,6 +109,8 @@ class ConnectorJob:
     mapping: str
     profile: Profile
     enrich: bool = False
+    #: ``time.monotonic()`` instant by which the sync must end (None: no sync deadline).
+    deadline_at: float | None = None
 
     def run(self, progress: Callable[[ProgressUpdate], None] | None) -> ConnectorSync:
         """Lock the connector, then load, merge and commit.
@@ -204,6 +206,7 @@ class ConnectorJob:
             client_options=self.client_options,
             enrich=self.enrich,
             related_after=modified_after,
+            deadline_at=self.deadline_at,
         )
         # Only the stored columns: enrichment's expanded applications were its input only.
         table = frame.select(c for c in frame.columns if c in self.columns)

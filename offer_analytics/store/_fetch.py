@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from offer_analytics.bindbee._credentials import Connector
+from offer_analytics.errors import LoadTimeoutError
 from offer_analytics.load import (
     ENRICH_EXPAND,
     LoadResult,
@@ -27,7 +29,7 @@ from offer_analytics.load import (
     fetch_offers,
     fetch_related,
 )
-from offer_analytics.schema import split_expand
+from offer_analytics.schema import empty_offers_frame, split_expand
 from offer_analytics.store._credentials import SyncCredentials
 
 __all__ = ["enrich_expand", "load_connector"]
@@ -57,6 +59,7 @@ def load_connector(
     client_options: Mapping[str, Any],
     enrich: bool = False,
     related_after: datetime | None = None,
+    deadline_at: float | None = None,
 ) -> tuple[LoadResult, RelatedLoad | None]:
     """Load connector ``label``'s offers (modified after ``modified_after``, if given).
 
@@ -67,6 +70,10 @@ def load_connector(
     options = dict(load_options)
     if enrich:
         options["expand"] = enrich_expand(options.get("expand", ()))
+    if deadline_at is not None:
+        # The sync's deadline is one instant for every connector: what is left of it bounds
+        # this load (and its related objects) like a deadline_s of its own.
+        options["deadline_s"] = _time_left(deadline_at, label)
 
     async def load() -> tuple[LoadResult, RelatedLoad | None]:
         async with credentials.client(**client_options) as client:
@@ -80,12 +87,44 @@ def load_connector(
             if not enrich:
                 return result, None
             connectors = [Connector(k, v) for k, v in credentials.tokens(label).items()]
-            related = await fetch_related(
-                result.frame, client=client, connectors=connectors, modified_after=related_after
-            )
+            try:
+                async with asyncio.timeout_at(_loop_instant(deadline_at)):
+                    related = await fetch_related(
+                        result.frame,
+                        client=client,
+                        connectors=connectors,
+                        modified_after=related_after,
+                    )
+            except TimeoutError:
+                raise _sync_timeout(label, "while fetching its related objects") from None
             return _with_related(result, related), related
 
     return asyncio.run(load())
+
+
+def _time_left(deadline_at: float, label: str) -> float:
+    left = deadline_at - time.monotonic()
+    if left <= 0:
+        raise _sync_timeout(label, "before its load could start")
+    return left
+
+
+def _loop_instant(deadline_at: float | None) -> float | None:
+    """The running loop's clock reading at the monotonic instant ``deadline_at``."""
+    if deadline_at is None:
+        return None
+    return asyncio.get_running_loop().time() + (deadline_at - time.monotonic())
+
+
+def _sync_timeout(label: str, when: str) -> LoadTimeoutError:
+    return LoadTimeoutError(
+        f"The sync's deadline (deadline_s=) passed {when}: connector {label!r} was not synced "
+        "and its stored data is unchanged. Sync again (only unfinished connectors have work "
+        "left), or pass a longer deadline_s.",
+        frame=empty_offers_frame(),
+        report=None,
+        missing={label: ["<listing>"]},
+    )
 
 
 def _with_related(result: LoadResult, related: RelatedLoad) -> LoadResult:

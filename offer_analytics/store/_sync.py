@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from offer_analytics.bindbee import RetryPolicy
 from offer_analytics.enrich import ENRICHED_COLUMNS
@@ -53,6 +53,7 @@ def sync(
     outcome_mapping: Mapping[str, str] | None = None,
     profile: Profile = "default",
     enrich: bool = False,
+    deadline_s: float | Literal["auto"] | None = "auto",
 ) -> SyncReport:
     """Bring a dataset folder up to date with the API: incremental, atomic, per connector.
 
@@ -95,6 +96,11 @@ def sync(
     outcome_mapping
         Passed to the loader; changing it also takes a ``full=True`` run (the stored outcomes
         were mapped with the old one).
+    deadline_s
+        The most seconds the whole sync may take: a connector still loading then (or not
+        started yet) fails with :class:`~offer_analytics.LoadTimeoutError` and keeps its stored
+        data; the others are committed. ``"auto"`` (the default) gives each connector's load
+        the loader's own deadline, which follows its work; ``None``: no deadline.
     parallel
         Connectors synced at once (each in a thread with its own connection pool).
     profile
@@ -162,6 +168,7 @@ def sync(
     labels = check_labels(credentials.labels)
     shard = validate_shard(shard)
     _check_options(profile=profile, parallel=parallel, retry=retry, enrich=enrich)
+    deadline_at = _deadline_at(deadline_s, started)
     columns, mapping = _table_options(
         expand=expand,
         include_custom_fields=include_custom_fields,
@@ -175,6 +182,8 @@ def sync(
         "include_raw_data": include_raw_data,
         "expand": expand,
         "outcome_mapping": outcome_mapping,
+        # A number is the sync's overall deadline (deadline_at); each load keeps its own "auto".
+        "deadline_s": "auto" if isinstance(deadline_s, int | float) else deadline_s,
     }
     client_options = _client_options(
         base_url=base_url, rate_limit=rate_limit, concurrency=concurrency, retry=retry
@@ -193,6 +202,7 @@ def sync(
             mapping=mapping,
             profile=profile,
             enrich=enrich,
+            deadline_at=deadline_at,
         )
         for label in mine
     ]
@@ -208,6 +218,17 @@ def sync(
     if errors:
         _raise_failures(report, errors, order=mine)
     return report
+
+
+def _deadline_at(deadline_s: float | Literal["auto"] | None, started: float) -> float | None:
+    """The ``time.monotonic()`` instant a numeric ``deadline_s`` ends the sync at."""
+    if deadline_s is None or deadline_s == "auto":
+        return None
+    if isinstance(deadline_s, bool) or not isinstance(deadline_s, int | float) or deadline_s <= 0:
+        raise ConfigurationError(
+            f"deadline_s must be a positive number of seconds, 'auto' or None, not {deadline_s!r}."
+        )
+    return time.monotonic() + float(deadline_s) - (time.perf_counter() - started)
 
 
 def _check_options(*, profile: str, parallel: int, retry: RetryPolicy | None, enrich: bool) -> None:
