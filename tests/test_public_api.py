@@ -42,7 +42,7 @@ PUBLIC = {
     },
     "offer_analytics.sandbox": {
         "SandboxServer", "Faults", "RequestRecord", "generate_offers", "GeneratorRates",
-        "CONNECTOR_LABELS", "DEFAULT_END",
+        "CONNECTOR_LABELS",
     },
 }  # fmt: skip
 

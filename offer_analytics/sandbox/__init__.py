@@ -11,7 +11,6 @@ from offer_analytics.sandbox._faults import Faults
 from offer_analytics.sandbox._gateway import RequestRecord
 from offer_analytics.sandbox._generator import (
     CONNECTOR_LABELS,
-    DEFAULT_END,
     GeneratorRates,
     generate_offers,
 )
@@ -19,7 +18,6 @@ from offer_analytics.sandbox._server import SandboxServer
 
 __all__ = [
     "CONNECTOR_LABELS",
-    "DEFAULT_END",
     "Faults",
     "GeneratorRates",
     "RequestRecord",

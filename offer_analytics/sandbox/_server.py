@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from datetime import date
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -48,8 +49,10 @@ class SandboxServer:
     offers
         Offers per connector label, API-shaped (see :func:`generate_offers`). None generates
         ``n_offers`` offers over ``connectors`` connectors with ``seed``.
-    n_offers, connectors, seed
-        What to generate when ``offers`` is None.
+    n_offers, connectors, seed, end
+        What to generate when ``offers`` is None; the data ends on ``end``, by default today
+        (UTC), so that open offers and upcoming starts look like a live ATS. Pass a date for the
+        same data on every day.
     rate_limit, rate_window_s
         The budget of each connector token: ``rate_limit`` requests per fixed window.
     faults
@@ -85,6 +88,7 @@ class SandboxServer:
         n_offers: int = 2_000,
         connectors: int = 3,
         seed: int = 0,
+        end: date | None = None,
         rate_limit: int = 200,
         rate_window_s: float = 60.0,
         faults: Faults | None = None,
@@ -97,7 +101,7 @@ class SandboxServer:
             raise ValueError(f"the sandbox listens on loopback only, not {host!r}")
         FixedWindowLimiter(limit=rate_limit, window_s=rate_window_s)  # validates both
         if offers is None:
-            generated = generate_offers(n_offers, connectors=connectors, seed=seed)
+            generated = generate_offers(n_offers, connectors=connectors, seed=seed, end=end)
             # Nobody else holds the generated dicts: adopt them instead of copying.
             self._data = {k: ConnectorOffers(v, copy=False) for k, v in generated.items()}
         else:
