@@ -15,7 +15,9 @@
     │   └── ServerError           5xx still returned after every retry
     ├── TransportError            connection failed, timed out or the body broke off, after retries
     ├── CursorLoopError           pagination repeated a cursor or ran past its page bound
-    └── PartialLoadError          a load failed part-way; carries what was loaded and what is not
+    ├── PartialLoadError          a load failed part-way; carries what was loaded and what is not
+    ├── PartialSyncError          some connectors of a sync failed; the others were committed
+    └── SyncLockedError           another sync of the same connector is running
 
 Messages say what went wrong and what to do next. They never contain the API key or a connector
 token: connectors are named by their label.
@@ -38,10 +40,12 @@ __all__ = [
     "NotFoundError",
     "OfferAnalyticsError",
     "PartialLoadError",
+    "PartialSyncError",
     "RateLimitedError",
     "RequestValidationError",
     "SchemaError",
     "ServerError",
+    "SyncLockedError",
     "TimestampError",
     "TransportError",
 ]
@@ -178,3 +182,38 @@ class PartialLoadError(OfferAnalyticsError):
         self.frame = frame
         self.report = report
         self.missing = {label: list(ids) for label, ids in missing.items()}
+
+
+class PartialSyncError(OfferAnalyticsError):
+    """Some connectors of a sync failed; every other one was synced and committed.
+
+    The failed connectors' stored data and state are as before the sync: run it again to retry
+    them (only they have work left).
+
+    Attributes
+    ----------
+    report
+        The :class:`~offer_analytics.SyncReport` of the connectors that were synced; its
+        ``failed`` maps each failed label to its error message.
+    errors
+        Label -> the exception that stopped that connector.
+    """
+
+    def __init__(self, message: str, *, report: Any, errors: Mapping[str, BaseException]):
+        super().__init__(message)
+        self.report = report
+        self.errors = dict(errors)
+
+
+class SyncLockedError(OfferAnalyticsError):
+    """Another sync of the same connector(s) into the same folder is running; nothing was done.
+
+    Attributes
+    ----------
+    labels
+        The connectors whose lock is held elsewhere.
+    """
+
+    def __init__(self, message: str, *, labels: Sequence[str]):
+        super().__init__(message)
+        self.labels = list(labels)

@@ -23,11 +23,13 @@ PUBLIC = {
         "time_to_close", "survival_curve", "cumulative_incidence", "status_counts",
         "acceptance_rates", "start_date_distribution", "start_lead_times", "upcoming_starts",
         "quality_report", "html_report",
+        # storage
+        "export_parquet", "read_offers", "sync", "SyncReport", "ConnectorSync",
         # errors
         "OfferAnalyticsError", "ConfigurationError", "SchemaError", "TimestampError",
         "BindbeeAPIError", "AuthenticationError", "ForbiddenError", "NotFoundError",
         "RequestValidationError", "RateLimitedError", "ServerError", "TransportError",
-        "CursorLoopError", "PartialLoadError",
+        "CursorLoopError", "PartialLoadError", "PartialSyncError", "SyncLockedError",
         "__version__",
     },
     "offer_analytics.metrics": {
@@ -39,6 +41,9 @@ PUBLIC = {
         "OUTCOME_COLOURS", "GroupColours", "group_colours", "survival_figure", "incidence_figure",
         "acceptance_figure",
         "status_figure", "start_dates_figure", "lead_times_figure",
+    },
+    "offer_analytics.store": {
+        "export_parquet", "read_offers", "sync", "SyncReport", "ConnectorSync",
     },
     "offer_analytics.sandbox": {
         "SandboxServer", "Faults", "RequestRecord", "generate_offers", "GeneratorRates",

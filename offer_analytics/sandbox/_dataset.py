@@ -93,13 +93,15 @@ class ConnectorOffers:
         self._offers: list[dict[str, Any]] = []
         self._modified: list[int] = []
         self._position: dict[str, int] = {}
+        # Deleted offers keep their position (cursors name positions) but are never served.
+        self._removed: set[int] = set()
         self._append(offers, copy=copy)
         self._indexes: dict[str, dict[object, list[int]]] = {}
         self._selections: OrderedDict[tuple[object, ...], Sequence[int]] = OrderedDict()
         self._encoded: dict[tuple[bool, bool], dict[int, bytes]] = {}
 
     def __len__(self) -> int:
-        return len(self._offers)
+        return len(self._offers) - len(self._removed)
 
     def _append(self, offers: Iterable[Mapping[str, Any]], *, copy: bool = True) -> None:
         # copy=False adopts the dicts as they are: for data nobody else holds (1M offers: -3 s).
@@ -126,7 +128,8 @@ class ConnectorOffers:
     def snapshot(self) -> list[dict[str, Any]]:
         """A copy of every offer, in creation order."""
         with self._lock:
-            return [_copy_offer(o) for o in self._offers]
+            removed = self._removed
+            return [_copy_offer(o) for p, o in enumerate(self._offers) if p not in removed]
 
     def _index(self, field: str) -> dict[object, list[int]]:
         index = self._indexes.get(field)
@@ -153,12 +156,13 @@ class ConnectorOffers:
         else:
             candidates = range(len(self._offers))
         after = query.modified_after_us
-        if equal or after is not None or query.ids is not None:
-            offers, modified = self._offers, self._modified
+        if equal or after is not None or query.ids is not None or self._removed:
+            offers, modified, removed = self._offers, self._modified, self._removed
             candidates = [
                 p
                 for p in candidates
                 if (after is None or modified[p] > after)
+                and p not in removed
                 and all(offers[p].get(f) == v for f, v in equal.items())
             ]
         self._selections[key] = candidates
@@ -233,6 +237,16 @@ class ConnectorOffers:
                 cache.pop(pos, None)
             self._changed()
             return _copy_offer(offer)
+
+    def remove(self, offer_ids: Sequence[str]) -> None:
+        """Delete offers: they are no longer listed nor found (all ids checked first)."""
+        with self._lock:
+            unknown = [i for i in offer_ids if i not in self._position]
+            if unknown:
+                raise KeyError(f"no offer with id {unknown[0]!r}")
+            for offer_id in offer_ids:
+                self._removed.add(self._position.pop(offer_id))
+            self._changed()
 
     def add(self, offers: Sequence[Mapping[str, Any]], *, now: float | None = None) -> None:
         """Append offers (newest in creation order), each with ``modified_at`` set to ``now``."""

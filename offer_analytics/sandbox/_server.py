@@ -270,6 +270,10 @@ class SandboxServer:
         """Append new offers to connector ``label``, with ``modified_at`` set to now."""
         self._connector(label).add(offers)
 
+    def remove_offers(self, label: str, offer_ids: Sequence[str]) -> None:
+        """Delete offers of connector ``label``, as an ATS does: they are no longer served."""
+        self._connector(label).remove(offer_ids)
+
     @property
     def request_log(self) -> list[RequestRecord]:
         """A snapshot of every request handled so far, in the order they finished."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from offer_analytics.sandbox import generate_offers
 from offer_analytics.sandbox._dataset import ConnectorOffers
 from offer_analytics.sandbox._params import parse_list_query, parse_offer_query
@@ -38,3 +40,19 @@ def test_snapshot_is_a_copy() -> None:
     snap[0]["custom_fields"]["base_salary"] = -1
     assert data.snapshot()[0]["custom_fields"]["base_salary"] != -1
     assert len(data) == 3
+
+
+def test_removed_offers_are_neither_listed_nor_found() -> None:
+    offers = generate_offers(6, seed=3)["default"]
+    data = ConnectorOffers(offers)
+    gone = [offers[1]["id"], offers[4]["id"]]
+    data.remove(gone)
+    everything = parse_list_query({"page_size": "200"})
+    assert data.page(everything, after=-1) == ([0, 2, 3, 5], False)
+    by_ids = parse_list_query({"ids": ",".join(o["id"] for o in offers)})
+    assert data.page(by_ids, after=-1) == ([0, 2, 3, 5], False)
+    assert data.find(gone[0]) is None
+    assert len(data) == 4
+    assert [o["id"] for o in data.snapshot()] == [offers[i]["id"] for i in (0, 2, 3, 5)]
+    with pytest.raises(KeyError):
+        data.remove([gone[0]])  # already deleted

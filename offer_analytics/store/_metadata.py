@@ -1,0 +1,93 @@
+"""What a Parquet file says about itself: package version, column meanings, the watermark.
+
+BI tools show a column's type but not what it means; a ``status`` next to an ``outcome`` or a
+``start_date`` next to ``sent_at`` invite wrong joins and wrong rates. So every file carries, in
+its key-value metadata, a description of each column (the definitions the metrics rely on), the
+version of the package that wrote it and, when known, the watermark of the load it came from.
+DuckDB shows them with ``SELECT * FROM parquet_kv_metadata('file.parquet')``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Final
+
+__all__ = [
+    "COLUMN_DESCRIPTIONS",
+    "KEY_COLUMNS",
+    "KEY_VERSION",
+    "KEY_WATERMARK",
+    "file_metadata",
+    "watermark_from",
+]
+
+KEY_VERSION: Final = "offer_analytics.version"
+KEY_COLUMNS: Final = "offer_analytics.columns"
+KEY_WATERMARK: Final = "offer_analytics.watermark"
+
+#: What each column of the offers frame means, as written into every file.
+COLUMN_DESCRIPTIONS: Final[Mapping[str, str]] = {
+    "connector": "Label of the connected ATS the row came from ('default' for a single one).",
+    "id": "Bindbee's offer id; unique within a connector.",
+    "remote_id": "The offer's id in the source ATS.",
+    "status": "The offer's status exactly as the API sent it (e.g. SIGNED, DENIED, SENT).",
+    "outcome": (
+        "The status mapped to one of accepted, declined, pending, draft, rescinded, superseded, "
+        "unknown. DENIED counts as declined only when the offer was sent (else draft). "
+        "Acceptance rate = accepted / (accepted + declined); superseded rows are older versions."
+    ),
+    "sent_at": "When the offer was sent to the candidate (UTC); null if never sent.",
+    "closed_at": "When the offer was decided (UTC). Time to close = closed_at - sent_at.",
+    "remote_created_at": "When the offer was created in the source ATS (UTC).",
+    "modified_at": "Bindbee's sync clock: when Bindbee last saw the offer change (UTC).",
+    "start_date": "The new hire's first day, the calendar date as the source wrote it.",
+    "application": "Id of the application the offer belongs to.",
+    "creator": "Id of the user who created the offer.",
+    "application_data": "The expanded application object, as JSON text.",
+    "creator_data": "The expanded creator object, as JSON text.",
+    "custom_fields": "The offer's custom fields as JSON text; may hold personal data.",
+    "raw_data": "The source ATS's raw record as JSON text; may hold personal data.",
+}
+
+
+def file_metadata(
+    columns: list[str], *, version: str, watermark: datetime | None
+) -> dict[bytes, bytes]:
+    """The key-value metadata for a file holding ``columns``.
+
+    Examples
+    --------
+    >>> meta = file_metadata(["id", "outcome"], version="1.0", watermark=None)
+    >>> sorted(meta)
+    [b'offer_analytics.columns', b'offer_analytics.version']
+    >>> list(json.loads(meta[b'offer_analytics.columns']))
+    ['id', 'outcome']
+    """
+    described = {c: COLUMN_DESCRIPTIONS[c] for c in columns if c in COLUMN_DESCRIPTIONS}
+    meta = {
+        KEY_VERSION.encode(): version.encode(),
+        KEY_COLUMNS.encode(): json.dumps(described).encode(),
+    }
+    if watermark is not None:
+        meta[KEY_WATERMARK.encode()] = _utc(watermark).isoformat().encode()
+    return meta
+
+
+def watermark_from(metadata: Mapping[bytes, bytes] | None) -> datetime | None:
+    """The watermark a file's metadata holds, or None.
+
+    Examples
+    --------
+    >>> watermark_from({b"offer_analytics.watermark": b"2026-01-01T00:00:00+00:00"})
+    datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    raw = (metadata or {}).get(KEY_WATERMARK.encode())
+    return None if raw is None else datetime.fromisoformat(raw.decode())
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # naive means UTC, as everywhere in the package
+    return value.astimezone(UTC)

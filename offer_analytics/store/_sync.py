@@ -1,0 +1,264 @@
+"""``sync``: keep a dataset folder up to date with the API, connector by connector.
+
+The entry point checks everything that needs no request (labels, shard, options against what is
+stored), then runs one :class:`~offer_analytics.store._commit.ConnectorJob` per connector in a
+pool of threads; each takes its connector's lock first. Connectors are independent: one that
+fails (or is locked by another sync) leaves its stored data as it was and the others are still
+committed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from offer_analytics.errors import ConfigurationError, PartialSyncError, SyncLockedError
+from offer_analytics.load import ProgressUpdate
+from offer_analytics.schema import offers_schema, resolve_outcome_mapping
+from offer_analytics.store._commit import ConnectorJob
+from offer_analytics.store._credentials import SyncCredentials
+from offer_analytics.store._dataset import Dataset
+from offer_analytics.store._labels import check_labels, in_shard, validate_shard
+from offer_analytics.store._parquet import Profile
+from offer_analytics.store._report import ConnectorSync, SyncReport
+from offer_analytics.store._state import check_same_options, mapping_fingerprint, read_state
+
+__all__ = ["sync"]
+
+
+def sync(
+    path: str | Path,
+    *,
+    connectors: Mapping[str, str] | None = None,
+    connector_token: str | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    full: bool = False,
+    shard: tuple[int, int] | None = None,
+    progress: Callable[[ProgressUpdate], None] | None = None,
+    rate_limit: tuple[int, float] | None = None,
+    concurrency: int | None = None,
+    page_size: int = 200,
+    parallel: int = 8,
+    include_custom_fields: bool = False,
+    include_raw_data: bool = False,
+    expand: Sequence[str] | str = (),
+    outcome_mapping: Mapping[str, str] | None = None,
+    profile: Profile = "default",
+) -> SyncReport:
+    """Bring a dataset folder up to date with the API: incremental, atomic, per connector.
+
+    The first sync of a connector loads all its offers; each later one lists only the offers
+    modified after the stored watermark (the previous load's start minus a few minutes of
+    overlap, so that offers changed during a sync are not lost) and upserts them on ``id``,
+    keeping the row with the latest ``modified_at``. ``full=True`` reloads everything and
+    removes the offers the API no longer returns. Each connector's table is replaced atomically
+    and its state moves only after the data is durable: a crash leaves every connector at its
+    previous or its new state, and the next sync converges. Layout and guarantees: docs/store.md.
+
+    Parameters
+    ----------
+    path
+        The dataset folder (created if missing). Read it with :func:`read_offers`.
+    connectors, connector_token
+        ``{label: token}``, or one token (labelled ``"default"``); default
+        ``BINDBEE_CONNECTOR_TOKEN``. Labels become folder names: ``/``, ``..``, a leading ``.``
+        or ``_``, ``=``, ``%`` and control characters are refused.
+    api_key, base_url
+        As for :func:`~offer_analytics.load_offers` (``BINDBEE_API_KEY``, ``BINDBEE_BASE_URL``).
+    full
+        Reload every connector whole and reconcile deletions.
+    shard
+        ``(index, count)``: sync only the connectors whose label hashes (a stable SHA-256) to
+        shard ``index`` of ``count``. Shards write disjoint partitions, so ``count`` processes
+        or machines may sync into one folder at once.
+    progress
+        A callback receiving each connector's :class:`~offer_analytics.ProgressUpdate`; it is
+        called from worker threads.
+    rate_limit, concurrency, page_size, include_custom_fields, include_raw_data, expand
+        Passed to the loader. The ``expand``/``include_*`` options of a connector's table are
+        fixed by its first sync; changing them takes a ``full=True`` run.
+    outcome_mapping
+        Passed to the loader; changing it also takes a ``full=True`` run (the stored outcomes
+        were mapped with the old one).
+    parallel
+        Connectors synced at once (each in a thread with its own connection pool).
+    profile
+        The Parquet profile of the files (see :func:`export_parquet`).
+
+    Returns
+    -------
+    SyncReport
+        Per connector: new, updated, unchanged and removed offers, requests, the watermark before
+        and after, and the loader's report.
+
+    Raises
+    ------
+    ConfigurationError
+        Before any request: bad labels, shard, options, or options that differ from what is
+        stored without ``full=True``.
+    SyncLockedError
+        Another sync of these connectors into this folder is running; nothing was done. (When
+        only some of them are locked, the others are synced and a ``PartialSyncError`` names
+        the locked ones.)
+    PartialSyncError
+        Some connectors failed (their data is unchanged) while others were committed; it
+        carries the report and each failure.
+    OfferAnalyticsError
+        When every connector failed, the first connector's error itself (e.g.
+        ``AuthenticationError`` for a wrong API key).
+
+    Notes
+    -----
+    Connectors stored in the folder but not named in this call are left as they are. On
+    Ctrl-C, connectors not started yet are skipped; those already loading finish in their
+    threads and commit (holding their locks until then), since a load cannot be interrupted
+    from another thread.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from offer_analytics import read_offers
+    >>> from offer_analytics.sandbox import SandboxServer
+    >>> with SandboxServer(n_offers=300, connectors=2, seed=4) as server, \\
+    ...         tempfile.TemporaryDirectory() as folder:
+    ...     access = dict(connectors=server.connector_tokens, api_key=server.api_key,
+    ...                   base_url=server.base_url)
+    ...     first = sync(folder, **access)
+    ...     offer = server.offers("acme")[0]
+    ...     _ = server.update_offer("acme", offer["id"], status="SIGNED")
+    ...     second = sync(folder, **access)
+    ...     rows = read_offers(folder).collect().height
+    >>> first.new, second["acme"].updated, second["acme"].requests, rows
+    (300, 1, 1, 300)
+    """
+    started = time.perf_counter()
+    try:
+        credentials = SyncCredentials.resolve(api_key, connector_token, connectors)
+    finally:
+        del api_key, connector_token, connectors
+    labels = check_labels(credentials.labels)
+    shard = validate_shard(shard)
+    if profile not in ("default", "compat"):
+        raise ConfigurationError(f"profile must be 'default' or 'compat', not {profile!r}.")
+    if not isinstance(parallel, int) or parallel < 1:
+        raise ConfigurationError("parallel must be a positive number of connectors.")
+    columns, mapping = _table_options(
+        expand=expand,
+        include_custom_fields=include_custom_fields,
+        include_raw_data=include_raw_data,
+        outcome_mapping=outcome_mapping,
+    )
+    load_options: dict[str, Any] = {
+        "page_size": page_size,
+        "include_custom_fields": include_custom_fields,
+        "include_raw_data": include_raw_data,
+        "expand": expand,
+        "outcome_mapping": outcome_mapping,
+    }
+    given = {"base_url": base_url, "rate_limit": rate_limit, "concurrency": concurrency}
+    load_options.update({name: value for name, value in given.items() if value is not None})
+    mine = in_shard(labels, shard)
+    dataset = Dataset(Path(path))
+    dataset.root.mkdir(parents=True, exist_ok=True)
+    if not full:
+        # Fail fast on the common mistake; each job checks again under its lock.
+        for label in mine:
+            state = read_state(dataset.state_file(label))
+            check_same_options(label, state, columns, mapping)
+    jobs = [
+        ConnectorJob(
+            dataset=dataset,
+            label=label,
+            full=full,
+            credentials=credentials,
+            load_options=load_options,
+            columns=columns,
+            mapping=mapping,
+            profile=profile,
+        )
+        for label in mine
+    ]
+    done, errors = _run(jobs, parallel=parallel, progress=progress)
+    report = SyncReport(
+        path=dataset.root,
+        connectors=tuple(done[label] for label in mine if label in done),
+        skipped=tuple(label for label in labels if label not in mine),
+        failed={label: f"{type(e).__name__}: {e}" for label, e in errors.items()},
+        shard=shard,
+        duration_s=time.perf_counter() - started,
+    )
+    if errors:
+        _raise_failures(report, errors, order=mine)
+    return report
+
+
+def _table_options(
+    *,
+    expand: Sequence[str] | str,
+    include_custom_fields: bool,
+    include_raw_data: bool,
+    outcome_mapping: Mapping[str, str] | None,
+) -> tuple[tuple[str, ...], str]:
+    """The stored table's columns and the outcome mapping's fingerprint for these options."""
+    schema = offers_schema(
+        expand=expand,
+        include_custom_fields=include_custom_fields,
+        include_raw_data=include_raw_data,
+    )
+    columns = tuple(c for c in schema if c != "connector")
+    return columns, mapping_fingerprint(resolve_outcome_mapping(outcome_mapping))
+
+
+def _raise_failures(
+    report: SyncReport, errors: Mapping[str, BaseException], *, order: list[str]
+) -> None:
+    """Raise what the failures call for: the error itself, SyncLockedError or PartialSyncError."""
+    first = next(label for label in order if label in errors)
+    locked = [label for label in order if isinstance(errors.get(label), SyncLockedError)]
+    if not report.connectors and len(locked) == len(errors):
+        raise SyncLockedError(
+            f"Another sync of {', '.join(map(repr, locked))} into {report.path} is running; "
+            "nothing was done. Wait for it to finish, or sync other connectors (shard=).",
+            labels=locked,
+        )
+    if not report.connectors:
+        raise errors[first]  # nothing committed: the cause itself (e.g. a wrong API key)
+    failed = ", ".join(f"{label!r} ({report.failed[label]})" for label in errors)
+    raise PartialSyncError(
+        f"{len(report.connectors)} of {len(order)} connectors synced; failed, their stored "
+        f"data unchanged: {failed}. Run the sync again to retry them.",
+        report=report,
+        errors=errors,
+    ) from errors[first]
+
+
+def _run(
+    jobs: list[ConnectorJob],
+    *,
+    parallel: int,
+    progress: Callable[[ProgressUpdate], None] | None,
+) -> tuple[dict[str, ConnectorSync], dict[str, BaseException]]:
+    done: dict[str, ConnectorSync] = {}
+    errors: dict[str, BaseException] = {}
+
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="offer-sync")
+    futures: dict[Future[ConnectorSync], str] = {}
+    try:
+        futures = {pool.submit(job.run, progress): job.label for job in jobs}
+        for future in as_completed(futures):
+            label = futures[future]
+            try:
+                done[label] = future.result()
+            except Exception as error:  # one connector's failure; the others go on
+                errors[label] = error
+    except BaseException:
+        # Ctrl-C: connectors not started yet are dropped; those loading finish and commit on
+        # their own (a load in a worker thread cannot be interrupted from here).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return done, errors
