@@ -53,6 +53,11 @@ KEY_CELLS: dict[str, dict[str, str]] = {
 }
 
 
+def _read(name: str) -> Any:
+    # nbformat ships no annotations for read().
+    return nbformat.read(NOTEBOOKS / name, as_version=4)  # type: ignore[no-untyped-call]
+
+
 def _outputs_by_tag(notebook: Any) -> dict[str, list[Any]]:
     return {
         tag: cell.get("outputs", [])
@@ -91,7 +96,7 @@ def _check(kind: str, outputs: list[Any]) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(KEY_CELLS))
 def test_the_notebook_runs_against_the_sandbox(name: str, tmp_path: Path) -> None:
-    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    notebook = _read(name)
     # No credentials: the notebook must fall back to the sandbox on its own.
     env = {k: v for k, v in os.environ.items() if not k.startswith("BINDBEE_")}
     client = NotebookClient(
@@ -112,7 +117,7 @@ def test_the_notebook_runs_against_the_sandbox(name: str, tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("name", sorted(KEY_CELLS))
 def test_the_committed_notebook_has_no_outputs(name: str) -> None:
-    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    notebook = _read(name)
     nbformat.validate(notebook)
     dirty = [
         i
