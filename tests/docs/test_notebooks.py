@@ -15,6 +15,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from offer_analytics.sandbox import SandboxServer
+
 ROOT = Path(__file__).parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -23,6 +25,7 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 #: "text": printed text.
 KEY_CELLS: dict[str, dict[str, str]] = {
     "offer_analysis.ipynb": {
+        "connect": "text",
         "load": "progress",
         "schema": "table",
         "quality": "table",
@@ -45,6 +48,7 @@ KEY_CELLS: dict[str, dict[str, str]] = {
         "duckdb": "table",
     },
     "your_own_ats.ipynb": {
+        "connect": "text",
         "sync": "text",
         "acceptance": "table",
         "time-to-close": "table",
@@ -93,17 +97,11 @@ def _check(kind: str, outputs: list[Any]) -> None:
         assert any(o.get("output_type") in {"stream", "execute_result"} for o in outputs)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(KEY_CELLS))
-def test_the_notebook_runs_against_the_sandbox(name: str, tmp_path: Path) -> None:
+def _execute(name: str, folder: Path, env: dict[str, str]) -> dict[str, list[Any]]:
+    """Run the notebook in a fresh kernel in ``folder``; its outputs by tag, after checks."""
     notebook = _read(name)
-    # No credentials: the notebook must fall back to the sandbox on its own.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BINDBEE_")}
     client = NotebookClient(
-        notebook,
-        timeout=180,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
+        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
     client.execute(env=env)  # raises CellExecutionError, naming the cell, on any error
     outputs = _outputs_by_tag(notebook)
@@ -113,6 +111,36 @@ def test_the_notebook_runs_against_the_sandbox(name: str, tmp_path: Path) -> Non
             _check(kind, outputs[tag])
         except AssertionError as error:
             raise AssertionError(f"{name}, cell {tag!r}: {error}") from None
+    return outputs
+
+
+def _printed(outputs: list[Any]) -> str:
+    return "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+
+
+@pytest.mark.slow
+def test_the_analysis_runs_on_its_own_sandbox_without_credentials(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BINDBEE_")}
+    outputs = _execute("offer_analysis.ipynb", tmp_path, env)
+    assert "source: sandbox" in _printed(outputs["connect"])
+    assert (tmp_path / "offer-analysis-data" / "offers").is_dir()
+
+
+@pytest.mark.slow
+def test_your_own_ats_runs_with_credentials_from_the_environment(tmp_path: Path) -> None:
+    # The credentials of a real account, pointing at a sandbox this test runs: the notebook
+    # takes its "real API" path, and the sandbox fallback is covered by the analysis notebook.
+    with SandboxServer(n_offers=4_000, connectors=2, seed=5) as api:
+        tokens = ",".join(f"{label}={token}" for label, token in api.connector_tokens.items())
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("BINDBEE_")},
+            "BINDBEE_API_KEY": api.api_key,
+            "BINDBEE_BASE_URL": api.base_url,
+            "BINDBEE_CONNECTORS": tokens,
+        }
+        outputs = _execute("your_own_ats.ipynb", tmp_path, env)
+    assert "source: Bindbee API | connectors: ['acme', 'globex']" in _printed(outputs["connect"])
+    assert (tmp_path / "my-offers" / "report.html").stat().st_size > 100_000
 
 
 @pytest.mark.parametrize("name", sorted(KEY_CELLS))
