@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib.util
 import os
 import re
 import subprocess
@@ -72,3 +74,15 @@ def test_the_frame_page_lists_every_column_with_its_type() -> None:
         # The page writes dtypes as Polars spells them: String, Date, Datetime("us", "UTC").
         shown = pl.Enum if written == "Enum" else eval(f"pl.{written}", {"pl": pl})
         assert expected[name] == shown, f"{name}: the page says {written}"
+
+
+def test_the_site_shows_rest_roles_and_definition_lists_as_markdown() -> None:
+    spec = importlib.util.spec_from_file_location("griffe_rst", ROOT / "docs" / "griffe_rst.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert doctest.testmod(module).failed == 0
+    # A numpy "Parameters" section indents like a definition list: only modules are rewritten.
+    numpy = "Parameters\n----------\nframe\n    The offers.\n"
+    assert module.markdown(numpy, definitions=False) == numpy
