@@ -1,32 +1,58 @@
-"""The ``offer-analytics`` command line.
+"""The ``offer-analytics`` Typer app: the root options and the table of commands.
 
-Each command is a subcommand of one Typer app; this module only parses options and prints, the
-work happens in the package (DESIGN §1: presentation lives at the edge).
+Each command lives in a module of its own and only parses options, calls the package's public
+API and prints; every command runs through :class:`~offer_analytics.cli._failure.Command`.
 """
 
 from __future__ import annotations
 
-import json
-import signal
-import threading
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from offer_analytics import __version__
-from offer_analytics.sandbox import Faults, SandboxServer
+from offer_analytics.cli._demo import EXAMPLES as DEMO_EXAMPLES
+from offer_analytics.cli._demo import demo
+from offer_analytics.cli._exit import EXIT_CODES_HELP
+from offer_analytics.cli._failure import Command
+from offer_analytics.cli._fetch import EXAMPLES as FETCH_EXAMPLES
+from offer_analytics.cli._fetch import fetch
+from offer_analytics.cli._metrics import EXAMPLES as METRICS_EXAMPLES
+from offer_analytics.cli._metrics import metrics
+from offer_analytics.cli._report import EXAMPLES as REPORT_EXAMPLES
+from offer_analytics.cli._report import report
+from offer_analytics.cli._serve import EXAMPLES as SERVE_EXAMPLES
+from offer_analytics.cli._serve import serve
+from offer_analytics.cli._sync import EXAMPLES as SYNC_EXAMPLES
+from offer_analytics.cli._sync import sync
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="offer-analytics",
-    help="Load Bindbee ATS job offers into typed Polars frames and measure them.",
+    help="Load Bindbee ATS job offers, keep them as Parquet, and measure them.",
+    epilog=(
+        "\b\nStart here:\n  offer-analytics demo   # a sandbox, a sync, a report; no credentials"
+        "\n\n" + EXIT_CODES_HELP
+    ),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    # Tracebacks with local variables would print the API key held by a command's parameters.
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+for _command, _examples in (
+    (demo, DEMO_EXAMPLES),
+    (fetch, FETCH_EXAMPLES),
+    (sync, SYNC_EXAMPLES),
+    (metrics, METRICS_EXAMPLES),
+    (report, REPORT_EXAMPLES),
+    (serve, SERVE_EXAMPLES),
+):
+    app.command(cls=Command, epilog=f"{_examples}\n\n{EXIT_CODES_HELP}")(_command)
 
 
 def _version(value: bool) -> None:
@@ -42,159 +68,9 @@ def _root(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    """Load Bindbee ATS job offers into typed Polars frames and measure them."""
-
-
-@app.command(
-    epilog=(
-        "\b\nExamples:\n"
-        "  offer-analytics serve\n"
-        "  offer-analytics serve --port 8000 --connectors 5 --offers 100000\n"
-        "  offer-analytics serve --rate-limit 20 --rate-window 10 --latency-ms 40\n"
-        "  offer-analytics serve --error-rate 0.05 --drop-rate 0.01 --seed 7\n"
-        "  offer-analytics serve --json > sandbox.json &   # credentials for a script"
-    )
-)
-def serve(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one.", min=0)] = 0,
-    connectors: Annotated[int, typer.Option(help="Connectors (one token each).", min=1)] = 3,
-    offers: Annotated[
-        int, typer.Option(help="Offers in total, split across connectors.", min=0)
-    ] = 2_000,
-    seed: Annotated[int, typer.Option(help="Seed of the data and of the faults.")] = 0,
-    rate_limit: Annotated[
-        int, typer.Option(help="Requests per window per connector token.", min=1)
-    ] = 200,
-    rate_window: Annotated[
-        float, typer.Option(help="Rate-limit window in seconds.", min=0.001)
-    ] = 60.0,
-    latency_ms: Annotated[float, typer.Option(help="Added to every response.", min=0)] = 0.0,
-    latency_jitter_ms: Annotated[float, typer.Option(help="Uniform ± jitter.", min=0)] = 0.0,
-    error_rate: Annotated[
-        float, typer.Option(help="Share of 500/502/503/504 answers.", min=0, max=1)
-    ] = 0.0,
-    storm_rate: Annotated[float, typer.Option(help="Share of spurious 429s.", min=0, max=1)] = 0.0,
-    storm_retry_after: Annotated[
-        float, typer.Option(help="Retry-After of spurious 429s, seconds.", min=0)
-    ] = 1.0,
-    drop_rate: Annotated[
-        float, typer.Option(help="Share of connections closed without a response.", min=0, max=1)
-    ] = 0.0,
-    truncate_rate: Annotated[
-        float, typer.Option(help="Share of 200s whose body breaks off.", min=0, max=1)
-    ] = 0.0,
-    non_json_rate: Annotated[
-        float, typer.Option(help="Share of 200s with an HTML body.", min=0, max=1)
-    ] = 0.0,
-    repeat_cursor: Annotated[
-        bool, typer.Option(help="Listing pages repeat the cursor they were fetched with.")
-    ] = False,
-    as_json: Annotated[
-        bool,
-        typer.Option(
-            "--json", help="Print URL and credentials as one JSON line, then serve quietly."
-        ),
-    ] = False,
-) -> None:
-    """Run a local Bindbee-compatible offers API with synthetic data until Ctrl-C.
-
-    The sandbox behaves like the real API: bearer key plus one token per connector, cursor
-    pagination, every filter, the rate limit and its headers; optionally with seeded faults.
-    It listens on 127.0.0.1 only; the credentials are random for each run.
-    """
-    try:
-        faults = Faults(
-            seed=seed,
-            latency_ms=latency_ms,
-            latency_jitter_ms=latency_jitter_ms,
-            error_rate=error_rate,
-            rate_limit_storm_rate=storm_rate,
-            storm_retry_after_s=storm_retry_after,
-            drop_rate=drop_rate,
-            truncate_rate=truncate_rate,
-            non_json_rate=non_json_rate,
-            repeat_cursor=repeat_cursor,
-        )
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    server = SandboxServer(
-        n_offers=offers,
-        connectors=connectors,
-        seed=seed,
-        rate_limit=rate_limit,
-        rate_window_s=rate_window,
-        faults=faults,
-        port=port,
-    )
-    try:
-        server.start()
-    except OSError as exc:
-        typer.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
-        raise typer.Exit(1) from None
-    stop = threading.Event()
-
-    def _on_term(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, _on_term)
-    try:
-        if as_json:
-            typer.echo(json.dumps(_credentials(server), separators=(",", ":")))
-        else:
-            typer.echo(_banner(server))
-        # wait() with a timeout keeps Ctrl-C responsive in the main thread.
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        server.stop()
-    if not as_json:
-        typer.echo("sandbox stopped")
-
-
-def _credentials(server: SandboxServer) -> dict[str, object]:
-    return {
-        "base_url": server.base_url,
-        "api_key": server.api_key,
-        "connector_tokens": server.connector_tokens,
-        "forbidden_token": server.forbidden_token,
-        "rate_limit": server.rate_limit,
-        "rate_window_s": server.rate_window_s,
-        "offers": {label: len(server.offers(label)) for label in server.labels},
-    }
-
-
-def _banner(server: SandboxServer) -> str:
-    width = max(len(label) for label in server.labels)
-    first = server.labels[0]
-    lines = [
-        f"Bindbee sandbox listening on {server.base_url}",
-        "",
-        f"  BINDBEE_BASE_URL={server.base_url}",
-        f"  BINDBEE_API_KEY={server.api_key}",
-        f"  BINDBEE_CONNECTOR_TOKEN={server.connector_tokens[first]}   ({first})",
-        "",
-        "  connector tokens (x-connector-token):",
-        *(
-            f"    {label:<{width}}  {token}   ({len(server.offers(label)):,} offers)"
-            for label, token in server.connector_tokens.items()
-        ),
-        f"    {'HRIS':<{width}}  {server.forbidden_token}   (answers 403)",
-        "",
-        f"  rate limit: {server.rate_limit} requests per {server.rate_window_s:g} s per token",
-        "",
-        "Try:",
-        f'  curl -H "Authorization: Bearer {server.api_key}" \\',
-        f'       -H "x-connector-token: {server.connector_tokens[first]}" \\',
-        f'       "{server.offers_url}?page_size=2"',
-        "",
-        "Press Ctrl-C to stop.",
-    ]
-    return "\n".join(lines)
+    """Load Bindbee ATS job offers, keep them as Parquet, and measure them."""
 
 
 def main() -> None:
-    """Entry point of the ``offer-analytics`` console script."""
+    """Entry point of the ``offer-analytics`` console script and ``python -m offer_analytics``."""
     app()

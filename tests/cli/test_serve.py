@@ -9,13 +9,18 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import httpx
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from offer_analytics import __version__
 from offer_analytics.cli import app
+from offer_analytics.cli._serve import _banner, sandbox_server
+from offer_analytics.sandbox import Faults, SandboxServer
 
 runner = CliRunner()
 
@@ -83,9 +88,6 @@ def test_help_teaches_with_examples() -> None:
 
 
 def test_banner_is_readable() -> None:
-    from offer_analytics.cli._app import _banner
-    from offer_analytics.sandbox import SandboxServer
-
     with SandboxServer(n_offers=4, connectors=2) as server:
         text = _banner(server)
     assert "listening on http://127.0.0.1:" in text
@@ -93,6 +95,32 @@ def test_banner_is_readable() -> None:
     assert server.connector_tokens["globex"] in text
     assert "403" in text
     assert "curl" in text
+
+
+def test_the_labels_the_banner_prints_are_the_labels_the_frame_gets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SandboxServer(n_offers=40, connectors=3, seed=1) as server:
+        for line in _banner(server).splitlines():
+            if line.strip().startswith("export "):
+                name, _, value = line.strip().removeprefix("export ").partition("=")
+                monkeypatch.setenv(name, value)
+        out = tmp_path / "offers.parquet"
+        result = runner.invoke(app, ["fetch", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert sorted(pl.read_parquet(out)["connector"].unique()) == server.labels
+
+
+def test_data_ends_today_unless_pinned() -> None:
+    today = datetime.now(UTC).date()
+    pinned = date(2026, 10, 1)
+    for end, last in ((None, today), (pinned, pinned)):
+        server = sandbox_server(
+            offers=300, connectors=1, seed=0, end=end, rate_limit=(200, 60.0), faults=Faults()
+        )
+        created = [offer["remote_created_at"] for offer in server.offers("default")]
+        latest = max(date.fromisoformat(each[:10]) for each in created if each)
+        assert (last - latest).days < 30
 
 
 def test_impossible_fault_rates_are_a_usage_error() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from datetime import UTC, datetime
@@ -19,19 +18,11 @@ import offer_analytics
 from offer_analytics import html_report
 from offer_analytics.decode import offers_to_frame
 from offer_analytics.metrics import acceptance_rates, status_counts, time_to_close
+from tests.report import chromium
+from tests.report.chromium import opened_report
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_offers.jsonl"
 AS_OF = datetime(2026, 10, 1, tzinfo=UTC)  # the sample generator's end date
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags that keep Chromium from phoning home on its own, so every request seen is the page's.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 EVIL = "<script>alert(1)</script>"
 #: The charts of the sample report (one connector: no per-connector acceptance chart), in order.
 SAMPLE_CHART_TITLES = [
@@ -166,68 +157,35 @@ def test_unparsed_timestamps_show_in_the_quality_section(
     assert "offer-with-bad-date" in path.read_text("utf-8")
 
 
-def _chromium_or_skip() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must install Chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is missing; install chromium to run the browser test")
-
-
 def test_report_renders_offline_in_headless_chromium(sample_report: Path, tmp_path: Path) -> None:
-    _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
     url = sample_report.as_uri()
-    requests: list[str] = []
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(url, wait_until="load")
-            # Built = Plotly made the chart's SVG; whether it drew anything is checked below,
-            # so that a broken chart fails with its title instead of a time-out.
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.plotly-graph-div')]"
-                ".every(d => d.querySelector('.main-svg'))",
-                timeout=60_000,
-            )
-            charts: list[dict[str, Any]] = page.evaluate(
-                "[...document.querySelectorAll('.plotly-graph-div')].map(d => ({"
-                " id: d.id, title: d.layout.title.text,"
-                " filled: d.data.filter(t => (t.x || []).length && (t.y || []).length).length,"
-                " traces: d.querySelectorAll('.main-svg .trace').length }))"
-            )
-            figures = page.locator("figure.chart").count()
-            shots = {}
-            for chart in charts:
-                element = page.locator(f"#{chart['id']}")
-                element.scroll_into_view_if_needed()
-                shots[chart["title"]] = tmp_path / f"{chart['id']}.png"
-                element.screenshot(path=str(shots[chart["title"]]))
-            buttons = page.evaluate(
-                "[...document.querySelectorAll('.modebar-btn')].map(b => b.dataset.title)"
-            )
-            # Hovering a monthly rate shows its n: the hover text is really there and readable.
-            monthly = "#" + page.evaluate(
-                "[...document.querySelectorAll('.plotly-graph-div')]"
-                ".find(d => d.layout.title.text === 'Acceptance rate by month').id"
-            )
-            point = page.locator(f"{monthly} .scatterlayer .point").nth(2)
-            point.scroll_into_view_if_needed()
-            box = point.bounding_box()
-            assert box is not None
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.wait_for_selector(f"{monthly} .hoverlayer .hovertext", timeout=10_000)
-            hover = page.locator(f"{monthly} .hoverlayer").text_content() or ""
-            shot = tmp_path / "report.png"
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with opened_report(sample_report) as opened:
+        page = opened.page
+        charts = opened.charts()
+        figures = page.locator("figure.chart").count()
+        shots = {}
+        for chart in charts:
+            element = page.locator(f"#{chart['id']}")
+            element.scroll_into_view_if_needed()
+            shots[chart["title"]] = tmp_path / f"{chart['id']}.png"
+            element.screenshot(path=str(shots[chart["title"]]))
+        buttons = page.evaluate(
+            "[...document.querySelectorAll('.modebar-btn')].map(b => b.dataset.title)"
+        )
+        # Hovering a monthly rate shows its n: the hover text is really there and readable.
+        monthly = "#" + page.evaluate(
+            "[...document.querySelectorAll('.plotly-graph-div')]"
+            ".find(d => d.layout.title.text === 'Acceptance rate by month').id"
+        )
+        point = page.locator(f"{monthly} .scatterlayer .point").nth(2)
+        point.scroll_into_view_if_needed()
+        box = point.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_selector(f"{monthly} .hoverlayer .hovertext", timeout=10_000)
+        hover = page.locator(f"{monthly} .hoverlayer").text_content() or ""
+        shot = tmp_path / "report.png"
+        page.screenshot(path=str(shot), full_page=True)
 
     # The sample has one connector, so there is no per-connector acceptance chart: seven charts.
     assert [chart["title"] for chart in charts] == SAMPLE_CHART_TITLES
@@ -242,8 +200,8 @@ def test_report_renders_offline_in_headless_chromium(sample_report: Path, tmp_pa
     assert not [title for title in buttons if "share" in title.lower()]
     assert "n = " in hover
     assert "95% CI" in hover
-    assert requests == [url]
-    assert errors == []
+    assert opened.requests == [url]
+    assert opened.errors == []
     colours = _colours(shot)
     not_white = sum(count for count, rgb in colours if min(rgb) < 245)
     assert len(colours) > 200
@@ -274,13 +232,13 @@ def _colours(png: Path) -> list[tuple[int, tuple[int, int, int]]]:
 def test_missing_chromium_fails_in_ci_and_skips_elsewhere(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str | None, outcome: type[Exception]
 ) -> None:
-    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(chromium, "CHROMIUM", tmp_path / "no-chromium")
     if ci is None:
         monkeypatch.delenv("CI", raising=False)
     else:
         monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome):
-        _chromium_or_skip()
+        chromium.chromium_or_skip()
 
 
 def test_report_stays_small_for_many_offers(tmp_path: Path) -> None:
