@@ -92,6 +92,8 @@ def run_shell(block: Block, cwd: Path) -> None:
     # `uv run --locked CMD` runs CMD in the project's environment: the one running this test.
     script = _UV_RUN.sub("", block.code)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # The command line takes the connectors from exactly one variable: the several of them.
+    env.pop("BINDBEE_CONNECTOR_TOKEN", None)
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=cwd,
