@@ -14,8 +14,9 @@
     │   ├── RateLimitedError      429 still returned after every retry
     │   └── ServerError           5xx still returned after every retry
     ├── TransportError            connection failed, timed out or the body broke off, after retries
-    ├── CursorLoopError           pagination repeated a cursor or ran past its page bound
+    ├── CursorLoopError           pagination looped: a cursor or page repeated, or no end came
     ├── PartialLoadError          a load failed part-way; carries what was loaded and what is not
+    │   └── LoadTimeoutError      the load's deadline passed first
     ├── PartialSyncError          some connectors of a sync failed; the others were committed
     └── SyncLockedError           another sync of the same connector is running
 
@@ -37,6 +38,7 @@ __all__ = [
     "ConfigurationError",
     "CursorLoopError",
     "ForbiddenError",
+    "LoadTimeoutError",
     "NotFoundError",
     "OfferAnalyticsError",
     "PartialLoadError",
@@ -104,6 +106,8 @@ class BindbeeAPIError(OfferAnalyticsError):
         The label of the connector whose request failed (never its token).
     detail
         The server's ``detail`` field, when the body had one.
+    retry_after_s
+        The seconds the server's ``Retry-After`` asked to wait, when it sent a usable one.
     """
 
     def __init__(
@@ -113,11 +117,13 @@ class BindbeeAPIError(OfferAnalyticsError):
         status_code: int,
         connector: str | None = None,
         detail: Any = None,
+        retry_after_s: float | None = None,
     ):
         super().__init__(message)
         self.status_code = status_code
         self.connector = connector
         self.detail = detail
+        self.retry_after_s = retry_after_s
 
 
 class AuthenticationError(BindbeeAPIError):
@@ -153,7 +159,8 @@ class TransportError(OfferAnalyticsError):
 
 
 class CursorLoopError(OfferAnalyticsError):
-    """Cursor pagination repeated a cursor or passed its page bound; the listing was stopped."""
+    """Pagination looped (a cursor or a page served twice, or empty pages without end); the
+    listing was stopped."""
 
 
 class PartialLoadError(OfferAnalyticsError):
@@ -182,6 +189,14 @@ class PartialLoadError(OfferAnalyticsError):
         self.frame = frame
         self.report = report
         self.missing = {label: list(ids) for label, ids in missing.items()}
+
+
+class LoadTimeoutError(PartialLoadError):
+    """The load's deadline (``deadline_s=``) passed before it finished.
+
+    Like :class:`PartialLoadError`, it carries the frame of the offers loaded, the report and
+    what is ``missing``; the message says which deadline passed and what to do about it.
+    """
 
 
 class PartialSyncError(OfferAnalyticsError):

@@ -29,7 +29,8 @@ PUBLIC = {
         "OfferAnalyticsError", "ConfigurationError", "SchemaError", "TimestampError",
         "BindbeeAPIError", "AuthenticationError", "ForbiddenError", "NotFoundError",
         "RequestValidationError", "RateLimitedError", "ServerError", "TransportError",
-        "CursorLoopError", "PartialLoadError", "PartialSyncError", "SyncLockedError",
+        "CursorLoopError", "PartialLoadError", "LoadTimeoutError", "PartialSyncError",
+        "SyncLockedError",
         "__version__",
     },
     "offer_analytics.metrics": {

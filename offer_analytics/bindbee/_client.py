@@ -10,6 +10,7 @@ others. Responses come back as raw bytes plus what a parser read from them: the 
 bytes, the loader needs the cursor. The parser (``json.loads`` unless the caller passes a cheaper
 one, e.g. :func:`~offer_analytics.decode._page_head.read_page_head`) also vets the body: a
 ``ValueError`` from it means the body broke off or is not JSON, and the request is tried again.
+Each attempt is bounded in time and size (:mod:`offer_analytics.bindbee._exchange`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
 import ssl
 import time
 import urllib.parse
@@ -35,10 +37,23 @@ from offer_analytics.bindbee._credentials import (
     resolve_api_key,
     resolve_base_url,
 )
+from offer_analytics.bindbee._exchange import (
+    DEFAULT_REQUEST_DEADLINE_S,
+    MAX_BODY_BYTES,
+    RawResponse,
+    fetch,
+    parse_body,
+)
 from offer_analytics.bindbee._rate_gate import RateGate
+from offer_analytics.bindbee._redact import Redactor
 from offer_analytics.bindbee._retry import RetryPolicy, should_retry
-from offer_analytics.bindbee._status_errors import error_for_status, scrub
-from offer_analytics.errors import ConfigurationError, OfferAnalyticsError, TransportError
+from offer_analytics.bindbee._status_errors import error_for_status
+from offer_analytics.errors import (
+    ConfigurationError,
+    OfferAnalyticsError,
+    SchemaError,
+    ServerError,
+)
 
 #: Reads a 2xx body; raises ValueError when it is not (whole) JSON.
 BodyParser = Callable[[bytes], Any]
@@ -104,7 +119,10 @@ class BindbeeClient:
     concurrency
         Requests in flight at most, across all connectors.
     timeout
-        httpx timeouts per request.
+        httpx timeouts per network operation (connect, each read...).
+    request_deadline_s
+        The longest one attempt may take in all, body included: a server that trickles bytes
+        cannot hold a request longer. The attempt then counts as a transport failure.
     retry
         How failed requests are retried.
     rate_limit
@@ -140,6 +158,7 @@ class BindbeeClient:
         base_url: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing it is safe
         rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
         max_pause_s: float | None = None,
@@ -150,6 +169,8 @@ class BindbeeClient:
     ) -> None:
         if concurrency < 1:
             raise ConfigurationError("concurrency must be at least 1")
+        if not (math.isfinite(request_deadline_s) and request_deadline_s > 0):
+            raise ConfigurationError("request_deadline_s must be a positive number of seconds")
         # Sealed at once: the key must not sit in a plain local of any frame that may raise.
         self._api_key = Sealed(
             resolve_api_key(api_key.open() if isinstance(api_key, Sealed) else api_key)
@@ -157,13 +178,14 @@ class BindbeeClient:
         self.base_url = resolve_base_url(base_url)
         self.concurrency = concurrency
         self.retry = retry
+        self.request_deadline_s = request_deadline_s
         self._rate_limit = rate_limit
         self._max_pause_s = max_pause_s
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
         self._gates: dict[str, RateGate] = {}
-        self._secrets: set[str] = {self._api_key.open()}
+        self._redact = Redactor([self._api_key.open()])
         self._auths: dict[str, BindbeeAuth] = {}
         self._semaphore: asyncio.Semaphore | None = None
         limits = httpx.Limits(
@@ -206,7 +228,7 @@ class BindbeeClient:
 
     def gate(self, connector: Connector) -> RateGate:
         """The RateGate of a connector's token (created on first use, then shared)."""
-        self._secrets.add(connector.token)
+        self._redact.add(connector.token)
         gate = self._gates.get(connector.token)
         if gate is None:
             limit, window_s = self._rate_limit
@@ -267,7 +289,7 @@ class BindbeeClient:
         stats = stats if stats is not None else RequestStats()
         policy = self.retry
         attempts = stamina.retry_context(
-            on=should_retry,
+            on=self._should_retry,
             attempts=policy.attempts,
             timeout=policy.timeout_s,
             wait_initial=policy.wait_initial_s,
@@ -280,6 +302,19 @@ class BindbeeClient:
                     stats.retries += 1
                 return await self._send_once(connector, path, params, stats, parse)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    @property
+    def max_pause_s(self) -> float:
+        """The longest pause a ``Retry-After`` or ``Reset`` header may impose on a connector."""
+        _, window_s = self._rate_limit
+        return self._max_pause_s if self._max_pause_s is not None else max(2 * window_s, 60.0)
+
+    def _should_retry(self, exc: Exception) -> bool | float:
+        """:func:`should_retry`, but a 5xx's ``Retry-After`` sets the wait (capped like a 429's)."""
+        decision = should_retry(exc)
+        if decision is True and isinstance(exc, ServerError) and exc.retry_after_s is not None:
+            return min(exc.retry_after_s, self.max_pause_s)
+        return decision
 
     async def _send_once(
         self,
@@ -295,48 +330,48 @@ class BindbeeClient:
             self._semaphore = asyncio.Semaphore(self.concurrency)
         permit = await gate.acquire()
         stats.budget_wait_s += permit.waited_s
-        status: int | None = None
-        headers: Mapping[str, str] = {}
+        raw: RawResponse | None = None
         try:
             async with self._semaphore:
                 stats.requests += 1
-                try:
-                    response = await self._http.get(
-                        path, params=dict(params or {}), auth=self._auth(connector)
-                    )
-                except httpx.TimeoutException as exc:
-                    raise self._transport_error(connector, path, "timed out", exc) from None
-                except httpx.TransportError as exc:
-                    raise self._transport_error(connector, path, "failed", exc) from None
-            status, headers = response.status_code, response.headers
+                raw = await fetch(
+                    self._http,
+                    path,
+                    params or {},
+                    auth=self._auth(connector),
+                    label=connector.label,
+                    deadline_s=self.request_deadline_s,
+                    redact=self._redact,
+                )
         finally:
-            gate.release(permit, status=status, headers=headers)
-        if status == 429:
+            if raw is None:
+                gate.release(permit, status=None, headers={})
+            else:
+                gate.release(permit, status=raw.status, headers=raw.headers)
+        if raw.status == 429:
             stats.rate_limited += 1
-        if 200 <= status < 300:
-            try:
-                data = parse(response.content)
-            except OfferAnalyticsError:
-                raise  # e.g. a SchemaError (a ValueError too): JSON of the wrong shape, not retried
-            except ValueError:
-                # A body that broke off without the connection noticing, or an HTML error page
-                # behind a proxy: the same request will most likely get a whole body next time.
-                msg = f"Response for connector {connector.label!r} at {path} was not valid JSON."
-                raise TransportError(msg) from None
-            return JSONResponse(status, response.content, data)
-        raise error_for_status(
-            status,
-            response.content,
+        if raw.body is not None and 200 <= raw.status < 300:
+            data = parse_body(raw.body, parse, label=connector.label, path=path)
+            return JSONResponse(raw.status, raw.body, data)
+        error = self._failure(raw, connector, path)
+        # A server that echoes a token back put it in the body: not in a local of this frame.
+        del raw
+        raise error
+
+    def _failure(self, raw: RawResponse, connector: Connector, path: str) -> OfferAnalyticsError:
+        if raw.body is None:
+            msg = (
+                f"The response for connector {connector.label!r} at {path} is larger than "
+                f"{MAX_BODY_BYTES // 2**20} MiB; it was not read. Ask for less per request "
+                "(a smaller page_size, without include_raw_data)."
+            )
+            return SchemaError(msg)
+        return error_for_status(
+            raw.status,
+            raw.body,
             connector=connector.label,
             path=path,
-            secrets=self._secrets,
-            retry_after=headers.get("retry-after"),
-        )
-
-    def _transport_error(
-        self, connector: Connector, path: str, what: str, exc: Exception
-    ) -> TransportError:
-        reason = scrub(f"{type(exc).__name__}: {exc}", self._secrets)[:200]
-        return TransportError(
-            f"Request for connector {connector.label!r} at {path} {what} ({reason})."
+            redact=self._redact,
+            retry_after=raw.headers.get("retry-after"),
+            now=self._wall_clock(),
         )

@@ -159,7 +159,12 @@ def _connectors(
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
+    """Literal loopback addresses and exactly ``localhost``.
+
+    Not ``*.localhost``: RFC 6761 asks resolvers to keep those on this machine, but the system
+    resolver (or a proxy) may not, and the key would then travel in clear text.
+    """
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

@@ -21,7 +21,8 @@ _UNIX_TIME_FLOOR: Final = 1_000_000_000
 
 
 def _to_float(value: str | None) -> float | None:
-    if value is None:
+    # ASCII only: float() also reads other scripts' digits ("٣"), which no server means to send.
+    if value is None or not value.isascii():
         return None
     try:
         number = float(value.strip())
@@ -47,8 +48,8 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     --------
     >>> parse_retry_after("2", now=0.0)
     2.0
-    >>> parse_retry_after("0", now=0.0) is None, parse_retry_after("soon", now=0.0) is None
-    (True, True)
+    >>> [parse_retry_after(v, now=0.0) for v in ("0", "soon", "²", "-5")]
+    [None, None, None, None]
     >>> parse_retry_after("Thu, 01 Jan 1970 00:01:00 GMT", now=30.0)
     30.0
     """
@@ -56,6 +57,8 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
         return None
     seconds = _to_float(value)
     if seconds is None:
+        if not value.isascii():
+            return None
         try:
             moment = email.utils.parsedate_to_datetime(value.strip())
         except (TypeError, ValueError, IndexError):
@@ -119,7 +122,7 @@ retry_after=None)
         reset = float(math.ceil(now + reset)) if reset > 0 else None
     return RateLimitHeaders(
         limit=int(limit) if limit is not None and limit >= 1 else None,
-        remaining=int(remaining) if remaining is not None else None,
+        remaining=int(remaining) if remaining is not None and remaining >= 0 else None,
         reset=reset,
         reset_is_unix_time=absolute,
         retry_after=parse_retry_after(lower.get("retry-after"), now=now),

@@ -96,7 +96,8 @@ def label(value: object) -> str:
     >>> label(None)
     '(missing)'
     """
-    return "(missing)" if value is None else html.escape(str(value))
+    # quote=False: Plotly decodes &lt; &gt; &amp; but shows &quot; and &#x27; literally.
+    return "(missing)" if value is None else html.escape(str(value), quote=False)
 
 
 def group_names(keys: Sequence[GroupKey]) -> list[str]:

@@ -44,6 +44,7 @@ from offer_analytics.schema import (
 __all__ = ["decode_pages", "offers_to_frame"]
 
 _OBJECT_FIELDS: Final = ("custom_fields", "raw_data")
+_TOO_DEEP: Final = "a page nests JSON deeper than any offer does; it cannot be read"
 _PAGE: Final = 2_000  # offers per synthetic page in offers_to_frame; any size decodes the same
 
 
@@ -93,9 +94,9 @@ def decode_pages(
     Raises
     ------
     SchemaError
-        A body is not JSON, or an offer lacks its id or has a field of the wrong JSON type; the
-        message and attributes name the offer id (or its position) and the field. Unknown
-        fields are ignored.
+        A body is not JSON (or nests it deeper than the readers go), or an offer lacks its id or
+        has a field of the wrong JSON type; the message and attributes name the offer id (or its
+        position) and the field. Unknown fields are ignored.
     TimestampError
         With ``strict=True``, naming the column and the offending offers and values.
 
@@ -132,9 +133,11 @@ def decode_pages(
     fixed = [*STRING_FIELDS, *(r for r in RELATIONS if r not in relations)]
 
     def explained(fallback: str) -> SchemaError:
-        return explain_shape_error(
-            pages, kind=kind, relations=relations, objects=objects
-        ) or SchemaError(fallback, field="items")
+        try:
+            found = explain_shape_error(pages, kind=kind, relations=relations, objects=objects)
+        except RecursionError:
+            found = SchemaError(_TOO_DEEP, field="items")
+        return found or SchemaError(fallback, field="items")
 
     try:
         table = read_string_fields(data, longest, fixed)
@@ -148,14 +151,18 @@ def decode_pages(
     if frame["id"].null_count():
         raise explained("an offer has no id, or a page lists null as an offer")
     if relations or objects:
-        flexible = read_json_fields(
-            pages,
-            data,
-            pa_compute.list_value_length(items).to_pylist(),
-            kind=kind,
-            relations=relations,
-            objects=objects,
-        )
+        try:
+            flexible = read_json_fields(
+                pages,
+                data,
+                pa_compute.list_value_length(items).to_pylist(),
+                kind=kind,
+                relations=relations,
+                objects=objects,
+            )
+        except (pl.exceptions.PolarsError, RecursionError):
+            # Polars' and Python's JSON readers both stop at some depth of nesting.
+            raise explained(_TOO_DEEP) from None
         if not flexible["ok"].all():
             raise explained("an expanded or JSON field has the wrong type")
         frame = frame.hstack(flexible.drop("ok"))

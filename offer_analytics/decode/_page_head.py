@@ -49,6 +49,12 @@ class PageHead:
         """The ids of the page's offers (those that have one)."""
         return self._ids.drop_nulls().to_list()
 
+    def signature(self) -> tuple[str | None, str | None, int] | None:
+        """First id, last id and count: the same for a page served twice; None when empty."""
+        if not self.items:
+            return None
+        return self._ids[0], self._ids[-1], self.items
+
 
 def read_page_head(body: bytes, *, label: str = "default") -> PageHead:
     """The cursor, item count and ids of a list page body.

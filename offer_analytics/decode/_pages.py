@@ -44,6 +44,20 @@ STRING_FIELDS: Final = (
 )
 
 
+def _check_utf8(body: bytes, index: int) -> None:
+    """Refuse a body that is not UTF-8: pyarrow's JSON reader does not check, and Polars trusts
+    Arrow strings to be valid (an invalid one crashed the process). ASCII pages skip the decode."""
+    if body.isascii():
+        return
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    else:
+        return
+    raise SchemaError(f"page {index} is not UTF-8 (invalid byte at {position})", field="items")
+
+
 def pages_to_ndjson(pages: Sequence[bytes], kind: PageKind) -> tuple[bytes, int]:
     """One NDJSON line per page, so the readers see the pages, in order, one row each.
 
@@ -73,6 +87,7 @@ def pages_to_ndjson(pages: Sequence[bytes], kind: PageKind) -> tuple[bytes, int]
         body = bytes(page)
         if not body.strip():
             raise SchemaError(f"page {index} is empty, expected a JSON object", field="items")
+        _check_utf8(body, index)
         # A raw line break in valid JSON can only be whitespace between tokens (inside strings
         # it must be escaped), so turning it into a space keeps the page on one line unchanged.
         if b"\n" in body or b"\r" in body:

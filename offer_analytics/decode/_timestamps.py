@@ -32,6 +32,7 @@ minutes (``+0200``, ``+02``). They are rare, so only values that miss the canoni
 for the rewrite.
 
 Anything else that is present -- impossible calendar dates (``2024-02-30``), month 13, year 0000,
+an instant outside years 1-9999 once its offset is applied (``0001-01-01T00:30:00+01:00``),
 ``24:00:00``, leap seconds, surrounding blanks, free text -- is *unparseable*: it becomes null and
 callers count it. An empty string counts as absent, not as unparseable.
 """
@@ -174,15 +175,13 @@ def _to_utc(c: str) -> pl.Expr:
     digits = (pl.col(_tmp(c, "n")).cast(pl.Int64) - 20 - zone_len).clip(0, 6)
     fraction = pl.when(tail.str.starts_with(".")).then(tail)
     micros = fraction.str.slice(1, digits).str.to_integer(strict=False) * pl.lit(10).pow(6 - digits)
-    return (
-        (
-            local
-            - pl.duration(minutes=offset_minutes.fill_null(0), time_unit="us")
-            + pl.duration(microseconds=micros.fill_null(0), time_unit="us")
-        )
-        .dt.replace_time_zone("UTC")
-        .alias(c)
-    )
+    utc = (
+        local
+        - pl.duration(minutes=offset_minutes.fill_null(0), time_unit="us")
+        + pl.duration(microseconds=micros.fill_null(0), time_unit="us")
+    ).dt.replace_time_zone("UTC")
+    # An offset can carry 0001-01-01 or 9999-12-31 out of Python's years: unparseable.
+    return pl.when(utc.dt.year().is_between(1, 9999)).then(utc).alias(c)
 
 
 def parse_timestamps(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Final
+from typing import Final, Literal
 
 from offer_analytics.bindbee._client import DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT, BindbeeClient
 from offer_analytics.bindbee._credentials import Sealed, resolve_connectors
@@ -55,6 +55,7 @@ async def fetch_offers(
     rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
     progress: ProgressCallback | bool | None = None,
     keep_partial: bool = False,
+    deadline_s: float | Literal["auto"] | None = "auto",
     strict: bool = False,
     outcome_mapping: Mapping[str, str] | None = None,
     client: BindbeeClient | None = None,
@@ -89,8 +90,16 @@ async def fetch_offers(
         A callback receiving :class:`~offer_analytics.load._progress.ProgressUpdate`, or True for a
         rich progress bar.
     keep_partial
-        When a page still fails after every retry, return what was loaded (``report.failed``
-        says what is not) instead of raising :class:`~offer_analytics.errors.PartialLoadError`.
+        When a page still fails after every retry, or the deadline passes, return what was
+        loaded (``report.failed`` says what is not) instead of raising
+        :class:`~offer_analytics.errors.PartialLoadError` (or its
+        :class:`~offer_analytics.errors.LoadTimeoutError`).
+    deadline_s
+        The most seconds the load may take. ``"auto"`` (the default) follows the work: twice
+        what the rate budget needs for the requests known so far, plus a slack of two request
+        deadlines and one maximal 429 pause, and never less than that slack after the last page
+        received; a server that stops delivering (trickles, never answers, answers 429 for
+        ever) ends the load six minutes after its last page. ``None``: no deadline.
     strict, outcome_mapping
         Passed to decoding: raise on unparseable timestamps; map raw statuses to outcomes.
     client
@@ -111,10 +120,13 @@ async def fetch_offers(
     AuthenticationError, ForbiddenError, NotFoundError, RequestValidationError
         At once (never retried); the message says what to fix.
     CursorLoopError
-        The server repeated a cursor or a listing ran past its page bound.
+        The server repeated a cursor or a page, or kept sending empty pages with new cursors.
     PartialLoadError
         Pages still failing after every retry (5xx, 429, transport), unless ``keep_partial``;
         it carries the frame loaded, the report and what is missing.
+    LoadTimeoutError
+        The deadline passed (a :class:`PartialLoadError`, carrying the same), unless
+        ``keep_partial``.
     SchemaError, TimestampError
         A page does not have the offers shape; ``strict=True`` met an unparseable timestamp.
 
@@ -150,6 +162,7 @@ async def fetch_offers(
         keep_partial=keep_partial,
         strict=strict,
         outcome_mapping=outcome_mapping,
+        deadline_s=deadline_s,
     )
     own_settings = (key, base_url, concurrency, rate_limit)
     if client is not None and own_settings != (None, None, DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT):

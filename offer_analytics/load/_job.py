@@ -36,7 +36,7 @@ from offer_analytics.load._id_batches import batch_ids
 from offer_analytics.load._progress import ProgressCallback, ProgressUpdate
 from offer_analytics.load._sink import PageSink, wrap_single_offer
 
-__all__ = ["LISTING", "MAX_PAGES", "FetchJob", "IdsArg", "ListingFilters"]
+__all__ = ["LISTING", "MAX_EMPTY_PAGES", "FetchJob", "IdsArg", "ListingFilters"]
 
 logger = logging.getLogger("offer_analytics.load._entry")
 
@@ -45,8 +45,10 @@ IdsArg: TypeAlias = Iterable[str] | Mapping[str, Iterable[str]]
 
 #: Stands for "the rest of the listing" in ``failed`` when a listing stopped part-way.
 LISTING: Final = "<listing>"
-#: A listing longer than this is taken for a server-side cursor loop (20M offers at 200 a page).
-MAX_PAGES: Final = 100_000
+#: Empty pages in a row, each with a new cursor, after which a listing is taken for a cursor that
+#: never ends. No bound on the page count itself: a long listing that keeps delivering offers is
+#: only limited by the load's deadline.
+MAX_EMPTY_PAGES: Final = 10
 #: The page size Bindbee's pagination guide documents, used when 200 is refused.
 FALLBACK_PAGE_SIZE: Final = 100
 #: Failures that survived every retry: the page is lost, the load goes on and reports it.
@@ -113,7 +115,6 @@ class FetchJob:
         params: Mapping[str, str],
         page_size: int,
         progress: ProgressCallback | None = None,
-        max_pages: int = MAX_PAGES,
     ) -> None:
         self.client = client
         self.params = dict(params)
@@ -124,10 +125,13 @@ class FetchJob:
         self.notes: list[str] = []
         self.errors: dict[str, Exception] = {}
         """Per connector, the first error it gave up on (the cause of a partial load)."""
+        self.planned: dict[str, int] = {}
+        """Per connector, the requests it is known to need so far (the deadline scales with it)."""
         self._page_size = page_size
         self._page_sizes: dict[str, int] = {}
         self._progress = progress
-        self._max_pages = max_pages
+        self._found: dict[str, set[str]] = {}
+        self._finished: set[str] = set()
         self._received: dict[str, tuple[int, int]] = {}
         self._totals: dict[str, int | None] = {}
 
@@ -187,10 +191,15 @@ class FetchJob:
         params: Mapping[str, str],
         sink: PageSink,
         found: set[str] | None = None,
+        wanted: set[str] | None = None,
     ) -> None:
-        """Follow one cursor chain to its end, adding the ids of its offers to ``found``."""
+        """Follow one cursor chain to its end, adding the ids of its offers to ``found``.
+
+        With ``wanted``, the chain also ends once every wanted id is found: an id batch that
+        came back whole has nothing more to give, whatever cursor the server added.
+        """
         label = connector.label
-        seen: set[str] = set()
+        loop = _LoopCheck(label)
         cursor: str | None = None
         parse = partial(read_page_head, label=label)
         while True:
@@ -204,23 +213,47 @@ class FetchJob:
             self._received_page(label, head.items)
             if found is not None:
                 found.update(head.ids())
-            if cursor is None:
+            if cursor is None or (wanted is not None and found is not None and wanted <= found):
                 return
-            if cursor in seen or len(seen) + 1 >= self._max_pages:
-                what = "repeated a cursor" if cursor in seen else f"passed {self._max_pages} pages"
-                msg = f"The listing of connector {label!r} {what}; stopped to avoid looping."
-                raise CursorLoopError(msg)
-            seen.add(cursor)
+            loop.check(cursor, head)
+            self.planned[label] = self.planned.get(label, 0) + 1
 
     async def listing(self, connector: Connector, sink: PageSink) -> None:
         """Every offer of a connector matching the filters, page after page."""
-        self._totals[connector.label] = None
+        label = connector.label
+        self._totals[label] = None
+        self.planned[label] = 1
         try:
             await self._pages(connector, self.params, sink)
         except _GAVE_UP as exc:
-            self._fail(connector.label, [LISTING], exc)
+            self._fail(label, [LISTING], exc)
         finally:
-            self._report(connector.label, done=True)
+            self._report(label, done=True)
+        self._finished.add(label)
+
+    def unfinished(
+        self, labels: Sequence[str], ids: Mapping[str, Sequence[str]] | None
+    ) -> dict[str, list[str]]:
+        """What connectors stopped short of (a deadline cancelled them), as ``failed`` lists it.
+
+        Parameters
+        ----------
+        labels
+            The connectors of the load.
+        ids
+            The ids each connector was asked for, or None for listings.
+        """
+        out: dict[str, list[str]] = {}
+        for label in labels:
+            if label in self._finished:
+                continue
+            if ids is None:
+                out[label] = [LISTING]
+                continue
+            done = self._found.get(label, set())
+            done = done | set(self.missing.get(label, ())) | set(self.failed.get(label, ()))
+            out[label] = [i for i in ids.get(label, ()) if i not in done]
+        return {label: what for label, what in out.items() if what}
 
     async def by_ids(self, connector: Connector, ids: Sequence[str], sink: PageSink) -> None:
         """The offers with these ids: batches first, then one by one what no batch returned.
@@ -230,18 +263,20 @@ class FetchJob:
         label = connector.label
         wanted = ids
         self._totals[label] = len(wanted)
-        found: set[str] = set()
+        found = self._found[label] = set()
         size = self.page_size(label)
         base = {**self.params, "page_size": str(size)}
-        batches = batch_ids(
-            wanted, url_length=self.client.offer_url_length, params=base, max_ids=size
+        batches = list(
+            batch_ids(wanted, url_length=self.client.offer_url_length, params=base, max_ids=size)
         )
+        self.planned[label] = len(batches)
         try:
             async with asyncio.TaskGroup() as group:
                 for batch in batches:
                     group.create_task(self._batch(connector, batch, sink, found))
             failed = set(self.failed.get(label, ()))
             leftover = [i for i in wanted if i not in found and i not in failed]
+            self.planned[label] += len(leftover)
             async with asyncio.TaskGroup() as group:
                 for offer_id in leftover:
                     group.create_task(self._confirm(connector, offer_id, sink))
@@ -250,6 +285,7 @@ class FetchJob:
                 self.missing[label] = [i for i in leftover if i in absent]
         finally:
             self._report(label, done=True)
+        self._finished.add(label)
 
     async def _batch(
         self, connector: Connector, batch: list[str], sink: PageSink, found: set[str]
@@ -260,7 +296,8 @@ class FetchJob:
         for start in range(0, len(batch), size):
             part = batch[start : start + size]
             try:
-                await self._pages(connector, {**self.params, "ids": ",".join(part)}, sink, found)
+                query = {**self.params, "ids": ",".join(part)}
+                await self._pages(connector, query, sink, found, wanted=set(part))
             except _GAVE_UP as exc:
                 # Earlier pages of this batch may have arrived: only the rest failed.
                 self._fail(label, [i for i in part if i not in found], exc)
@@ -277,4 +314,43 @@ class FetchJob:
             self._fail(label, [offer_id], exc)
             return
         sink.add(wrap_single_offer(response.body))
+        self._found.setdefault(label, set()).add(offer_id)
         self._received_page(label, 1)
+
+
+class _LoopCheck:
+    """Notices a cursor chain that goes round in circles or never ends.
+
+    A cursor seen before, a page of exactly the offers of an earlier page (a chain that started
+    over under new cursors), or :data:`MAX_EMPTY_PAGES` empty pages in a row, each with a cursor.
+    """
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._cursors: set[str] = set()
+        self._pages: set[tuple[str | None, str | None, int]] = set()
+        self._empty = 0
+        self._offers = 0
+
+    def check(self, cursor: str, head: PageHead) -> None:
+        """Record a page that came with ``cursor``; raise if the chain loops."""
+        self._offers += head.items
+        self._empty = self._empty + 1 if head.items == 0 else 0
+        signature = head.signature()
+        if cursor in self._cursors:
+            what = "repeated a cursor"
+        elif signature in self._pages:
+            what = "served a page it had served before, under a new cursor"
+        elif self._empty >= MAX_EMPTY_PAGES:
+            what = f"sent {self._empty} empty pages in a row, each with a new cursor"
+        else:
+            self._cursors.add(cursor)
+            if signature is not None:
+                self._pages.add(signature)
+            return
+        msg = (
+            f"The listing of connector {self._label!r} {what}; stopped to avoid looping after "
+            f"{len(self._cursors) + 1} pages ({self._offers:,} offers). The rest of that listing "
+            "was not loaded: the server's pagination is broken, retry later."
+        )
+        raise CursorLoopError(msg)

@@ -20,6 +20,7 @@ from offer_analytics.bindbee._credentials import Connector
 from offer_analytics.decode import DecodeStats, decode_pages
 from offer_analytics.errors import ConfigurationError
 from offer_analytics.load._arguments import ids_by_connector, modified_after_param
+from offer_analytics.load._deadline import DeadlineArg, check_deadline
 from offer_analytics.load._job import IdsArg, ListingFilters
 from offer_analytics.schema import split_expand
 
@@ -47,6 +48,9 @@ class LoadPlan:
         Page bodies -> (frame, stats), given ``connector=label``.
     keep_partial
         Return what was loaded when pages still fail after every retry, instead of raising.
+    deadline_s
+        The load's deadline: seconds, None, or ``"auto"`` (follows the work; see
+        :mod:`offer_analytics.load._deadline`).
     """
 
     connectors: tuple[Connector, ...]
@@ -55,6 +59,7 @@ class LoadPlan:
     page_size: int
     decode: ConnectorDecode
     keep_partial: bool
+    deadline_s: DeadlineArg = "auto"
 
     def fetches(self, label: str) -> bool:
         """Whether the load requests anything of this connector."""
@@ -76,6 +81,7 @@ def plan_load(
     keep_partial: bool,
     strict: bool,
     outcome_mapping: Mapping[str, str] | None,
+    deadline_s: DeadlineArg = "auto",
 ) -> LoadPlan:
     """Check a load's arguments and resolve them into a :class:`LoadPlan`.
 
@@ -83,7 +89,7 @@ def plan_load(
     ------
     ConfigurationError
         ``page_size`` out of 1..200, filters together with ids, ids that do not fit the
-        connectors, an unknown ``expand`` name or a bad ``outcome_mapping``.
+        connectors, an unknown ``expand`` name, a bad ``outcome_mapping`` or ``deadline_s``.
 
     Examples
     --------
@@ -96,6 +102,7 @@ def plan_load(
     """
     if not 1 <= page_size <= 200:
         raise ConfigurationError("page_size must be between 1 and 200.")
+    deadline_s = check_deadline(deadline_s)
     filters = ListingFilters(
         remote_id=remote_id,
         application=application,
@@ -129,4 +136,5 @@ def plan_load(
         page_size=page_size,
         decode=decode,
         keep_partial=keep_partial,
+        deadline_s=deadline_s,
     )

@@ -60,6 +60,8 @@ class _OfferEndpoints:
     connectors: Mapping[str, ConnectorOffers]
     codec: CursorCodec
     repeat_cursor: bool
+    endless_cursor: bool
+    overlap_pages: bool
 
     def _data(self, request: Request) -> tuple[str, ConnectorOffers]:
         label = request.scope.get(CONNECTOR_SCOPE_KEY)
@@ -81,9 +83,15 @@ class _OfferEndpoints:
                 after = self.codec.decode(query.cursor, fingerprint)
             except InvalidCursor as exc:
                 return _cursor_error(query.cursor, exc)
-        positions, more = data.page(query, after=after)
+        overlap = self.overlap_pages and query.cursor is not None and after >= 0
+        positions, more = data.page(query, after=after - 1 if overlap else after)
+        if overlap:
+            request.scope[FAULT_SCOPE_KEY] = "overlap"
         cursor: str | None = None
-        if more:
+        if self.endless_cursor and not more:
+            cursor = self.codec.encode(max([after, *positions]) + 1, fingerprint)
+            request.scope[FAULT_SCOPE_KEY] = "endless_cursor"
+        elif more:
             if self.repeat_cursor and query.cursor:
                 cursor = query.cursor
                 request.scope[FAULT_SCOPE_KEY] = "repeat_cursor"
@@ -107,7 +115,12 @@ class _OfferEndpoints:
 
 
 def build_app(
-    connectors: Mapping[str, ConnectorOffers], *, codec: CursorCodec, repeat_cursor: bool = False
+    connectors: Mapping[str, ConnectorOffers],
+    *,
+    codec: CursorCodec,
+    repeat_cursor: bool = False,
+    endless_cursor: bool = False,
+    overlap_pages: bool = False,
 ) -> Starlette:
     """Build the Starlette app serving ``connectors`` (label -> offers).
 
@@ -119,8 +132,12 @@ def build_app(
         Signs and checks cursors.
     repeat_cursor
         Fault: every page fetched with a cursor returns that same cursor again.
+    endless_cursor
+        Fault: the last page, and every empty page after it, carries a new cursor.
+    overlap_pages
+        Fault: every page fetched with a cursor repeats the last offer of the page before.
     """
-    endpoints = _OfferEndpoints(connectors, codec, repeat_cursor)
+    endpoints = _OfferEndpoints(connectors, codec, repeat_cursor, endless_cursor, overlap_pages)
     return Starlette(
         routes=[
             Route(f"{API_PREFIX}/offers", endpoints.list_offers, methods=["GET"]),

@@ -125,6 +125,11 @@ class ConnectorOffers:
 
     # --- reading -------------------------------------------------------------------------
 
+    def snapshot_ids(self) -> list[str]:
+        """Every offer's id, in creation order."""
+        with self._lock:
+            return [o["id"] for o in self._offers]
+
     def snapshot(self) -> list[dict[str, Any]]:
         """A copy of every offer, in creation order."""
         with self._lock:

@@ -1,8 +1,10 @@
 """Seeded fault injection: what can go wrong between a client and the offers API.
 
 A real integration meets slow responses, gateway errors, spurious 429s, connections that drop,
-bodies that break off and HTML error pages served with status 200. :class:`Faults` says how often
-each of those happens; :class:`FaultPlan` draws them from a seeded generator so that the same seed
+bodies that break off or trickle in, and HTML error pages served with status 200; and APIs whose
+pagination loops, never ends or moves under the client, and whose records drift from the
+documented shape. :class:`Faults` says how often or whether each of those happens;
+:class:`FaultPlan` draws the per-request ones from a seeded generator so that the same seed
 gives the same sequence of faults for the same sequence of requests.
 
 Every request that passed authentication and the rate limit makes exactly two draws from the fault
@@ -12,16 +14,37 @@ zero to non-zero elsewhere. Latency uses a generator of its own for the same rea
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-__all__ = ["FAULT_KINDS", "FaultDecision", "FaultKind", "FaultPlan", "Faults", "TruncateStyle"]
+__all__ = [
+    "FAULT_KINDS",
+    "FaultDecision",
+    "FaultKind",
+    "FaultPlan",
+    "Faults",
+    "SchemaDrift",
+    "TruncateStyle",
+    "drift_body",
+]
 
-FaultKind = Literal["error", "storm", "drop", "truncate", "non_json"]
-#: The fault kinds in the order their probability slices are laid out on ``[0, 1)``.
-FAULT_KINDS: Final[tuple[FaultKind, ...]] = ("error", "storm", "drop", "truncate", "non_json")
+FaultKind = Literal["error", "storm", "drop", "truncate", "non_json", "trickle"]
+#: The fault kinds in the order their probability slices are laid out on ``[0, 1)`` (a kind added
+#: later goes last, so the slices of the others, and their seeded sequences, do not move).
+FAULT_KINDS: Final[tuple[FaultKind, ...]] = (
+    "error",
+    "storm",
+    "drop",
+    "truncate",
+    "non_json",
+    "trickle",
+)
+#: How served records depart from the documented shape: an unknown extra field on every offer,
+#: a wrong JSON type in one offer's field, or one offer without its required ``id``.
+SchemaDrift = Literal["extra_field", "wrong_type", "missing_field"]
 
 TruncateStyle = Literal["cut", "short", "mixed"]
 _ERROR_STATUSES: Final = (500, 502, 503, 504)
@@ -31,8 +54,9 @@ _ERROR_STATUSES: Final = (500, 502, 503, 504)
 class Faults:
     """How often the sandbox misbehaves; every rate is a probability per request.
 
-    The rates of the five exclusive faults (``error_rate``, ``rate_limit_storm_rate``,
-    ``drop_rate``, ``truncate_rate``, ``non_json_rate``) must add up to at most 1.
+    The rates of the six exclusive faults (``error_rate``, ``rate_limit_storm_rate``,
+    ``drop_rate``, ``truncate_rate``, ``non_json_rate``, ``trickle_rate``) must add up to at
+    most 1.
 
     Parameters
     ----------
@@ -58,8 +82,23 @@ class Faults:
         half a JSON document (clients see a JSON error). ``"mixed"``: either, drawn per fault.
     non_json_rate
         A 200 whose body is an HTML page, as a misconfigured proxy sends.
+    trickle_rate
+        A 200 whose body arrives a few bytes at a time, ``trickle_bytes_per_s`` (each read
+        within any read timeout, the whole far too slow).
+    trickle_bytes_per_s
+        The pace of a trickled body.
     repeat_cursor
         Every listing page fetched with a cursor returns that same cursor again: a cursor loop.
+    endless_cursor
+        The last page of a listing carries a cursor all the same, and so does every (empty)
+        page after it, each a new one: pagination that never ends.
+    overlap_pages
+        Every page fetched with a cursor starts with the last offer of the page before: the
+        same offer on two pages, as when a page boundary moves under a listing.
+    schema_drift
+        Records depart from the documented shape (see :data:`SchemaDrift`); the offer that
+        breaks it (for ``"wrong_type"`` and ``"missing_field"``) is named by
+        :attr:`SandboxServer.drifted_offers <offer_analytics.sandbox.SandboxServer>`.
 
     Examples
     --------
@@ -81,7 +120,12 @@ class Faults:
     truncate_rate: float = 0.0
     truncate_style: TruncateStyle = "mixed"
     non_json_rate: float = 0.0
+    trickle_rate: float = 0.0
+    trickle_bytes_per_s: float = 64.0
     repeat_cursor: bool = False
+    endless_cursor: bool = False
+    overlap_pages: bool = False
+    schema_drift: SchemaDrift | None = None
 
     def __post_init__(self) -> None:
         for name in ("latency_ms", "latency_jitter_ms", "storm_retry_after_s", *_RATE_FIELDS):
@@ -98,6 +142,13 @@ class Faults:
         if self.truncate_style not in ("cut", "short", "mixed"):
             raise ValueError(
                 f"truncate_style must be cut, short or mixed, not {self.truncate_style!r}"
+            )
+        if not (math.isfinite(self.trickle_bytes_per_s) and self.trickle_bytes_per_s > 0):
+            raise ValueError("trickle_bytes_per_s must be a finite number > 0")
+        if self.schema_drift not in (None, "extra_field", "wrong_type", "missing_field"):
+            raise ValueError(
+                "schema_drift must be None, extra_field, wrong_type or missing_field, "
+                f"not {self.schema_drift!r}"
             )
 
     @property
@@ -125,6 +176,7 @@ _RATE_FIELDS: Final = (
     "drop_rate",
     "truncate_rate",
     "non_json_rate",
+    "trickle_rate",
 )
 
 
@@ -190,3 +242,43 @@ class FaultPlan:
             return 0.0
         jitter = self._latency_rng.uniform(-f.latency_jitter_ms, f.latency_jitter_ms)
         return max(0.0, f.latency_ms + jitter) / 1000
+
+
+#: The field an ``extra_field`` drift adds: nested, so a reader that chokes on objects would show.
+_EXTRA_FIELD: Final = {"x_vendor_note": {"source": "ats-sync", "flags": [1, "two", None]}}
+
+
+def _drift_offer(offer: Any, drift: SchemaDrift, target: str | None) -> bool:
+    """Change one offer in place as ``drift`` says; whether it changed."""
+    if not isinstance(offer, dict):
+        return False
+    if drift == "extra_field":
+        offer.update(_EXTRA_FIELD)
+        return True
+    if offer.get("id") != target:
+        return False
+    if drift == "wrong_type":
+        offer["sent_at"] = 1_700_000_000  # a unix time where an ISO string belongs
+    else:
+        del offer["id"]
+    return True
+
+
+def drift_body(body: bytes, drift: SchemaDrift, target: str | None) -> bytes | None:
+    """A list page or offer body with ``drift`` applied; None when nothing in it changed.
+
+    Examples
+    --------
+    >>> drift_body(b'{"items": [{"id": "a"}, {"id": "b"}]}', "missing_field", "b")
+    b'{"items":[{"id":"a"},{}]}'
+    >>> drift_body(b'{"id": "a", "sent_at": null}', "wrong_type", "a")
+    b'{"id":"a","sent_at":1700000000}'
+    >>> drift_body(b'{"id": "a"}', "wrong_type", "b") is None
+    True
+    """
+    doc = json.loads(body)
+    items = doc.get("items") if isinstance(doc, dict) and "items" in doc else [doc]
+    changed = [_drift_offer(offer, drift, target) for offer in items or ()]
+    if not any(changed):
+        return None
+    return json.dumps(doc, separators=(",", ":")).encode()

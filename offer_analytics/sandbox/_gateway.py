@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from typing import Any, Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from offer_analytics.sandbox._app import CONNECTOR_SCOPE_KEY, FAULT_SCOPE_KEY
-from offer_analytics.sandbox._faults import FaultDecision, FaultPlan
+from offer_analytics.sandbox._faults import FaultDecision, FaultPlan, drift_body
 from offer_analytics.sandbox._window import FixedWindowLimiter
 
 __all__ = ["Gateway", "RequestLog", "RequestRecord"]
@@ -49,7 +50,8 @@ class RequestRecord:
     authenticated connector (None before that); ``query`` the raw query string; ``url_length`` the
     length of path plus query as sent; ``status`` the status sent (0 for a dropped connection);
     ``fault`` the injected fault (``"error"``, ``"storm"``, ``"drop"``, ``"truncate"``,
-    ``"non_json"``, ``"repeat_cursor"``) or None.
+    ``"non_json"``, ``"trickle"``, ``"drift"``, ``"repeat_cursor"``, ``"endless_cursor"``,
+    ``"overlap"``) or None.
     """
 
     time: float
@@ -100,6 +102,7 @@ class Gateway:
         plan: FaultPlan,
         log: RequestLog,
         max_url_length: int,
+        drift_targets: Mapping[str, str] | None = None,
     ) -> None:
         self.app = app
         self._api_key = api_key.encode()
@@ -109,6 +112,7 @@ class Gateway:
         self.plan = plan
         self.log = log
         self.max_url_length = max_url_length
+        self.drift_targets = dict(drift_targets or {})
 
     def _authorised(self, header: bytes | None) -> bool:
         if header is None:
@@ -196,12 +200,14 @@ class Gateway:
     ) -> None:
         extra = [(k.encode(), v.encode()) for k, v in limit_headers.items()]
         truncate = decision.kind == "truncate"
+        drift = self.plan.faults.schema_drift
+        hold = truncate or decision.kind == "trickle" or drift is not None
         held: list[Message] = []
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
-                if truncate and message["status"] == 200:
+                if hold and message["status"] == 200:
                     held.append(message)  # the whole response is needed to cut it in half
                     return
             elif held:
@@ -211,22 +217,38 @@ class Gateway:
 
         await self.app(ex.scope, ex.receive, send_with_headers)
         if not held:
-            if truncate:
-                ex.fault = None  # not a 200 (e.g. 404): nothing to truncate
+            if hold:
+                ex.fault = None  # not a 200 (e.g. 404): nothing to truncate or trickle
             return None
         start = held[0]
         body = b"".join(m.get("body", b"") for m in held[1:])
+        if drift is not None:
+            drifted = drift_body(body, drift, self.drift_targets.get(ex.connector or ""))
+            if drifted is not None:
+                body, start = drifted, _with_length(start, len(drifted))
+                ex.fault = ex.fault or "drift"
+        if decision.kind == "trickle":
+            return await ex.trickle(start, body, self.plan.faults.trickle_bytes_per_s)
+        if not truncate:
+            await ex.send(start)
+            await ex.send({"type": "http.response.body", "body": body})
+            return None
         half = body[: len(body) // 2]
         if decision.cut:
             # The headers promise the whole body; half arrives, then the connection closes.
             await ex.send(start)
             await ex.send({"type": "http.response.body", "body": half, "more_body": True})
             return await ex.drop()
-        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(half)).encode()))
-        await ex.send({**start, "headers": headers})
+        await ex.send(_with_length(start, len(half)))
         await ex.send({"type": "http.response.body", "body": half})
         return None
+
+
+def _with_length(start: Message, length: int) -> Message:
+    """A response start whose Content-Length says ``length``."""
+    headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(length).encode()))
+    return {**start, "headers": headers}
 
 
 class _Exchange:
@@ -285,14 +307,35 @@ class _Exchange:
         await self.send({"type": "http.response.start", "status": status, "headers": raw})
         await self.send({"type": "http.response.body", "body": body})
 
+    def _transport(self) -> Any:
+        transport = getattr(getattr(self._send, "__self__", None), "transport", None)
+        if transport is None:
+            raise RuntimeError("the server's transport is unreachable")
+        return transport
+
+    async def trickle(self, start: Message, body: bytes, bytes_per_s: float) -> None:
+        """Send ``body`` at ``bytes_per_s``, until it is all sent or the client hangs up."""
+        await self.send(start)
+        tick_s = 0.05
+        step = max(1, math.ceil(bytes_per_s * tick_s))
+        transport = self._transport()
+        for offset in range(0, len(body), step):
+            if transport.is_closing():
+                self.record()  # the client gave up: the response never finished
+                return
+            piece = body[offset : offset + step]
+            last = offset + step >= len(body)
+            await self.send({"type": "http.response.body", "body": piece, "more_body": not last})
+            if not last:
+                await asyncio.sleep(tick_s)
+        if not body:
+            await self.send({"type": "http.response.body", "body": b""})
+
     async def drop(self) -> None:
         """Close the TCP connection under this request without (finishing) a response."""
         self.record()
         self.dropped = True
-        transport: Any = getattr(getattr(self._send, "__self__", None), "transport", None)
-        if transport is None:
-            raise RuntimeError("cannot drop the connection: the server's transport is unreachable")
-        transport.close()
+        self._transport().close()
         # Wait until the server has seen the connection go, so that it does not complain that
         # the app returned without responding.
         async with asyncio.timeout(5):

@@ -100,7 +100,10 @@ def _page_size(params: Mapping[str, str], errors: list[ErrorItem]) -> int:
         msg = "Input should be a valid integer, unable to parse string as an integer"
         errors.append(_error("int_parsing", "page_size", msg, value))
         return DEFAULT_PAGE_SIZE
-    size = int(value)
+    sign = -1 if value.strip().startswith("-") else 1
+    digits = value.strip().lstrip("+-").lstrip("0") or "0"
+    # More digits than int() reads (or any page holds): clamped, so the answer is the range error.
+    size = sign * (int(digits) if len(digits) <= 9 else 10**9)
     if size < 1:
         msg = "Input should be greater than or equal to 1"
         errors.append(_error("greater_than_equal", "page_size", msg, value, ge=1))

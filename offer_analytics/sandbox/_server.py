@@ -7,6 +7,7 @@ get a short grace period, then uvicorn is told to force its way out.
 
 from __future__ import annotations
 
+import random
 import secrets
 import socket
 import threading
@@ -24,6 +25,7 @@ from offer_analytics.sandbox._dataset import ConnectorOffers
 from offer_analytics.sandbox._faults import FaultPlan, Faults
 from offer_analytics.sandbox._gateway import Gateway, RequestLog, RequestRecord
 from offer_analytics.sandbox._generator import generate_offers
+from offer_analytics.sandbox._protocol import SandboxH11Protocol
 from offer_analytics.sandbox._window import FixedWindowLimiter
 
 __all__ = ["SandboxServer"]
@@ -156,8 +158,28 @@ class SandboxServer:
         """The listing endpoint's full URL."""
         return f"{self.base_url}{API_PREFIX}/offers"
 
+    @property
+    def drifted_offers(self) -> dict[str, str]:
+        """Label -> the id of the offer that ``Faults(schema_drift=...)`` serves in a shape the
+        API does not document (a wrong type, or without its id); empty for other faults."""
+        if self.faults.schema_drift not in ("wrong_type", "missing_field"):
+            return {}
+        pick = random.Random(self.faults.seed)
+        return {
+            label: data.snapshot_ids()[pick.randrange(len(data))]
+            for label, data in self._data.items()
+            if len(data)
+        }
+
     def _build(self) -> Gateway:
-        app = build_app(self._data, codec=self._codec, repeat_cursor=self.faults.repeat_cursor)
+        faults = self.faults
+        app = build_app(
+            self._data,
+            codec=self._codec,
+            repeat_cursor=faults.repeat_cursor,
+            endless_cursor=faults.endless_cursor,
+            overlap_pages=faults.overlap_pages,
+        )
         return Gateway(
             app,
             api_key=self.api_key,
@@ -167,6 +189,7 @@ class SandboxServer:
             plan=FaultPlan(self.faults),
             log=self._log,
             max_url_length=self.max_url_length,
+            drift_targets=self.drifted_offers,
         )
 
     def start(self) -> Self:
@@ -189,7 +212,9 @@ class SandboxServer:
         config = uvicorn.Config(
             self._build(),
             loop="asyncio",
-            http="h11",  # the gateway drops connections through h11's transport
+            # h11, because the gateway drops connections through its transport; answering 414
+            # when a URL overflows h11's buffer.
+            http=SandboxH11Protocol,
             ws="none",
             lifespan="off",
             log_config=None,

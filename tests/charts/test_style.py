@@ -34,6 +34,13 @@ def test_labels_show_markup_literally() -> None:
     assert label("a & b") == "a &amp; b"
 
 
+def test_quotes_in_labels_are_not_escaped_twice() -> None:
+    # Plotly decodes &lt; &gt; &amp; in labels but shows &quot; and &#x27; as written.
+    assert label('the "best" offer') == 'the "best" offer'
+    assert label("O'Brien") == "O'Brien"
+    assert group_names([('say "hi"', "<b>")]) == ['say "hi" · &lt;b&gt;']
+
+
 def test_group_names_join_several_keys_and_name_missing_values() -> None:
     assert group_names([("acme", "accepted"), ("acme", None)]) == [
         "acme · accepted",

@@ -10,8 +10,6 @@ from typing import Any
 import httpx
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from offer_analytics import (
     OFFER_SCHEMA,
@@ -222,47 +220,6 @@ def test_expanded_object_without_id_gives_a_null_id() -> None:
     frame, _ = decode_pages([page([offer(application={"name": "x"})])], expand="application[name]")
     assert frame["application"].to_list() == [None]
     assert json.loads(frame["application_data"][0]) == {"name": "x"}
-
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**30), max_value=10**30)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-json_objects = st.dictionaries(st.text(max_size=6), json_values, max_size=5)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.lists(json_objects, max_size=4), min_size=1, max_size=4), st.booleans())
-def test_json_columns_round_trip(pages_of_objects: list[list[dict[str, Any]]], ascii: bool) -> None:
-    # Pages with and without escapes take different paths; both must give json.loads-equal text.
-    n = 0
-    pages = []
-    for objects in pages_of_objects:
-        items = [
-            offer(
-                f"o{n + i}", custom_fields=o, raw_data={"i": n + i, "o": o}, creator=o | {"id": "u"}
-            )
-            for i, o in enumerate(objects)
-        ]
-        n += len(items)
-        pages.append(page(items, ensure_ascii=ascii))
-    frame, _ = decode_pages(
-        pages, expand=["creator"], include_custom_fields=True, include_raw_data=True
-    )
-    expected = [o for objects in pages_of_objects for o in objects]
-    assert [json.loads(v) for v in frame["custom_fields"]] == expected
-    assert [json.loads(v) for v in frame["raw_data"]] == [
-        {"i": i, "o": o} for i, o in enumerate(expected)
-    ]
-    assert [json.loads(v) for v in frame["creator_data"]] == [o | {"id": "u"} for o in expected]
-    assert frame["creator"].to_list() == ["u"] * n
 
 
 def test_json_columns_round_trip_awkward_values() -> None:

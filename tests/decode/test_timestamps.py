@@ -142,3 +142,34 @@ def test_lazy_frames_stay_lazy_and_other_columns_are_untouched() -> None:
     out = parse_timestamps(lf, ["t"])
     assert isinstance(out, pl.LazyFrame)
     assert out.collect().columns == ["t", "keep"]
+
+
+@pytest.mark.parametrize(
+    "edge",
+    ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "0001-01-01T00:00:00.5+00:01"],
+)
+def test_an_offset_that_carries_the_instant_out_of_years_1_to_9999_is_unparseable(
+    edge: str,
+) -> None:
+    # Python cannot hold the instant either (datetime.astimezone raises OverflowError); the
+    # column must still convert to Python objects, with the value null (and counted).
+    assert parse([edge, "0001-01-01T01:30:00+01:00"]) == [
+        None,
+        datetime(1, 1, 1, 0, 30, tzinfo=UTC),
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    offsets,
+)
+def test_near_the_ends_of_the_calendar_python_and_the_parser_agree(
+    wall: datetime, zone: timezone
+) -> None:
+    text = wall.replace(tzinfo=zone).isoformat()
+    try:
+        expected: datetime | None = datetime.fromisoformat(text).astimezone(UTC)
+    except OverflowError:
+        expected = None
+    assert parse([text]) == [expected]

@@ -17,6 +17,7 @@ def test_load_offers_takes_exactly_fetch_offers_options() -> None:
 
 
 def test_the_plan_holds_every_listing_option_of_fetch_offers() -> None:
+    assert "deadline_s" in inspect.signature(plan_load).parameters
     # Options that shape what is fetched and decoded reach the plan; the rest configure the
     # client, the progress display or the secrets. A new option must land in one of the two.
     planned = set(inspect.signature(plan_load).parameters) - {"connectors"}

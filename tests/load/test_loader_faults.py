@@ -41,7 +41,7 @@ from offer_analytics.load import _arguments as load_arguments
 from offer_analytics.load import _entry as loader
 from offer_analytics.load import _job as offer_fetch
 from offer_analytics.load._id_batches import unique_ids
-from offer_analytics.load._job import FetchJob
+from offer_analytics.load._job import MAX_EMPTY_PAGES, FetchJob
 from offer_analytics.load._sink import PageSink
 from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
 
@@ -234,25 +234,39 @@ def test_a_failed_id_batch_is_reported_and_unknown_ids_are_only_missing() -> Non
     assert error.frame["id"].to_list() == known[:10] + known[20:]
 
 
-def test_a_runaway_listing_stops_at_the_page_bound() -> None:
+def test_a_cursor_that_never_ends_stops_after_a_few_empty_pages() -> None:
     pages = itertools.count()
 
     def endless(request: httpx.Request) -> httpx.Response:
-        # A fresh cursor every time: no repeat to notice, only the page count gives it away.
+        # A fresh cursor every time: no repeat to notice, only the empty pages give it away.
         return httpx.Response(200, json={"cursor": f"c{next(pages)}", "page_size": 1, "items": []})
 
     async def main() -> None:
         async with BindbeeClient(
             api_key="key", rate_limit=(10_000, 1.0), transport=httpx.MockTransport(endless)
         ) as client:
-            job = FetchJob(client, params={}, page_size=1, max_pages=5)
+            job = FetchJob(client, params={}, page_size=1)
             with ThreadPoolExecutor(max_workers=1) as executor:
                 sink = PageSink(decode_pages, executor=executor)
                 await job.listing(Connector("acme", "token"), sink)
 
-    with pytest.raises(CursorLoopError, match="passed 5 pages"):
+    with pytest.raises(CursorLoopError, match=f"sent {MAX_EMPTY_PAGES} empty pages in a row"):
         asyncio.run(main())
-    assert next(pages) == 5
+    assert next(pages) == MAX_EMPTY_PAGES
+
+
+def test_a_listing_that_starts_over_under_new_cursors_stops_at_the_first_repeated_page() -> None:
+    requests = itertools.count()
+
+    def wrapping(request: httpx.Request) -> httpx.Response:
+        # Three pages of offers, then the same three again for ever, each under a new cursor.
+        n = next(requests)
+        items = [{"id": f"o{n % 3}-{k}"} for k in range(2)]
+        return httpx.Response(200, json={"cursor": f"c{n}", "page_size": 2, "items": items})
+
+    with pytest.raises(CursorLoopError, match="served a page it had served before"):
+        load("https://api.test", "key", {"acme": "t"}, transport=httpx.MockTransport(wrapping))
+    assert next(requests) == 4
 
 
 def test_a_year_long_retry_after_is_capped_noted_and_ends_in_advice() -> None:
