@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from offer_analytics.bindbee import BindbeeClient, RetryPolicy
 from offer_analytics.decode import DecodeStats, decode_pages, offers_to_frame
+from offer_analytics.enrich import RelatedTables, enrich_offers
 from offer_analytics.errors import (
     AuthenticationError,
     BindbeeAPIError,
@@ -87,6 +88,7 @@ __all__ = [
     "PartialSyncError",
     "ProgressUpdate",
     "RateLimitedError",
+    "RelatedTables",
     "RequestValidationError",
     "RetryPolicy",
     "SchemaError",
@@ -100,6 +102,7 @@ __all__ = [
     "cumulative_incidence",
     "decode_pages",
     "empty_offers_frame",
+    "enrich_offers",
     "export_parquet",
     "fetch_offers",
     "html_report",

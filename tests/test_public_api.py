@@ -16,6 +16,8 @@ PUBLIC = {
         # loading
         "load_offers", "fetch_offers", "LoadResult", "LoadReport", "ProgressUpdate",
         "BindbeeClient", "RetryPolicy",
+        # where offers come from
+        "enrich_offers", "RelatedTables",
         # the frame
         "OFFER_SCHEMA", "OUTCOMES", "OUTCOME_DTYPE", "DEFAULT_OUTCOME_MAPPING", "outcome_expr",
         "decode_pages", "offers_to_frame", "empty_offers_frame", "DecodeStats",
@@ -36,19 +38,24 @@ PUBLIC = {
     "offer_analytics.metrics": {
         "time_to_close", "survival_curve", "cumulative_incidence", "status_counts",
         "acceptance_rates", "latest_versions", "start_date_distribution", "start_lead_times",
-        "upcoming_starts", "quality_report", "wilson_interval",
+        "upcoming_starts", "quality_report", "wilson_interval", "pool_groups",
     },
     "offer_analytics.charts": {
         "OUTCOME_COLOURS", "GroupColours", "group_colours", "survival_figure", "incidence_figure",
         "acceptance_figure",
-        "status_figure", "start_dates_figure", "lead_times_figure",
+        "status_figure", "start_dates_figure", "lead_times_figure", "ranked_rates_figure",
     },
     "offer_analytics.store": {
         "export_parquet", "read_offers", "sync", "SyncReport", "ConnectorSync",
     },
     "offer_analytics.sandbox": {
         "SandboxServer", "Faults", "RequestRecord", "generate_offers", "GeneratorRates",
-        "CONNECTOR_LABELS",
+        "CONNECTOR_LABELS", "generate_related", "RelatedData", "RelatedRates",
+    },
+    "offer_analytics.enrich": {
+        "enrich_offers", "RelatedTables", "decode_related", "needed_ids", "ENRICHED_COLUMNS",
+        "expanded_applications",
+        "ENRICHED_SCHEMA", "RELATED_PATHS", "RELATED_SCHEMAS", "RESOURCES",
     },
 }  # fmt: skip
 

@@ -10,6 +10,7 @@ figure live in :mod:`offer_analytics.charts._style`.
 from __future__ import annotations
 
 from offer_analytics.charts._acceptance import acceptance_figure, status_figure
+from offer_analytics.charts._ranked import ranked_rates_figure
 from offer_analytics.charts._starts import lead_times_figure, start_dates_figure
 from offer_analytics.charts._style import OUTCOME_COLOURS, GroupColours, group_colours
 from offer_analytics.charts._survival import incidence_figure, survival_figure
@@ -21,6 +22,7 @@ __all__ = [
     "group_colours",
     "incidence_figure",
     "lead_times_figure",
+    "ranked_rates_figure",
     "start_dates_figure",
     "status_figure",
     "survival_figure",

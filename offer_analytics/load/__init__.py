@@ -4,10 +4,14 @@
   listing or a set of ids, from one connector or many, into one frame and its report.
 - :class:`LoadResult`, :class:`LoadReport`: what every load returns.
 - :class:`ProgressUpdate`: what a ``progress=`` callback receives.
+- :func:`fetch_related` (:class:`RelatedLoad`): the applications, jobs, departments, offices
+  and users a set of offers needs, on a client's budgets (what ``enrich=True`` runs; a store
+  calls it for the offers it adds).
 
 The parts, one private module each: ``_entry`` (the two entry points), ``_arguments`` (arguments
 checked before any request), ``_job`` (listing pages and id batches of one connector),
-``_id_batches`` (ids under the URL-length bound), ``_sink`` (pages decoded in a worker thread while
+``_id_batches`` (ids under the URL-length bound), ``_related`` (the related objects, stage by
+stage), ``_sink`` (pages decoded in a worker thread while
 the next are fetched), ``_load_report``, ``_progress`` (the callback and the rich bar),
 ``_blocking`` (running a coroutine from sync code, in a thread when a loop already runs).
 """
@@ -15,5 +19,14 @@ the next are fetched), ``_load_report``, ``_progress`` (the callback and the ric
 from offer_analytics.load._entry import fetch_offers, load_offers
 from offer_analytics.load._load_report import LoadReport, LoadResult
 from offer_analytics.load._progress import ProgressUpdate
+from offer_analytics.load._related import RelatedLoad, fetch_related
 
-__all__ = ["LoadReport", "LoadResult", "ProgressUpdate", "fetch_offers", "load_offers"]
+__all__ = [
+    "LoadReport",
+    "LoadResult",
+    "ProgressUpdate",
+    "RelatedLoad",
+    "fetch_offers",
+    "fetch_related",
+    "load_offers",
+]

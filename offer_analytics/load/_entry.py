@@ -58,6 +58,7 @@ async def fetch_offers(
     deadline_s: float | Literal["auto"] | None = "auto",
     strict: bool = False,
     outcome_mapping: Mapping[str, str] | None = None,
+    enrich: bool = False,
     client: BindbeeClient | None = None,
 ) -> LoadResult:
     """Load offers from the Bindbee ATS API into a typed frame (async).
@@ -102,6 +103,13 @@ async def fetch_offers(
         ever) ends the load six minutes after its last page. ``None``: no deadline.
     strict, outcome_mapping
         Passed to decoding: raise on unparseable timestamps; map raw statuses to outcomes.
+    enrich
+        Also fetch each offer's application, job, departments, office and recruiter (only the
+        objects these offers need, in ``ids`` batches, on the same connectors' budgets) and add
+        the columns ``job_id, job, department_id, department, departments, office_id, office,
+        recruiter_id, recruiter``; see :func:`~offer_analytics.enrich_offers` for how each is
+        chosen. ``report.enrich_requests`` says what that cost (``report.requests`` includes
+        it); offers that cannot be resolved keep nulls (see ``quality_report``).
     client
         A :class:`~offer_analytics.BindbeeClient` to use (and leave open) instead of a new
         one; it then owns the key, URL, concurrency, retries and rate limit (passing any of them
@@ -163,6 +171,7 @@ async def fetch_offers(
         strict=strict,
         outcome_mapping=outcome_mapping,
         deadline_s=deadline_s,
+        enrich=enrich,
     )
     own_settings = (key, base_url, concurrency, rate_limit)
     if client is not None and own_settings != (None, None, DEFAULT_CONCURRENCY, DEFAULT_RATE_LIMIT):

@@ -106,6 +106,12 @@ class FetchJob:
         Requested page size (stepped down per connector if refused).
     progress
         Called after every response.
+    path
+        The list endpoint: offers, or a related resource such as ``/api/ats/v1/jobs``.
+    confirm_missing
+        Confirm one by one (404 = missing) the ids no batch returned. Off for related objects:
+        an id a successful page left out is taken as missing, which saves a request per
+        dangling reference.
     """
 
     def __init__(
@@ -115,8 +121,12 @@ class FetchJob:
         params: Mapping[str, str],
         page_size: int,
         progress: ProgressCallback | None = None,
+        path: str = OFFERS_PATH,
+        confirm_missing: bool = True,
     ) -> None:
         self.client = client
+        self.path = path
+        self._confirm_missing = confirm_missing
         self.params = dict(params)
         self.stats = RequestStats()
         self.pages = 0
@@ -206,7 +216,7 @@ class FetchJob:
             query = {**params, "page_size": str(self.page_size(label))}
             if cursor is not None:
                 query["cursor"] = cursor  # opaque: sent back exactly as received
-            response = await self._get(connector, OFFERS_PATH, query, parse)
+            response = await self._get(connector, self.path, query, parse)
             head: PageHead = response.data
             cursor = head.cursor
             sink.add(response.body)
@@ -266,9 +276,7 @@ class FetchJob:
         found = self._found[label] = set()
         size = self.page_size(label)
         base = {**self.params, "page_size": str(size)}
-        batches = list(
-            batch_ids(wanted, url_length=self.client.offer_url_length, params=base, max_ids=size)
-        )
+        batches = list(batch_ids(wanted, url_length=self._url_length, params=base, max_ids=size))
         self.planned[label] = len(batches)
         try:
             async with asyncio.TaskGroup() as group:
@@ -276,16 +284,29 @@ class FetchJob:
                     group.create_task(self._batch(connector, batch, sink, found))
             failed = set(self.failed.get(label, ()))
             leftover = [i for i in wanted if i not in found and i not in failed]
-            self.planned[label] += len(leftover)
-            async with asyncio.TaskGroup() as group:
-                for offer_id in leftover:
-                    group.create_task(self._confirm(connector, offer_id, sink))
-            if label in self.missing:  # confirmations finish in any order; report in asked order
-                absent = set(self.missing[label])
-                self.missing[label] = [i for i in leftover if i in absent]
+            if self._confirm_missing:
+                await self._confirm_all(connector, leftover, sink)
+            elif leftover:
+                # Related objects: an id a whole page left out is dangling; no request each.
+                self.missing.setdefault(label, []).extend(leftover)
         finally:
             self._report(label, done=True)
         self._finished.add(label)
+
+    async def _confirm_all(self, connector: Connector, leftover: list[str], sink: PageSink) -> None:
+        """One by one, the ids no batch returned: found, or confirmed missing by a 404."""
+        label = connector.label
+        self.planned[label] += len(leftover)
+        async with asyncio.TaskGroup() as group:
+            for offer_id in leftover:
+                group.create_task(self._confirm(connector, offer_id, sink))
+        if label in self.missing:  # confirmations finish in any order; report in asked order
+            absent = set(self.missing[label])
+            self.missing[label] = [i for i in leftover if i in absent]
+
+    def _url_length(self, params: Mapping[str, str]) -> int:
+        # The client measures the offers URL; another list path differs only in its length.
+        return self.client.offer_url_length(params) + len(self.path) - len(OFFERS_PATH)
 
     async def _batch(
         self, connector: Connector, batch: list[str], sink: PageSink, found: set[str]

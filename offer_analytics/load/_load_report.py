@@ -56,7 +56,10 @@ class LoadReport:
     unparsed_timestamps
         Column -> ids of offers with a timestamp that was present but could not be parsed.
     notes
-        Things worth knowing that did not fail the load (e.g. a smaller page size was needed).
+        Things worth knowing that did not fail the load (e.g. a smaller page size was needed,
+        or what enrichment fetched).
+    enrich_requests
+        Of ``requests``, those that fetched related objects for ``enrich=True`` (0 without).
 
     Examples
     --------
@@ -82,6 +85,7 @@ watermark=2026-01-01T00:00:00+00:00)
     watermark: datetime
     unparsed_timestamps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    enrich_requests: int = 0
 
     @property
     def complete(self) -> bool:
@@ -94,7 +98,8 @@ watermark=2026-01-01T00:00:00+00:00)
             f"requests={self.requests}, retries={self.retries}, "
             f"rate_limited={self.rate_limited}, budget_wait_s={self.budget_wait_s:.2f}, "
             f"duration_s={self.duration_s:.2f}, missing={_count(self.missing)}, "
-            f"failed={_count(self.failed)}, watermark={self.watermark.isoformat()})"
+            f"failed={_count(self.failed)}, watermark={self.watermark.isoformat()}"
+            + (f", enrich_requests={self.enrich_requests})" if self.enrich_requests else ")")
         )
 
 

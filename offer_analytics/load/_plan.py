@@ -24,7 +24,10 @@ from offer_analytics.load._deadline import DeadlineArg, check_deadline
 from offer_analytics.load._job import IdsArg, ListingFilters
 from offer_analytics.schema import split_expand
 
-__all__ = ["ConnectorDecode", "LoadPlan", "plan_load"]
+#: What enrichment asks the offers pages to expand: the application's id and job, nothing more.
+ENRICH_EXPAND = "application[id,job]"
+
+__all__ = ["ENRICH_EXPAND", "ConnectorDecode", "LoadPlan", "plan_load"]
 
 #: Page bodies of one connector -> (frame, stats); ``connector=`` names the label.
 ConnectorDecode = Callable[..., tuple[pl.DataFrame, DecodeStats]]
@@ -51,6 +54,11 @@ class LoadPlan:
     deadline_s
         The load's deadline: seconds, None, or ``"auto"`` (follows the work; see
         :mod:`offer_analytics.load._deadline`).
+    enrich
+        Add each offer's job, department, office and recruiter after loading.
+    drop_after_enrich
+        Columns the plan added for enrichment only (the expanded application), dropped from
+        the frame once enriched.
     """
 
     connectors: tuple[Connector, ...]
@@ -60,6 +68,8 @@ class LoadPlan:
     decode: ConnectorDecode
     keep_partial: bool
     deadline_s: DeadlineArg = "auto"
+    enrich: bool = False
+    drop_after_enrich: tuple[str, ...] = ()
 
     def fetches(self, label: str) -> bool:
         """Whether the load requests anything of this connector."""
@@ -82,6 +92,7 @@ def plan_load(
     strict: bool,
     outcome_mapping: Mapping[str, str] | None,
     deadline_s: DeadlineArg = "auto",
+    enrich: bool = False,
 ) -> LoadPlan:
     """Check a load's arguments and resolve them into a :class:`LoadPlan`.
 
@@ -115,6 +126,11 @@ def plan_load(
             raise ConfigurationError("Filters apply to listings; with ids= pass no filters.")
         by_connector = ids_by_connector(ids, connectors)
     relations = split_expand(expand)
+    hidden: tuple[str, ...] = ()
+    if enrich and not any(r.split("[")[0] == "application" for r in relations):
+        # Each offer's application (and so its job id) rides along on the offers' own pages:
+        # the applications then cost no request of their own.
+        relations, hidden = (*relations, ENRICH_EXPAND), ("application_data",)
     decode = partial(
         decode_pages,
         include_custom_fields=include_custom_fields,
@@ -137,4 +153,6 @@ def plan_load(
         decode=decode,
         keep_partial=keep_partial,
         deadline_s=deadline_s,
+        enrich=enrich,
+        drop_after_enrich=hidden,
     )

@@ -24,12 +24,14 @@ import polars as pl
 
 from offer_analytics.bindbee._client import BindbeeClient
 from offer_analytics.decode import DecodeStats
+from offer_analytics.enrich import enrich_offers
 from offer_analytics.errors import LoadTimeoutError, PartialLoadError
 from offer_analytics.load._deadline import LoadDeadline
 from offer_analytics.load._job import LISTING, FetchJob
 from offer_analytics.load._load_report import LoadReport, LoadResult
 from offer_analytics.load._plan import LoadPlan
 from offer_analytics.load._progress import ProgressCallback, ProgressUpdate
+from offer_analytics.load._related import RelatedLoad, fetch_related
 from offer_analytics.load._sink import PageSink, merge_unparsed
 
 __all__ = ["WATERMARK_OVERLAP", "LoadRun"]
@@ -75,6 +77,7 @@ class LoadRun:
         self._duplicates: dict[str, int] = {}
         # Only what this load adds: a client= shared by several loads keeps its gates' notes.
         self._notes_before = {c.label: len(client.notes(c)) for c in plan.connectors}
+        self._related = RelatedLoad()  # what enrichment fetched and spent, when asked for
         self._started_wall = datetime.now(UTC)
         self._started = time.perf_counter()
 
@@ -86,6 +89,13 @@ class LoadRun:
             sinks = self._sinks(executor)
             await self._fetch(sinks)
             frame, stats = await self._collect(sinks)
+            if self._plan.enrich:
+                self._related = await fetch_related(
+                    frame, client=self._client, connectors=self._plan.connectors, executor=executor
+                )
+                frame = enrich_offers(frame, self._related.tables).drop(
+                    self._plan.drop_after_enrich
+                )
             finished = True
         finally:
             # A failed or cancelled load drops the chunks still queued for decoding.
@@ -197,7 +207,7 @@ class LoadRun:
         return kept
 
     def _report(self, frame: pl.DataFrame, stats: Sequence[DecodeStats]) -> LoadReport:
-        job, connectors = self._job, self._plan.connectors
+        job, connectors, related = self._job, self._plan.connectors, self._related
         gate_notes = [
             note
             for c in connectors
@@ -205,18 +215,28 @@ class LoadRun:
         ]
         return LoadReport(
             connectors=tuple(c.label for c in connectors),
-            requests=job.stats.requests,
-            retries=job.stats.retries,
-            rate_limited=job.stats.rate_limited,
-            budget_wait_s=job.stats.budget_wait_s,
+            requests=job.stats.requests + related.stats.requests,
+            retries=job.stats.retries + related.stats.retries,
+            rate_limited=job.stats.rate_limited + related.stats.rate_limited,
+            budget_wait_s=job.stats.budget_wait_s + related.stats.budget_wait_s,
             pages=job.pages,
             offers=frame.height,
             missing={label: tuple(ids) for label, ids in job.missing.items() if ids},
-            failed={label: tuple(what) for label, what in job.failed.items() if what},
+            failed={
+                label: (*job.failed.get(label, ()), *related.failed.get(label, ()))
+                for label in {**job.failed, **related.failed}
+                if job.failed.get(label) or related.failed.get(label)
+            },
             duration_s=time.perf_counter() - self._started,
             watermark=self._started_wall - WATERMARK_OVERLAP,
             unparsed_timestamps=merge_unparsed(stats),
-            notes=(*job.notes, *gate_notes, *self._notes()),
+            notes=(
+                *job.notes,
+                *gate_notes,
+                *self._notes(),
+                *([related.note()] if self._plan.enrich else []),
+            ),
+            enrich_requests=related.stats.requests,
         )
 
     def _notes(self) -> list[str]:
@@ -232,7 +252,7 @@ class LoadRun:
         if self._timed_out is not None:
             return self._timeout_error(frame, report)
         failed = ", ".join(f"{label!r}" for label in report.failed)
-        cause = next(iter(self._job.errors.values()), None)
+        cause = next(iter({**self._related.errors, **self._job.errors}.values()), None)
         msg = (
             f"The load of {failed} did not finish after every retry; exception.frame holds the "
             f"{frame.height} offers loaded, exception.missing what is not. Retry later, or pass "

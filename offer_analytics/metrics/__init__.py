@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from offer_analytics.metrics._acceptance import acceptance_rates, status_counts
 from offer_analytics.metrics._competing import cumulative_incidence
+from offer_analytics.metrics._pooling import pool_groups
 from offer_analytics.metrics._quality import quality_report
 from offer_analytics.metrics._starts import (
     start_date_distribution,
@@ -18,6 +19,7 @@ __all__ = [
     "acceptance_rates",
     "cumulative_incidence",
     "latest_versions",
+    "pool_groups",
     "quality_report",
     "start_date_distribution",
     "start_lead_times",

@@ -16,8 +16,10 @@ from offer_analytics.metrics._frame import (
     AS_OF_COLUMNS,
     By,
     FrameLike,
+    Order,
     group_keys,
     offers_as_of,
+    ordered,
     resolve_as_of,
     typed_offers,
 )
@@ -148,6 +150,8 @@ def acceptance_rates(
     denominator: Denominator = "decided",
     latest_per_application: bool = True,
     as_of: datetime | None = None,
+    min_n: int | None = None,
+    order: Order = "keys",
 ) -> pl.DataFrame:
     r"""Acceptance rate per group (and period) with its n and a Wilson 95% interval.
 
@@ -193,6 +197,15 @@ def acceptance_rates(
     Groups: every combination of the ``by`` columns present in the input frame gets rows, even
     one whose offers are all drafts, superseded or later than ``as_of`` (its counts are then 0).
 
+    Small groups: with ``min_n``, a row whose ``n`` is below it keeps its counts and ``n`` but
+    its ``rate`` and bounds are null, and the column ``below_min_n`` (Boolean, only present
+    when ``min_n`` is given) is true: a rate of 3 out of 4 says little, and a ranked table would
+    put it first. The rule applies per row, so with ``period`` per group and period.
+
+    Order: ``order="keys"`` (default) sorts by the group keys, then period. ``order="n"`` ranks
+    the groups by their total ``n`` (over their periods), largest first, ties by the keys; a
+    group with a null key (e.g. offers enrichment could not resolve) comes last.
+
     Parameters
     ----------
     frame
@@ -209,19 +222,24 @@ def acceptance_rates(
         Count only each application's final offer (default) or every offer.
     as_of
         The instant the rates describe, see above; ``None`` (default) is now.
+    min_n
+        Blank the rate and bounds of rows with fewer than ``min_n`` offers in ``n``.
+    order
+        ``"keys"`` or ``"n"``, see above.
 
     Returns
     -------
     pl.DataFrame
         Columns ``[*by, period, accepted, declined, pending, rescinded, n, rate, rate_lower,
-        rate_upper]`` (``period``, a Date on the first day of the month or quarter, only when
-        asked for); counts Int64, rates Float64. Sorted by the group keys, then period; null
-        group values sort last.
+        rate_upper, below_min_n]`` (``period``, a Date on the first day of the month or
+        quarter, only when asked for; ``below_min_n`` only with ``min_n``); counts Int64, rates
+        Float64. Sorted as ``order`` says; null group values sort last.
 
     Raises
     ------
     ValueError
-        For an unknown ``period``, ``basis`` or ``denominator``.
+        For an unknown ``period``, ``basis``, ``denominator`` or ``order``, or a negative
+        ``min_n``.
     SchemaError
         When a needed column is missing.
 
@@ -276,6 +294,9 @@ def acceptance_rates(
     _check_choice("period", period, (None, *get_args(Period)))
     _check_choice("basis", basis, get_args(Basis))
     _check_choice("denominator", denominator, get_args(Denominator))
+    if min_n is not None and min_n < 0:
+        msg = f"min_n must be 0 or more; got {min_n!r}"
+        raise ValueError(msg)
     keys = group_keys(by)
     if "period" in keys:
         msg = "'period' is the name of an output column; rename that grouping column"
@@ -319,16 +340,28 @@ def acceptance_rates(
             counts, groups, keys=grid_keys, period="period", unit=period, values=_COUNTS
         )
 
+    then = [] if period is None else ["period"]
+    rates = _rates(table, [*keys, *then], denominator=denominator, min_n=min_n)
+    return ordered(rates, keys, order=order, then=then).collect()
+
+
+def _rates(
+    table: pl.LazyFrame, columns: list[str], *, denominator: Denominator, min_n: int | None
+) -> pl.LazyFrame:
+    """``n``, the rate and its Wilson bounds from the counts, blanked below ``min_n``."""
     if denominator == "decided":
         n = pl.col("accepted") + pl.col("declined")
     else:
         n = pl.sum_horizontal(_COUNTS)
     lower, upper = wilson_interval("accepted", "n")
     rate = pl.when(pl.col("n") > 0).then(pl.col("accepted") / pl.col("n")).alias("rate")
-    order = [*keys] if period is None else [*keys, "period"]
-    return (
-        table.with_columns(n.cast(pl.Int64).alias("n"))
-        .select(*order, *_COUNTS, "n", rate, lower, upper)
-        .sort(order or "n", nulls_last=True)
-        .collect()
+    rates = table.with_columns(n.cast(pl.Int64).alias("n")).select(
+        *columns, *_COUNTS, "n", rate, lower, upper
+    )
+    if min_n is None:
+        return rates
+    small = pl.col("n") < min_n
+    return rates.with_columns(
+        *(pl.when(~small).then(c).alias(c) for c in ("rate", "rate_lower", "rate_upper")),
+        small.alias("below_min_n"),
     )

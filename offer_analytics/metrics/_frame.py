@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Final, TypeAlias
+from typing import Final, Literal, TypeAlias
 
 import polars as pl
 
@@ -36,6 +36,45 @@ ALL_GROUP: Final = "__all__"
 #: Outcomes that never enter a time-to-close population: an edited offer's older version is not an
 #: offer the candidate decided on, and a draft was never extended.
 NOT_EXTENDED: Final = ("superseded", "draft")
+
+
+#: How breakdown rows are ordered: by the group keys, or by each group's n (largest first).
+Order: TypeAlias = Literal["keys", "n"]
+
+
+def ordered(
+    table: pl.LazyFrame, keys: Sequence[str], *, order: Order, then: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Sort a metric's rows: by ``keys`` then ``then``, or by group size first.
+
+    With ``order="n"`` the groups come largest first by their total ``n`` (summed over their
+    rows, e.g. periods), ties broken by the keys; inside a group the rows keep the ``then``
+    order. Groups with a null key come last either way; the output stays deterministic.
+
+    Examples
+    --------
+    >>> table = pl.LazyFrame({"team": ["a", "b", None, "c"], "n": [1, 5, 9, 5]})
+    >>> ordered(table, ["team"], order="n").collect()["team"].to_list()
+    ['b', 'c', 'a', None]
+    >>> ordered(table, ["team"], order="keys").collect()["team"].to_list()
+    ['a', 'b', 'c', None]
+    """
+    if order not in ("keys", "n"):
+        msg = f"order must be 'keys' or 'n'; got {order!r}"
+        raise ValueError(msg)
+    columns = [*keys, *then]
+    if order == "keys" or not keys:
+        return table.sort(columns, nulls_last=True) if columns else table
+    # A group with a null key (e.g. offers no department could be found for) is not a group
+    # to rank: it goes last, however large.
+    unknown = pl.any_horizontal(pl.col(k).is_null() for k in keys)
+    helpers = [unknown.alias("__unknown"), pl.col("n").sum().over(keys).alias("__group_n")]
+    descending = [False, True] + [False] * len(columns)
+    return (
+        table.with_columns(helpers)
+        .sort(["__unknown", "__group_n", *columns], descending=descending, nulls_last=True)
+        .drop("__unknown", "__group_n")
+    )
 
 
 def to_lazy(frame: FrameLike) -> pl.LazyFrame:

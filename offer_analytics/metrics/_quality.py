@@ -65,6 +65,14 @@ _ROW_CHECKS: Final[tuple[tuple[str, str, pl.Expr], ...]] = (
         pl.col("application").is_null(),
     ),
 )
+#: Only for an enriched frame (one with ``job_id``): offers that enrichment could not resolve.
+_UNRESOLVED: Final = (
+    "unresolved_job",
+    "enriched offers whose application or job could not be found (no application id, or a "
+    "reference to an object the API does not return): job, department, office and recruiter "
+    "are null, and breakdowns put them in a null group",
+    pl.col("job_id").is_null(),
+)
 # The row order of the report after the unparsed-timestamp rows; duplicate_id is a group check.
 _CHECK_ORDER: Final = (
     "unknown_status",
@@ -107,6 +115,9 @@ def quality_report(
     6. ``duplicate_id``: the same ``(connector, id)`` on more than one row; ``n`` counts
        distinct duplicated ids, not rows.
     7. ``missing_application``: no application id.
+    8. ``unresolved_job``, only when the frame is enriched (has ``job_id``, see
+       :func:`~offer_analytics.enrich_offers`): offers whose application or job could not be
+       found, so that every enrichment column is null.
 
     Every row of the frame is checked, superseded versions included. ``n`` counts offers (rows)
     except for ``duplicate_id``; ``example_ids`` holds at most 5 distinct ids, sorted.
@@ -176,15 +187,17 @@ def quality_report(
     │ unparsed_closed_at ┆ null │
     └────────────────────┴──────┘
     """
+    enriched = "job_id" in frame.collect_schema()
     lf = typed_offers(
         frame,
         columns=["connector", "id", "status", "outcome", "sent_at", "closed_at", "start_date"],
-        keys=["application"],
+        keys=["application", *(["job_id"] if enriched else [])],
     )
     # An all-null column built by hand has dtype Null; give the checks the documented types.
     lf = lf.with_columns(pl.col("status").cast(pl.String), pl.col("start_date").cast(pl.Date))
     static = pl.LazyFrame(_unparsed_rows(unparsed_timestamps), schema=_SCHEMA)
-    found = _row_checks(lf)
+    row_checks = (*_ROW_CHECKS, _UNRESOLVED) if enriched else _ROW_CHECKS
+    found = _row_checks(lf, row_checks)
     found["duplicate_id"] = _duplicate_ids(lf)
     unknown_values = _unknown_status_values(lf)
     checks = [
@@ -195,7 +208,7 @@ def quality_report(
             "example_ids": ids,
             "example_values": unknown_values if name == "unknown_status" else [],
         }
-        for name in _CHECK_ORDER
+        for name in (*_CHECK_ORDER, *([_UNRESOLVED[0]] if enriched else []))
         for desc, n, ids in [found[name]]
     ]
     return pl.concat([static, pl.LazyFrame(checks, schema=_SCHEMA)]).collect()
@@ -232,21 +245,21 @@ def _unparsed_rows(
     return rows
 
 
-def _row_checks(lf: pl.LazyFrame) -> dict[str, _Found]:
+def _row_checks(lf: pl.LazyFrame, checks: Sequence[tuple[str, str, pl.Expr]]) -> dict[str, _Found]:
     """Every row check in one pass over the frame: count and examples per check as columns."""
     aggregated = lf.select(
         *(
             expr.fill_null(False).sum().cast(pl.Int64).alias(f"{name}:n")
-            for name, _, expr in _ROW_CHECKS
+            for name, _, expr in checks
         ),
         *(
             _examples(pl.col("id").filter(expr.fill_null(False))).alias(f"{name}:ids")
-            for name, _, expr in _ROW_CHECKS
+            for name, _, expr in checks
         ),
     ).collect()
     return {
         name: (desc, aggregated[f"{name}:n"][0], aggregated[f"{name}:ids"][0].to_list())
-        for name, desc, _ in _ROW_CHECKS
+        for name, desc, _ in checks
     }
 
 

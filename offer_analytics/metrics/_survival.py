@@ -53,7 +53,14 @@ from offer_analytics.metrics._events import (
     observations,
     within,
 )
-from offer_analytics.metrics._frame import By, FrameLike, group_keys, resolve_as_of
+from offer_analytics.metrics._frame import (
+    By,
+    FrameLike,
+    Order,
+    group_keys,
+    ordered,
+    resolve_as_of,
+)
 
 __all__ = ["survival_curve", "time_to_close"]
 
@@ -166,7 +173,7 @@ def survival_curve(
 
 
 def time_to_close(
-    frame: FrameLike, *, by: By = None, as_of: datetime | None = None
+    frame: FrameLike, *, by: By = None, as_of: datetime | None = None, order: Order = "keys"
 ) -> pl.DataFrame:
     """Time from sending an offer to its close, censoring-aware, per group.
 
@@ -183,12 +190,15 @@ def time_to_close(
         ``None``, a column name or a sequence of names to group by.
     as_of
         When to look at the offers; naive means UTC, ``None`` means now.
+    order
+        ``"keys"`` (default): rows sorted by the group keys. ``"n"``: groups ranked by ``n``,
+        largest first, ties by the keys; a group with a null key comes last either way.
 
     Returns
     -------
     polars.DataFrame
-        One row per group with at least one offer in the population, sorted by the keys (nulls
-        last):
+        One row per group with at least one offer in the population, sorted as ``order`` says
+        (nulls last):
 
         - ``n`` = ``n_closed + n_open + n_invalid`` (Int64): offers in the population;
         - ``n_closed``: closed at or before ``as_of``; ``n_open``: censored at ``as_of``;
@@ -264,5 +274,6 @@ def time_to_close(
     columns = ["n", "n_closed", "n_open", "n_invalid", "km_median_days", "km_median_lower"]
     columns += ["km_median_upper", "closed_mean_days", "closed_median_days"]
     columns += [f"closed_{name}_days" for name, _ in CLOSED_QUANTILES]
-    ordered = joined.select(*groups, *columns).sort(groups) if groups else joined
-    return numbered.restore(ordered, keys).select(*keys, *columns).collect()
+    by_keys = joined.select(*groups, *columns).sort(groups) if groups else joined
+    restored = numbered.restore(by_keys, keys).select(*keys, *columns)
+    return (restored if order == "keys" else ordered(restored, keys, order=order)).collect()

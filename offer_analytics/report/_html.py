@@ -45,6 +45,11 @@ _REPORT_COLUMNS = (
     "start_date",
     "application",
     "creator",
+    # From enrichment: where offers come from (names of jobs, teams, offices and recruiters).
+    "job",
+    "department",
+    "office",
+    "recruiter",
 )
 
 
@@ -126,6 +131,7 @@ def _body(
     sections = [
         build.time_to_close(),
         build.acceptance(),
+        *filter(None, [build.where()]),
         build.start_dates(),
         build.data_quality(unparsed),
         section("Definitions", definitions_html()),

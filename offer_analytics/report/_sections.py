@@ -20,6 +20,7 @@ from offer_analytics.report._template import (
     format_pct,
     table_html,
 )
+from offer_analytics.report._where import where_parts
 
 __all__ = ["Sections", "as_float", "count", "section"]
 
@@ -182,6 +183,18 @@ class Sections:
                 flag=lambda r: r["outcome"] == "unknown",
             ),
         )
+
+    def where(self) -> str | None:
+        """Acceptance and time to close by department and recruiter; None if not enriched."""
+        parts = where_parts(self.frame, as_of=self.as_of, chart=self.chart)
+        if not parts:
+            return None
+        note = (
+            '<p class="note">Where offers come from: job, department, office and recruiter '
+            "resolved through each offer's application (load_offers(enrich=True)). Offers "
+            "that could not be resolved are the group '(missing)'.</p>"
+        )
+        return section("Where", note, *parts)
 
     def start_dates(self) -> str:
         frame, by, palette = self.frame, self.by_opt, self.palette

@@ -122,6 +122,13 @@ DEFINITIONS: Final = (
         "offers whose start date is on or after the report date.",
     ),
     (
+        "Where",
+        "Shown for enriched offers. Each offer is resolved through its application to a job; "
+        "department and office are the job's first, recruiter its first recruiter or else the "
+        "offer's creator. The ten groups with the most offers are named, the rest pooled as "
+        "'other', ranked by n; a group with fewer than 10 decided offers shows no rate.",
+    ),
+    (
         "Data quality",
         "One row per check, always present so that 0 visibly means passed: timestamps present "
         "but unparseable (per column), unknown and missing statuses, closed before sent, start "

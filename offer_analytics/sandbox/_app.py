@@ -1,6 +1,9 @@
-"""The offers endpoints of the sandbox as a Starlette application.
+"""The sandbox's endpoints as a Starlette application: offers and the related ATS resources.
 
 This layer knows the API: routing, query validation, cursors, filters and the shape of each offer.
+The related resources (``/applications``, ``/jobs``, ``/departments``, ``/offices``, ``/users``)
+are listed and fetched the same way as offers: same page shape, ``ids``, ``modified_after`` and
+cursors (each cursor bound to its resource).
 Authentication, the rate limit and fault injection happen before it, in
 :mod:`offer_analytics.sandbox._gateway`, which tells it the caller's connector label through the
 ASGI scope (:data:`CONNECTOR_SCOPE_KEY`).
@@ -20,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from offer_analytics.sandbox._cursor import CursorCodec, InvalidCursor, query_fingerprint
-from offer_analytics.sandbox._dataset import ConnectorOffers
+from offer_analytics.sandbox._dataset import ConnectorOffers, ConnectorRecords
 from offer_analytics.sandbox._params import QueryError, parse_list_query, parse_offer_query
 
 __all__ = ["API_PREFIX", "CONNECTOR_SCOPE_KEY", "FAULT_SCOPE_KEY", "build_app", "json_response"]
@@ -60,8 +63,10 @@ class _OfferEndpoints:
     connectors: Mapping[str, ConnectorOffers]
     codec: CursorCodec
     repeat_cursor: bool
-    endless_cursor: bool
-    overlap_pages: bool
+    endless_cursor: bool = False
+    overlap_pages: bool = False
+    resource: str = "offers"
+    not_found: str = "Offer not found"
 
     def _data(self, request: Request) -> tuple[str, ConnectorOffers]:
         label = request.scope.get(CONNECTOR_SCOPE_KEY)
@@ -76,7 +81,7 @@ class _OfferEndpoints:
             query = parse_list_query(request.query_params)
         except QueryError as exc:
             return _invalid(exc.errors)
-        fingerprint = query_fingerprint([label, *query.filter_key()])
+        fingerprint = query_fingerprint([self.resource, label, *query.filter_key()])
         after = -1
         if query.cursor:
             try:
@@ -110,7 +115,7 @@ class _OfferEndpoints:
             return _invalid(exc.errors)
         position = data.find(request.path_params["offer_id"])
         if position is None:
-            return json_response(404, {"detail": "Offer not found"})
+            return json_response(404, {"detail": self.not_found})
         return Response(data.encode([position], query)[0], media_type="application/json")
 
 
@@ -121,6 +126,7 @@ def build_app(
     repeat_cursor: bool = False,
     endless_cursor: bool = False,
     overlap_pages: bool = False,
+    related: Mapping[str, Mapping[str, ConnectorRecords]] | None = None,
 ) -> Starlette:
     """Build the Starlette app serving ``connectors`` (label -> offers).
 
@@ -136,12 +142,25 @@ def build_app(
         Fault: the last page, and every empty page after it, carries a new cursor.
     overlap_pages
         Fault: every page fetched with a cursor repeats the last offer of the page before.
+    related
+        Resource name (``"jobs"``, ...) -> label -> its objects; each gets a listing and a
+        single-object endpoint.
     """
-    endpoints = _OfferEndpoints(connectors, codec, repeat_cursor, endless_cursor, overlap_pages)
-    return Starlette(
-        routes=[
-            Route(f"{API_PREFIX}/offers", endpoints.list_offers, methods=["GET"]),
-            Route(f"{API_PREFIX}/offers/{{offer_id}}", endpoints.get_offer, methods=["GET"]),
-        ],
-        exception_handlers={HTTPException: _http_error},
-    )
+    served = {"offers": connectors, **(related or {})}
+    routes = []
+    for resource, data in served.items():
+        singular = resource.removesuffix("s").capitalize()
+        endpoints = _OfferEndpoints(
+            data,
+            codec,
+            repeat_cursor,
+            endless_cursor,
+            overlap_pages,
+            resource=resource,
+            not_found=f"{singular} not found",
+        )
+        routes += [
+            Route(f"{API_PREFIX}/{resource}", endpoints.list_offers, methods=["GET"]),
+            Route(f"{API_PREFIX}/{resource}/{{offer_id}}", endpoints.get_offer, methods=["GET"]),
+        ]
+    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

@@ -22,8 +22,9 @@ from typing import Any, Final
 
 from offer_analytics.sandbox._expansion import expand_relation
 from offer_analytics.sandbox._params import ExpandSpec, ListQuery, OfferQuery, parse_instant
+from offer_analytics.sandbox._related import RelatedData
 
-__all__ = ["OFFER_FIELDS", "ConnectorOffers", "format_modified_at"]
+__all__ = ["OFFER_FIELDS", "ConnectorOffers", "ConnectorRecords", "format_modified_at"]
 
 #: The fields of an offer as the API sends them.
 OFFER_FIELDS: Final = (
@@ -45,6 +46,7 @@ _NEVER: Final = -(2**62)  # modified_at missing or unreadable: never "modified a
 _INDEXED: Final = ("remote_id", "application", "creator")
 _SELECTION_CACHE: Final = 256
 _ENCODED_CACHE: Final = 250_000  # encoded offers kept per variant; bounds memory at 1M offers
+_VARIANTS: Final = 6  # include/expand shapes cached at once
 
 
 def _micros(value: object) -> int:
@@ -88,8 +90,15 @@ class ConnectorOffers:
     ([2, 4], False)
     """
 
-    def __init__(self, offers: Iterable[Mapping[str, Any]], *, copy: bool = True) -> None:
+    def __init__(
+        self,
+        offers: Iterable[Mapping[str, Any]],
+        *,
+        copy: bool = True,
+        related: RelatedData | None = None,
+    ) -> None:
         self._lock = threading.Lock()
+        self._related = related
         self._offers: list[dict[str, Any]] = []
         self._modified: list[int] = []
         self._position: dict[str, int] = {}
@@ -98,7 +107,7 @@ class ConnectorOffers:
         self._append(offers, copy=copy)
         self._indexes: dict[str, dict[object, list[int]]] = {}
         self._selections: OrderedDict[tuple[object, ...], Sequence[int]] = OrderedDict()
-        self._encoded: dict[tuple[bool, bool], dict[int, bytes]] = {}
+        self._encoded: dict[tuple[bool, bool, ExpandSpec], dict[int, bytes]] = {}
 
     def __len__(self) -> int:
         return len(self._offers) - len(self._removed)
@@ -191,29 +200,30 @@ class ConnectorOffers:
         """The JSON of each offer at ``positions``, shaped by the query's include/expand options."""
         cf, rd = query.include_custom_fields, query.include_raw_data
         with self._lock:
-            if query.expand:
-                return [self._dump(self._offers[p], cf, rd, query.expand) for p in positions]
-            cache = self._encoded.setdefault((cf, rd), {})
+            # Related objects never change, so expanded offers are cached like the others; a
+            # few shapes are kept (a client asks for one or two), more start the caches afresh.
+            if (cf, rd, query.expand) not in self._encoded and len(self._encoded) >= _VARIANTS:
+                self._encoded.clear()
+            cache = self._encoded.setdefault((cf, rd, query.expand), {})
             out = []
             for p in positions:
                 body = cache.get(p)
                 if body is None:
-                    body = self._dump(self._offers[p], cf, rd, ())
+                    body = self._dump(self._offers[p], cf, rd, query.expand)
                     if len(cache) >= _ENCODED_CACHE:
                         cache.clear()
                     cache[p] = body
                 out.append(body)
             return out
 
-    @staticmethod
-    def _dump(offer: dict[str, Any], cf: bool, rd: bool, expand: ExpandSpec) -> bytes:
+    def _dump(self, offer: dict[str, Any], cf: bool, rd: bool, expand: ExpandSpec) -> bytes:
         shaped = dict(offer)
         if not cf:
             shaped["custom_fields"] = None
         if not rd:
             shaped["raw_data"] = None
         for relation, fields in expand:
-            shaped[relation] = expand_relation(relation, offer.get(relation), fields)
+            shaped[relation] = expand_relation(relation, offer.get(relation), fields, self._related)
         return json.dumps(shaped, separators=(",", ":")).encode()
 
     # --- changing --------------------------------------------------------------------------
@@ -259,3 +269,21 @@ class ConnectorOffers:
         with self._lock:
             self._append({**o, "modified_at": stamp} for o in offers)
             self._changed()
+
+
+class ConnectorRecords(ConnectorOffers):
+    """One connector's objects of a related resource (jobs, users, ...), served as they are.
+
+    Listing, ``ids``, ``modified_after`` and cursors work as for offers; the offers' include and
+    expand options do not apply to these objects and are ignored.
+
+    Examples
+    --------
+    >>> from offer_analytics.sandbox._params import parse_list_query, parse_offer_query
+    >>> jobs = ConnectorRecords([{"id": "j1", "name": "Engineer", "modified_at": None}])
+    >>> jobs.encode([0], parse_offer_query({"include_raw_data": "true"}))
+    [b'{"id":"j1","name":"Engineer","modified_at":null}']
+    """
+
+    def _dump(self, offer: dict[str, Any], cf: bool, rd: bool, expand: ExpandSpec) -> bytes:
+        return json.dumps(offer, separators=(",", ":")).encode()

@@ -1,18 +1,18 @@
-"""Related objects for ``expand``: applications and creators, synthesised from their ids.
+"""Related objects for ``expand``: an offer's application and creator, from the related tables.
 
-The generator only knows the ids of an offer's application and creator. When a client expands a
-relation, the sandbox derives a plausible object from a hash of the id, so the same id always
-expands to the same object, on any server and with any seed.
+``expand=application`` serves the very object ``GET /applications`` lists (its ``job`` included),
+and ``expand=creator`` the user ``GET /users`` lists, so a client may take either path and get
+the same answer. An id the tables do not have (a dangling reference) is left as the id, the way
+an API that cannot expand a relation sends it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-__all__ = ["RELATION_FIELDS", "expand_relation"]
+from offer_analytics.sandbox._related import RelatedData
+
+__all__ = ["RELATION_FIELDS", "RELATION_RESOURCE", "expand_relation"]
 
 #: The fields each relation has; ``id`` is always returned, even when not picked.
 RELATION_FIELDS: Final[dict[str, tuple[str, ...]]] = {
@@ -26,71 +26,30 @@ RELATION_FIELDS: Final[dict[str, tuple[str, ...]]] = {
         "current_stage",
         "source",
         "credited_to",
+        "modified_at",
     ),
     "creator": (
         "id",
         "remote_id",
+        "name",
         "first_name",
         "last_name",
         "username",
         "email",
         "access_role",
+        "modified_at",
     ),
 }
-
-_FIRST: Final = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Radia", "Linus", "Frances")
-_LAST: Final = (
-    "Lovelace",
-    "Hopper",
-    "Turing",
-    "Dijkstra",
-    "Liskov",
-    "Thompson",
-    "Perlman",
-    "Allen",
-)
-_STAGES: Final = ("Application Review", "Phone Screen", "Onsite", "Offer", "Hired")
-_SOURCES: Final = ("LinkedIn", "Referral", "Company Website", "Agency", "Job Board")
-_ROLES: Final = ("SUPER_ADMIN", "ADMIN", "TEAM_MEMBER", "INTERVIEWER")
-_EPOCH: Final = datetime(2023, 1, 1, tzinfo=UTC)
-
-
-def _digest(relation: str, object_id: str) -> bytes:
-    return hashlib.blake2b(f"{relation}:{object_id}".encode(), digest_size=48).digest()
-
-
-def _full(relation: str, object_id: str) -> dict[str, Any]:
-    d = _digest(relation, object_id)
-    remote_id = str(int.from_bytes(d[:4], "big") % 9_000_000 + 1_000_000)
-    if relation == "application":
-        applied = _EPOCH + timedelta(seconds=int.from_bytes(d[4:8], "big") % (3 * 365 * 86_400))
-        return {
-            "id": object_id,
-            "remote_id": remote_id,
-            "candidate": str(uuid.UUID(bytes=d[8:24], version=4)),
-            "job": str(uuid.UUID(bytes=d[24:40], version=4)),
-            "applied_at": applied.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "rejected_at": None,
-            "current_stage": _STAGES[d[40] % len(_STAGES)],
-            "source": _SOURCES[d[41] % len(_SOURCES)],
-            "credited_to": None,
-        }
-    first, last = _FIRST[d[4] % len(_FIRST)], _LAST[d[5] % len(_LAST)]
-    username = f"{first}.{last}{d[6] % 100}".lower()
-    return {
-        "id": object_id,
-        "remote_id": remote_id,
-        "first_name": first,
-        "last_name": last,
-        "username": username,
-        "email": f"{username}@example.com",
-        "access_role": _ROLES[d[7] % len(_ROLES)],
-    }
+#: The resource listing each relation's objects.
+RELATION_RESOURCE: Final = {"application": "applications", "creator": "users"}
 
 
 def expand_relation(
-    relation: str, object_id: str | None, fields: tuple[str, ...] | None = None
-) -> dict[str, Any] | None:
+    relation: str,
+    object_id: str | None,
+    fields: tuple[str, ...] | None,
+    related: RelatedData | None,
+) -> dict[str, Any] | str | None:
     """The expanded object of ``relation`` with id ``object_id``; None stays None.
 
     Parameters
@@ -101,21 +60,31 @@ def expand_relation(
         The id the offer holds.
     fields
         Pick these fields (``id`` is always kept); None keeps every field.
+    related
+        The connector's related tables; without them (or without the id in them) the id is
+        returned unexpanded.
 
     Examples
     --------
-    >>> expand_relation("creator", "c-1", ("email",))
-    {'id': 'c-1', 'email': 'grace.turing53@example.com'}
-    >>> expand_relation("application", "a-1") == expand_relation("application", "a-1")
-    True
-    >>> expand_relation("application", None) is None
+    >>> from offer_analytics.sandbox._generator import generate_offers
+    >>> from offer_analytics.sandbox._related import generate_related
+    >>> offer = generate_offers(5, seed=2)["default"][0]
+    >>> tables = generate_related({"default": [offer]}, seed=2)["default"]
+    >>> user = expand_relation("creator", offer["creator"], ("name",), tables)
+    >>> sorted(user), user == {"id": offer["creator"], "name": tables.users[0]["name"]}
+    (['id', 'name'], True)
+    >>> expand_relation("application", "no-such-id", None, tables)
+    'no-such-id'
+    >>> expand_relation("application", None, None, tables) is None
     True
     """
     if object_id is None:
         return None
-    full = _full(relation, object_id)
+    found = related.find(RELATION_RESOURCE[relation], object_id) if related else None
+    if found is None:
+        return object_id
     if fields is None:
-        return full
+        return dict(found)
     return {
-        name: full[name] for name in RELATION_FIELDS[relation] if name == "id" or name in fields
+        name: found[name] for name in RELATION_FIELDS[relation] if name == "id" or name in fields
     }

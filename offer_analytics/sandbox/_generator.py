@@ -22,7 +22,6 @@ What the data looks like (rates are per offer and approximate):
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -32,7 +31,7 @@ import numpy.typing as npt
 
 from offer_analytics.sandbox._generated_instants import spoil_dates, write_instants
 
-__all__ = ["CONNECTOR_LABELS", "GeneratorRates", "generate_offers", "today_utc"]
+__all__ = ["CONNECTOR_LABELS", "GeneratorRates", "generate_offers", "today_utc", "uuids"]
 
 #: Connector labels used in order; more connectors than names get ``connector-<n>``.
 CONNECTOR_LABELS: Final = ("acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne")
@@ -83,11 +82,18 @@ def _labels(connectors: int) -> list[str]:
     ]
 
 
-def _uuids(rng: np.random.Generator, n: int) -> list[str]:
+def uuids(rng: np.random.Generator, n: int) -> list[str]:
+    """``n`` random version-4 uuids as strings."""
     raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-    return [str(uuid.UUID(bytes=row.tobytes())) for row in raw]
+    # The canonical text of uuid.UUID(bytes=row), without building 1M UUID objects (4x faster).
+    h = raw.tobytes().hex()
+    return [
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-{h[i + 12 : i + 16]}-{h[i + 16 : i + 20]}-"
+        f"{h[i + 20 : i + 32]}"
+        for i in range(0, 32 * n, 32)
+    ]
 
 
 @dataclass(frozen=True)
@@ -137,8 +143,8 @@ def _versions(d: _Draws) -> _Versions:
         deprecated[-1] = False
     group = np.cumsum(~deprecated) + deprecated.astype(np.int64) - 1
     n_apps = int(group.max()) + 1 if n else 0
-    app_ids = np.array(_uuids(rng, n_apps), dtype=object)
-    creators = np.array(_uuids(rng, max(3, n // 400 + 3)), dtype=object)
+    app_ids = np.array(uuids(rng, n_apps), dtype=object)
+    creators = np.array(uuids(rng, max(3, n // 400 + 3)), dtype=object)
     application = app_ids[group] if n else np.array([], dtype=object)
     creator = creators[rng.integers(0, creators.shape[0], n)]
     return _Versions(deprecated=deprecated, application=application, creator=creator)
@@ -291,7 +297,7 @@ def _assemble(
 ) -> list[dict[str, Any]]:
     """Draw the remaining fields and build the offer dicts."""
     n, rng, r = d.n, d.rng, d.rates
-    ids = _uuids(rng, n)
+    ids = uuids(rng, n)
     remote_num = 100_000 * (index + 1) + np.arange(n)
     remote_null = d.u() < r.null_remote_id
     creator_null = d.u() < r.null_creator

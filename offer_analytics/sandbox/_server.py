@@ -21,11 +21,12 @@ import uvicorn
 
 from offer_analytics.sandbox._app import API_PREFIX, build_app
 from offer_analytics.sandbox._cursor import CursorCodec
-from offer_analytics.sandbox._dataset import ConnectorOffers
+from offer_analytics.sandbox._dataset import ConnectorOffers, ConnectorRecords
 from offer_analytics.sandbox._faults import FaultPlan, Faults
 from offer_analytics.sandbox._gateway import Gateway, RequestLog, RequestRecord
 from offer_analytics.sandbox._generator import generate_offers
 from offer_analytics.sandbox._protocol import SandboxH11Protocol
+from offer_analytics.sandbox._related import RESOURCES, RelatedData, generate_related
 from offer_analytics.sandbox._window import FixedWindowLimiter
 
 __all__ = ["SandboxServer"]
@@ -36,6 +37,10 @@ _LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
 
 class SandboxServer:
     """A local Bindbee-compatible offers API serving synthetic (or given) offers.
+
+    Besides the offers it serves the related ATS resources (``/applications``, ``/jobs``,
+    ``/departments``, ``/offices``, ``/users``), generated from the offers with the same seed
+    (see :meth:`related`), on the same per-connector budget.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. A stopped server can be
     started again; its data, credentials and mutations are kept.
@@ -102,14 +107,24 @@ class SandboxServer:
         if host not in _LOOPBACK:
             raise ValueError(f"the sandbox listens on loopback only, not {host!r}")
         FixedWindowLimiter(limit=rate_limit, window_s=rate_window_s)  # validates both
-        if offers is None:
-            generated = generate_offers(n_offers, connectors=connectors, seed=seed, end=end)
-            # Nobody else holds the generated dicts: adopt them instead of copying.
-            self._data = {k: ConnectorOffers(v, copy=False) for k, v in generated.items()}
-        else:
-            self._data = {label: ConnectorOffers(items) for label, items in offers.items()}
-        if not self._data:
+        source = offers
+        if source is None:
+            source = generate_offers(n_offers, connectors=connectors, seed=seed, end=end)
+        if not source:
             raise ValueError("the sandbox needs at least one connector")
+        self._related = generate_related(source, seed=seed, end=end)
+        # Nobody else holds generated dicts: adopt them instead of copying.
+        self._data = {
+            label: ConnectorOffers(items, copy=offers is not None, related=self._related[label])
+            for label, items in source.items()
+        }
+        self._records = {
+            resource: {
+                label: ConnectorRecords(data.table(resource), copy=False)
+                for label, data in self._related.items()
+            }
+            for resource in RESOURCES
+        }
         self.rate_limit = rate_limit
         self.rate_window_s = rate_window_s
         self.faults = faults or Faults()
@@ -179,6 +194,7 @@ class SandboxServer:
             repeat_cursor=faults.repeat_cursor,
             endless_cursor=faults.endless_cursor,
             overlap_pages=faults.overlap_pages,
+            related=self._records,
         )
         return Gateway(
             app,
@@ -277,6 +293,15 @@ class SandboxServer:
     def offers(self, label: str) -> list[dict[str, Any]]:
         """A copy of the current offers of connector ``label``, in listing order."""
         return self._connector(label).snapshot()
+
+    def related(self, label: str) -> RelatedData:
+        """Connector ``label``'s applications, jobs, departments, offices and users.
+
+        :meth:`RelatedData.resolve` gives what each offer should resolve to when enriched.
+        Offers added later may name applications these tables do not have.
+        """
+        self._connector(label)  # the same KeyError for an unknown label
+        return self._related[label]
 
     def _connector(self, label: str) -> ConnectorOffers:
         try:

@@ -365,3 +365,58 @@ def test_acceptance_and_status_numbers_are_as_of_the_report_time(
     counts = status_counts(sample, as_of=early).filter(pl.col("status") == "SIGNED")
     for outcome, n in counts.select(pl.col("outcome").cast(pl.String), "n").iter_rows():
         assert f'<td>SIGNED</td><td>{outcome}</td><td class="num">{n:,}</td>' in text
+
+
+@pytest.fixture(scope="module")
+def where_report(enriched_offers: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("where") / "where.html"
+    return html_report(enriched_offers, out, as_of=AS_OF)
+
+
+def _where_tables(text: str) -> list[list[list[str]]]:
+    where = text[text.index("<h2>Where</h2>") : text.index("<h2>Start dates</h2>")]
+    tables = re.findall(r"<tbody>(.*?)</tbody>", where, re.DOTALL)
+    return [
+        [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr.*?</tr>", t)]
+        for t in tables
+    ]
+
+
+def test_where_section_ranks_groups_pools_the_tail_and_needs_enrichment(
+    where_report: Path, sample_report: Path
+) -> None:
+    assert "<h2>Where</h2>" not in sample_report.read_text("utf-8")
+    departments, recruiters = _where_tables(where_report.read_text("utf-8"))
+    for rows in (departments, recruiters):
+        names = [row[0] for row in rows]
+        assert names[-2:] == ["other", "(missing)"]
+        assert len(names) == 12  # the ten largest, other, missing
+        decided = [int(row[4].replace(",", "")) for row in rows[:-2]]
+        assert decided == sorted(decided, reverse=True)
+        for row in rows:  # exactly the groups under min_n show no rate
+            assert (row[5] == "n &lt; 10") == (int(row[4].replace(",", "")) < 10)
+
+
+def test_where_section_renders_in_headless_chromium(where_report: Path, tmp_path: Path) -> None:
+    titles = ["Acceptance rate by department", "Acceptance rate by recruiter"]
+    with opened_report(where_report) as opened:
+        page = opened.page
+        drawn = page.evaluate(
+            "titles => titles.map(t => [...document.querySelectorAll('.plotly-graph-div')]"
+            ".find(d => d.layout.title.text === t))"
+            ".map(d => d && [d.id, d.querySelectorAll('.scatterlayer .point').length,"
+            " d.querySelectorAll('.errorbar').length])",
+            titles,
+        )
+        shots = []
+        for chart_id, _, _ in drawn:
+            element = page.locator(f"#{chart_id}")
+            element.scroll_into_view_if_needed()
+            shots.append(tmp_path / f"{chart_id}.png")
+            element.screenshot(path=str(shots[-1]))
+    for (_, points, whiskers), shot in zip(drawn, shots, strict=True):
+        assert points >= 10
+        assert whiskers >= 10
+        assert _coloured_share(shot) > 0.002
+    assert opened.requests == [where_report.as_uri()]
+    assert opened.errors == []

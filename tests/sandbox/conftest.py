@@ -38,8 +38,10 @@ def client_for() -> Iterator[ClientFactory]:
         client.close()
 
 
-def list_all(client: httpx.Client, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Follow cursors to the end of a listing; fail on a repeated cursor."""
+def list_all(
+    client: httpx.Client, params: dict[str, Any] | None = None, path: str = "/api/ats/v1/offers"
+) -> list[dict[str, Any]]:
+    """Follow cursors to the end of a listing (offers unless ``path`` says); fail on a loop."""
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     seen: set[str] = set()
@@ -47,7 +49,7 @@ def list_all(client: httpx.Client, params: dict[str, Any] | None = None) -> list
         query = dict(params or {})
         if cursor is not None:
             query["cursor"] = cursor
-        response = client.get("/api/ats/v1/offers", params=query)
+        response = client.get(path, params=query)
         assert response.status_code == 200, response.text
         page = response.json()
         items.extend(page["items"])
@@ -59,6 +61,6 @@ def list_all(client: httpx.Client, params: dict[str, Any] | None = None) -> list
 
 
 @pytest.fixture(scope="session")
-def listing() -> Callable[[httpx.Client, dict[str, Any] | None], list[dict[str, Any]]]:
+def listing() -> Callable[..., list[dict[str, Any]]]:
     """:func:`list_all`, as a fixture (test modules cannot import conftest)."""
     return list_all
