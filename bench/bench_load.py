@@ -1,326 +1,169 @@
-"""Loader benchmarks: wall time vs the physical bound, scaling with connectors, the in-flight knee.
+"""Loader vs its physical bound, side by side with dlt's rest_api source and a plain httpx loop.
 
-Run: ``uv run python bench/bench_load.py [--repeats 3] [--only bound,scaling,knee]``.
+Run: ``uv run --group bench python bench/bench_load.py [--repeats 3] [--only S1,S6]``
+(about 12 minutes with 3 repeats; dlt comes from the ``bench`` dependency group).
 
-The sandbox runs in a subprocess (``offer-analytics serve --json``) so that its CPU does not share
-the client's GIL; on a 2-core machine both still share the cores. Every figure is the median of
-``--repeats`` runs. Results are printed as Markdown tables for bench/BENCHMARKS.md.
+Every scenario runs the three contenders of ``bench/_contenders.py`` round-robin within each
+repeat against one sandbox in a child process (``bench/_sandbox_process.py``), so that load from
+other work on the machine falls on all of them alike. Windows are Bindbee's fixed windows scaled
+down in time (seconds, not a minute). Each run starts just after a window starts, so each
+connector has a whole window ahead of it and the bound is the same for every run:
 
-1. bound: a load under the sandbox's rate limit and latency against the bound those impose for a
-   fixed window that serves bursts (``fixed_window_bound``: the first window's budget at once,
-   then one window per further budget, plus a round trip; a serial listing also needs a round
-   trip per request). Contenders, round-robin in each repeat, each on a fresh sandbox: the
-   RateGate as shipped (known budget at once) and an even-pacing gate (the previous policy).
-   Target: within 5% of the bound, zero 429s.
-2. scaling: the same per-connector load over 1..32 connectors: wall time stays at the bound (so
-   throughput grows linearly) until the client's CPU becomes the limit. 30 pages fit one
-   window's budget of 30, so the bound is the serial round trips (1.2 s).
-3. knee: pages per second through one client at 8/16/32/48/64 requests in flight against an
-   unthrottled sandbox: ``BindbeeClient.get_json`` alone (pages of 200 offers), and
-   ``fetch_offers`` by ids end to end (batches of ~150 offers, decoding included).
+- N requests of one connector, budget B per window W, round trip L: N <= B costs one round trip
+  (concurrent id batches) or N (a serial listing); beyond, k = ceil((N - B) / B) window
+  boundaries, the last at (k - 1) W plus the window left at the start, then one round trip for
+  concurrent requests or one per request left (a listing, which needs N round trips in all).
+  Connectors have budgets of their own: the busiest sets the bound. L is the round trip of the
+  scenario's request measured before the runs with one bare ``httpx.Client`` (the median of 5):
+  the sandbox's added latency plus serving the page and the least client work; the latency
+  alone would leave the sandbox's own time per page out of the bound.
+
+Columns: median wall seconds over the repeats, requests, 429s (summed over the repeats), median
+ratio to the bound. Target for this package: ratio <= 1.05 on one connector, zero 429s, never
+slower than the others, ahead of both where concurrency is possible (connectors, id batches).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import functools
-import json
 import math
+import os
 import statistics
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
-from unittest import mock
 
-from bench._harness import load_average, machine
-from offer_analytics import BindbeeClient, LoadReport, fetch_offers
-from offer_analytics.bindbee import _client as client_module
-from offer_analytics.bindbee._client import OFFERS_PATH
-from offer_analytics.bindbee._credentials import Connector
-from offer_analytics.bindbee._rate_gate import RateGate
-from offer_analytics.sandbox import generate_offers
+import httpx
 
+from bench._contenders import CONTENDERS, OFFERS_PATH, Outcome, Work
+from bench._sandbox_process import sandbox_process
 
-@dataclass(frozen=True)
-class Sandbox:
-    base_url: str
-    api_key: str
-    tokens: dict[str, str]
-    offers: int
-    connectors: int
-    seed: int
-
-    def ids(self) -> dict[str, list[str]]:
-        data = generate_offers(self.offers, connectors=self.connectors, seed=self.seed)
-        return {label: [o["id"] for o in items] for label, items in data.items()}
-
-
-@contextmanager
-def sandbox(
-    *, offers: int, connectors: int, rate_limit: int, window_s: float, latency_ms: float = 0.0
-) -> Iterator[Sandbox]:
-    """``offer-analytics serve`` in a subprocess; its credentials come back as one JSON line."""
-    command = [
-        sys.executable,
-        "-m",
-        "offer_analytics",
-        "serve",
-        "--json",
-        f"--offers={offers}",
-        f"--connectors={connectors}",
-        f"--rate-limit={rate_limit}",
-        f"--rate-window={window_s}",
-        f"--latency-ms={latency_ms}",
-        "--seed=0",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        info = json.loads(process.stdout.readline())
-        yield Sandbox(
-            info["base_url"], info["api_key"], info["connector_tokens"], offers, connectors, 0
-        )
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def median(repeats: int, run: Callable[[], LoadReport]) -> tuple[float, LoadReport]:
-    reports = [run() for _ in range(repeats)]
-    return statistics.median(r.duration_s for r in reports), reports[-1]
-
-
-def load(box: Sandbox, rate: tuple[int, float], **options: Any) -> LoadReport:
-    _, report = asyncio.run(
-        fetch_offers(
-            connectors=box.tokens,
-            api_key=box.api_key,
-            base_url=box.base_url,
-            rate_limit=rate,
-            **options,
-        )
-    )
-    return report
-
-
-class EvenGate(RateGate):
-    """The policy before known budget was spent at once: always paced evenly (the contender)."""
-
-    def _earliest(self, now: float) -> tuple[float, bool]:
-        target, _ = super()._earliest(now)
-        return max(target, self._next_at), True
-
-
-def even_pacing() -> contextlib.AbstractContextManager[Any]:
-    """Make every client created meanwhile pace evenly; a benchmark contender, nothing more."""
-    return mock.patch.object(client_module, "RateGate", EvenGate)
-
-
-def fixed_window_bound(
-    requests: int, *, limit: int, window_s: float, phase_s: float, latency_s: float, serial: bool
-) -> float:
-    """The fastest a connector can send ``requests`` through fixed windows that allow bursts.
-
-    The first window (``phase_s`` left of it) serves ``limit`` at once; the rest need
-    ``k = ceil((requests - limit) / limit)`` further window boundaries, the last of which comes
-    ``phase_s + (k - 1) * window_s`` from the start; then one round trip for concurrent
-    requests, or one per request still left for a serial listing (which also needs at least
-    one round trip per request in all).
-    """
-    k = max(math.ceil((requests - limit) / limit), 0)
-    if k == 0:
-        return requests * latency_s if serial else latency_s
-    last_boundary = phase_s + (k - 1) * window_s
-    after = (requests - k * limit) * latency_s if serial else latency_s
-    return max(last_boundary + after, requests * latency_s if serial else 0.0)
-
-
-def sustained_bound(requests: int, *, limit: int, window_s: float, latency_s: float) -> float:
-    """The bound of the even pace: ``requests`` at ``limit / window_s``, plus one round trip."""
-    return requests * window_s / limit + latency_s
+LATENCY_MS = 20.0
 
 
 @dataclass(frozen=True)
 class Scenario:
+    key: str
     name: str
     connectors: int
-    offers: int
+    requests: int  # per connector
+    page_size: int
     limit: int
     window_s: float
-    latency_ms: float
-    page_size: int
-    by_ids: bool
+    by_ids: bool = False
+    flat_retry_after: bool = False
+
+    @property
+    def offers(self) -> int:
+        return self.connectors * self.requests * self.page_size
 
 
-BOUND_SCENARIOS = (
-    Scenario("listing, 3 connectors, 30 req/2 s, 40 ms", 3, 2_010, 30, 2.0, 40.0, 10, False),
-    Scenario("id batches, 3 connectors, 30 req/2 s, 40 ms", 3, 2_010, 30, 2.0, 40.0, 10, True),
-    Scenario("listing, 1 connector, 200 req/10 s, 40 ms", 1, 10_000, 200, 10.0, 40.0, 100, False),
+SCENARIOS = (
+    Scenario("S1", "1 connector, listing, 10 req / 6 s", 1, 30, 20, 10, 6.0),
+    Scenario("S2", "1 connector, listing, 50 req / 6 s", 1, 100, 20, 50, 6.0),
+    Scenario("S3", "1 connector, listing, 200 req / 6 s (Bindbee's shape)", 1, 293, 200, 200, 6.0),
+    Scenario("S4", "S1 with a flat Retry-After: 6", 1, 30, 20, 10, 6.0, flat_retry_after=True),
+    Scenario("S5", "S3 with a flat Retry-After: 6", 1, 293, 200, 200, 6.0, flat_retry_after=True),
+    Scenario("S6", "8 connectors, listing, 10 req / 2 s", 8, 20, 20, 10, 2.0),
     Scenario(
-        "id batches within budget, 3 x 20 req, 200 req/60 s, 40 ms",
-        3,
-        600,
+        "S7",
+        "1 connector, 4,000 ids in batches of 20, 50 req / 2 s",
+        1,
         200,
-        60.0,
-        40.0,
-        10,
-        True,
-    ),
-    Scenario(
-        "id batches, 2 connectors x 80 req, 25 req/1 s, 20 ms", 2, 1_600, 25, 1.0, 20.0, 10, True
+        20,
+        50,
+        2.0,
+        by_ids=True,
     ),
 )
 
 
-def bench_bound(repeats: int) -> None:
-    print("\n### Wall time vs the fixed-window bound: known budget at once vs even pacing\n")
-    print(
-        "| scenario | req/conn | phase s | bound s | sustained s | at once s | ratio "
-        "| even s | ratio | 429s (at once, even) |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for sc in BOUND_SCENARIOS:
-        runs: dict[str, list[tuple[float, float, float, int]]] = {"at once": [], "even": []}
+def bound_s(sc: Scenario, *, first_window_s: float, rtt: float) -> float:
+    """The fastest one connector can send its requests through fixed windows (see above)."""
+    n, b = sc.requests, sc.limit
+    serial = not sc.by_ids
+    k = max(math.ceil((n - b) / b), 0)
+    if k == 0:
+        return n * rtt if serial else rtt
+    last_boundary = first_window_s + (k - 1) * sc.window_s
+    after = (n - k * b) * rtt if serial else rtt
+    return max(last_boundary + after, n * rtt if serial else 0.0)
+
+
+def round_trip_s(work: Work, probes: int = 5) -> float:
+    """Median wall seconds of one request of the scenario's kind (a second listing page, or an
+    id batch) through a bare ``httpx.Client`` on a warm connection."""
+    label, token = next(iter(work.tokens.items()))
+    params = {"page_size": str(work.page_size)}
+    headers = {"authorization": f"Bearer {work.api_key}", "x-connector-token": token}
+    with httpx.Client(base_url=work.base_url, headers=headers) as client:
+        if work.ids is None:
+            params["cursor"] = client.get(OFFERS_PATH, params=params).json()["cursor"]
+        else:
+            params["ids"] = ",".join(work.batches(label)[0])
+        times = []
+        for _ in range(probes):
+            start = time.perf_counter()
+            client.get(OFFERS_PATH, params=params).raise_for_status()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_scenario(sc: Scenario, repeats: int) -> None:
+    runs: dict[str, list[tuple[Outcome, float]]] = {name: [] for name in CONTENDERS}
+    with sandbox_process(
+        offers=sc.offers,
+        connectors=sc.connectors,
+        rate_limit=sc.limit,
+        window_s=sc.window_s,
+        latency_ms=LATENCY_MS,
+        retry_after_s=sc.window_s if sc.flat_retry_after else None,
+        with_ids=sc.by_ids,
+    ) as box:
+        work = Work(
+            box.base_url, box.api_key, box.tokens, sc.page_size, box.ids if sc.by_ids else None
+        )
+        rtt = round_trip_s(work, probes=min(5, sc.limit - 2))  # the next window is whole again
         for _ in range(repeats):
-            for contender in ("at once", "even"):  # round-robin: load falls on both alike
-                # A fresh sandbox per run: the first window's budget is whole, as the bound says.
-                with sandbox(
-                    offers=sc.offers,
-                    connectors=sc.connectors,
-                    rate_limit=sc.limit,
-                    window_s=sc.window_s,
-                    latency_ms=sc.latency_ms,
-                ) as box:
-                    options: dict[str, Any] = {"page_size": sc.page_size}
-                    if sc.by_ids:
-                        options["ids"] = box.ids()
-                    phase = sc.window_s - time.time() % sc.window_s  # windows align to unix time
-                    pacing = even_pacing() if contender == "even" else contextlib.nullcontext()
-                    with pacing:
-                        report = load(box, (sc.limit, sc.window_s), **options)
-                per_connector = math.ceil(report.requests / sc.connectors)  # near-equal split
-                bound = fixed_window_bound(
-                    per_connector,
-                    limit=sc.limit,
-                    window_s=sc.window_s,
-                    phase_s=phase,
-                    latency_s=sc.latency_ms / 1000,
-                    serial=not sc.by_ids,
-                )
-                runs[contender].append((report.duration_s, bound, phase, report.rate_limited))
-        at_once, even = runs["at once"], runs["even"]
-        per_connector = math.ceil(sc.offers / sc.connectors / sc.page_size)
-        sustained = sustained_bound(
-            per_connector, limit=sc.limit, window_s=sc.window_s, latency_s=sc.latency_ms / 1000
-        )
-        if not sc.by_ids:
-            sustained = max(sustained, per_connector * sc.latency_ms / 1000)
-
-        def med(rows: list[tuple[float, float, float, int]], column: int) -> float:
-            return statistics.median(row[column] for row in rows)
-
-        def ratio(rows: list[tuple[float, float, float, int]]) -> float:
-            return statistics.median(seconds / bound for seconds, bound, _, _ in rows)
-
-        phases = "/".join(f"{row[2]:.1f}" for row in at_once)
+            for name, contender in CONTENDERS.items():  # round-robin: load falls on all alike
+                first_window_s = box.wait_for_window_start()
+                outcome = contender(work)
+                expected = sc.offers
+                assert outcome.offers == expected, (name, outcome.offers, expected)
+                bound = bound_s(sc, first_window_s=first_window_s, rtt=rtt)
+                runs[name].append((outcome, bound))
+    bound = statistics.median(b for _, b in runs["offer_analytics"])
+    print(
+        f"\n**{sc.key}: {sc.name}** — {sc.requests} requests per connector, round trip "
+        f"{1000 * rtt:.1f} ms, bound {bound:.2f} s\n",
+        flush=True,
+    )
+    print("| contender | wall s (median) | min-max | requests | 429s | ratio to bound |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, rows in runs.items():
+        seconds = [o.seconds for o, _ in rows]
+        ratio = statistics.median(o.seconds / b for o, b in rows)
         print(
-            f"| {sc.name} | {per_connector} | {phases} | {med(at_once, 1):.2f} | {sustained:.2f} "
-            f"| {med(at_once, 0):.2f} | {ratio(at_once):.3f} | {med(even, 0):.2f} "
-            f"| {ratio(even):.3f} | {sum(r[3] for r in at_once)}, {sum(r[3] for r in even)} |"
+            f"| {name} | {statistics.median(seconds):.2f} | {min(seconds):.2f}-{max(seconds):.2f} "
+            f"| {statistics.median(o.requests for o, _ in rows):.0f} "
+            f"| {sum(o.rate_limited for o, _ in rows)} | {ratio:.3f} |",
+            flush=True,
         )
-
-
-def bench_scaling(repeats: int) -> None:
-    print("\n### Scaling with connectors (30 pages each, serial listing, 30 req/2 s, 40 ms)\n")
-    print("| connectors | pages | median s | bound s | ratio to bound | pages/s | 429s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for connectors in (1, 2, 4, 8, 16, 32):
-        with sandbox(
-            offers=600 * connectors,
-            connectors=connectors,
-            rate_limit=30,
-            window_s=2.0,
-            latency_ms=40.0,
-        ) as box:
-            rows = []
-            for _ in range(repeats):
-                time.sleep(2.0)  # the previous repeat's window is over: a whole budget again
-                phase = 2.0 - time.time() % 2.0
-                report = load(box, (30, 2.0), page_size=20)
-                bound = fixed_window_bound(
-                    30, limit=30, window_s=2.0, phase_s=phase, latency_s=0.04, serial=True
-                )
-                rows.append((report.duration_s, bound, report))
-        seconds = statistics.median(row[0] for row in rows)
-        ratio = statistics.median(row[0] / row[1] for row in rows)
-        report = rows[-1][2]
-        print(
-            f"| {connectors} | {report.pages} | {seconds:.2f} "
-            f"| {statistics.median(row[1] for row in rows):.2f} | {ratio:.3f} "
-            f"| {report.pages / seconds:.0f} | {report.rate_limited} |"
-        )
-
-
-async def _client_pages(box: Sandbox, in_flight: int, seconds: float) -> float:
-    connector = Connector("default", box.tokens["default"])
-    async with BindbeeClient(
-        api_key=box.api_key,
-        base_url=box.base_url,
-        concurrency=in_flight,
-        rate_limit=(10**9, 1.0),
-    ) as client:
-
-        async def walk(stop: float) -> int:
-            done, cursor = 0, None
-            while time.perf_counter() < stop:
-                params = {"page_size": "200"}
-                if cursor:
-                    params["cursor"] = cursor
-                page = await client.get_json(connector, OFFERS_PATH, params)
-                cursor = page.data["cursor"]
-                done += 1
-            return done
-
-        await walk(time.perf_counter() + 0.3)  # warm up: connections, the server's caches
-        start = time.perf_counter()
-        counts = await asyncio.gather(*(walk(start + seconds) for _ in range(in_flight)))
-        return sum(counts) / (time.perf_counter() - start)
-
-
-def bench_knee(repeats: int) -> None:
-    print("\n### Pages per second by requests in flight (unthrottled sandbox)\n")
-    print("| in flight | get_json pages/s (200 offers) | fetch_offers by ids pages/s | offers/s |")
-    print("|---:|---:|---:|---:|")
-    with sandbox(offers=60_000, connectors=1, rate_limit=10**9, window_s=1.0) as box:
-        ids = box.ids()
-        for in_flight in (8, 16, 32, 48, 64):
-            raw = statistics.median(
-                asyncio.run(_client_pages(box, in_flight, seconds=2.0)) for _ in range(repeats)
-            )
-            run = functools.partial(load, box, (10**9, 1.0), ids=ids, concurrency=in_flight)
-            seconds, report = median(repeats, run)
-            print(
-                f"| {in_flight} | {raw:.0f} | {report.pages / seconds:.0f} "
-                f"| {report.offers / seconds:,.0f} |"
-            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", default="bound,scaling,knee")
+    parser.add_argument("--only", default=",".join(sc.key for sc in SCENARIOS))
     args = parser.parse_args()
-    print(machine("httpx", "polars"))
-    benches = {"bound": bench_bound, "scaling": bench_scaling, "knee": bench_knee}
-    for name in args.only.split(","):
-        benches[name](args.repeats)
-    print(f"\nafter: {load_average()}")
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
+    print(f"uptime before: {uptime.strip()}; {os.cpu_count()} cores")
+    wanted = set(args.only.split(","))
+    for sc in SCENARIOS:
+        if sc.key in wanted:
+            run_scenario(sc, args.repeats)
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
+    print(f"\nuptime after: {uptime.strip()}")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,10 @@ PUBLIC = {
         "acceptance_figure",
         "status_figure", "start_dates_figure", "lead_times_figure", "ranked_rates_figure",
     },
+    "offer_analytics.load": {
+        "load_offers", "fetch_offers", "LoadResult", "LoadReport", "ProgressUpdate",
+        "RichProgress", "WATERMARK_OVERLAP", "RelatedLoad", "fetch_related",
+    },
     "offer_analytics.store": {
         "export_parquet", "read_offers", "sync", "SyncReport", "ConnectorSync",
     },

@@ -44,7 +44,7 @@ from offer_analytics.bindbee._exchange import (
     fetch,
     parse_body,
 )
-from offer_analytics.bindbee._rate_gate import RateGate
+from offer_analytics.bindbee._rate_gate import ClockLead, RateGate
 from offer_analytics.bindbee._redact import Redactor
 from offer_analytics.bindbee._retry import RetryPolicy, should_retry
 from offer_analytics.bindbee._status_errors import error_for_status
@@ -126,8 +126,8 @@ class BindbeeClient:
     retry
         How failed requests are retried.
     rate_limit
-        ``(requests, window seconds)`` per connector token before the server's headers say
-        otherwise; Bindbee's is ``(200, 60.0)``.
+        ``(requests, window seconds)`` per connector token until the server's headers show
+        otherwise (both are learned from them); Bindbee's is ``(200, 60.0)``.
     max_pause_s
         The longest pause a ``Retry-After`` or ``Reset`` header may impose on a connector;
         ``None``: two rate-limit windows. A server asking for more is capped and noted.
@@ -186,6 +186,7 @@ class BindbeeClient:
         self._sleep = sleep
         self._gates: dict[str, RateGate] = {}
         self._redact = Redactor([self._api_key.open()])
+        self._clock_lead = ClockLead()  # one server, one clock: every gate learns from all
         self._auths: dict[str, BindbeeAuth] = {}
         self._semaphore: asyncio.Semaphore | None = None
         limits = httpx.Limits(
@@ -237,6 +238,7 @@ class BindbeeClient:
                 window_s=window_s,
                 max_pause_s=self._max_pause_s,
                 label=connector.label,
+                clock_lead=self._clock_lead,
                 clock=self._clock,
                 wall_clock=self._wall_clock,
                 sleep=self._sleep,

@@ -5,23 +5,25 @@ answers anything over it with a 429 that costs up to a whole window. Every 2xx s
 the current window is left (``X-RateLimit-Remaining``) and when it ends (``X-RateLimit-Reset``,
 unix seconds). The gate spends what it *knows* is left at once and paces only when it must:
 
-- **Known budget is spent without pacing.** While the gate holds a snapshot of the current
-  window, requests go as fast as the tasks ask, as long as the local credit lasts: the reported
-  ``Remaining``, minus every request that the server may not have counted yet when it reported
-  it (see :meth:`RateGate.release`), minus one request of headroom. A response of the same window
-  can only lower the credit, never raise it, so late responses carrying an older, higher
-  ``Remaining`` change nothing.
-- **Spent budget waits for the reset.** When the credit runs out, every task of the connector
-  waits until ``Reset`` plus a safety margin (``reset_margin_s``, widened by any clock lead the
-  gate has observed). Nothing is sent between ``Reset`` and the end of the margin either: in that
-  gap the client cannot tell which window a request would land in.
-- **Unknown budget is spent evenly.** Without a snapshot (the first request, or once ``Reset``
-  and the margin have passed), the gate falls back to even pacing, ``window / (limit -
-  headroom)`` apart: the first request goes at once and the next ones are paced until a
-  response brings a snapshot (which also wakes a task that is waiting for its paced slot).
-- **A 429 pauses everything.** Every task of the connector waits until ``Retry-After`` (or
-  ``Reset``, or a jittered backoff when neither is usable), and the snapshot is dropped: the gate
-  paces again until a fresh 2xx arrives.
+- **Known budget is spent to the last request.** While the gate holds a snapshot of the current
+  window, requests go as fast as the tasks ask while the credit lasts: the lowest reported
+  ``Remaining`` minus the requests that may not be inside it (see
+  :mod:`~offer_analytics.bindbee._window_credit`). That accounting is exact for this gate's own
+  requests, so none is held back, until a 429 that neither it nor the clock explains shows that
+  something else spends the token: from then on one request per window stays unused.
+- **Spent budget waits for the reset, and no longer than the clock evidence calls for.** When
+  the credit runs out, every task of the connector waits until ``Reset`` plus a margin: a few
+  milliseconds of timer slack (``reset_margin_s``) plus the lead of the client's clock over the
+  server's that responses have shown (see :mod:`~offer_analytics.bindbee._rate_window`).
+- **Unknown budget: one request, then the others wait for its news.** Without a snapshot (the
+  first request, or once a window is over) the first request goes at once, and the next ones
+  are paced ``window / (limit - 1)`` apart until a response brings a snapshot (which wakes them).
+  The window's length is learned from the headers when nobody told it.
+- **A 429 pauses everything.** Every task of the connector waits until the window's end when the
+  429 names one that comes before ``Retry-After`` (Bindbee's documentation shows a flat
+  ``Retry-After: 60`` whatever the window has left), else until ``Retry-After``, or a jittered
+  backoff when neither is usable. A second 429 in a row is paused for the full ``Retry-After``.
+  The snapshot is dropped: the gate relearns the window from the next 2xx.
 - **No pause is longer than ``max_pause_s``** (two windows, at least a minute, by default). A
   ``Retry-After`` of a year, or a ``Reset`` far in the future, is a server bug or a proxy's
   invention; obeying it would hang the load with no sign of life. The gate caps it, says so once
@@ -29,14 +31,9 @@ unix seconds). The gate spends what it *knows* is left at once and paces only wh
   refusing ends the load with a :class:`~offer_analytics.errors.RateLimitedError` after the last
   attempt.
 
-Which clock error is dangerous: ``Reset`` is the server's unix time, converted with the client's.
-A client clock *ahead* of the server's makes the window seem to end early, so the gate would
-resume while the server still counts the spent window: 429s. A client clock behind only makes
-the gate wait a little longer. A server that rounds ``Reset`` down errs the same dangerous way.
-The margin (0.25 s by default: 0.4% of Bindbee's minute) covers NTP-sized errors of that
-direction and timer lag; a larger one shows itself when a response
-carries a ``Reset`` that the client's clock had already passed when it sent the request, and
-the gate then adds that lead to the margin for the rest of its life.
+A client clock *ahead* of the server's (or a ``Reset`` rounded down) makes a window seem to end
+early: the first response it earns shows the lead, and every gate of the client waits that much
+longer from then on. A clock behind only makes the gate wait a little longer.
 
 Clocks and sleep are injected, so tests run the gate on a fake clock without real waiting.
 """
@@ -51,8 +48,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from offer_analytics.bindbee._rate_headers import RateLimitHeaders, parse_retry_after, read_headers
+from offer_analytics.bindbee._rate_window import ClockLead, WindowLength
+from offer_analytics.bindbee._window_credit import BlindAnswers, WindowCredit
 
-__all__ = ["Permit", "RateGate", "parse_retry_after"]
+__all__ = ["ClockLead", "Permit", "RateGate", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,27 +61,20 @@ class Permit:
     """One request's place in a connector's budget, from :meth:`RateGate.acquire` to release.
 
     The gate needs to know, when the response arrives, which requests were already answered
-    before this one was sent: only those are certainly counted in the ``Remaining`` it reports.
+    before this one was sent: only those are surely inside the ``Remaining`` it reports.
     """
 
     waited_s: float
     """Seconds this request held the connector's queue back (slept at its head)."""
+    request: int = field(repr=False)  # the gate's number for this request
     settled_before: int = field(repr=False)
     sent_wall: float = field(repr=False)
+    known: bool = field(default=False, repr=False)  # sent on credit the gate believed it had
     released: bool = field(default=False, repr=False)
 
 
-@dataclass(slots=True)
-class _Snapshot:
-    """What the server last said about the current window."""
-
-    window: float  # Reset as a unix time: the same for every response of one window
-    reset_at: float  # the same moment on the monotonic clock
-    sendable: int  # requests may go while fewer than this many have been sent in all
-
-
 class RateGate:
-    """The request budget of one connector: known budget at once, unknown budget evenly.
+    """The request budget of one connector: known budget at once, to the last request.
 
     See the module docstring for the policy. Every :meth:`acquire` returns a :class:`Permit`
     that must be handed back to :meth:`release` exactly once, with the response's status and
@@ -93,14 +85,15 @@ class RateGate:
     limit
         Requests allowed per window (Bindbee: 200). Replaced by ``X-RateLimit-Limit`` once seen.
     window_s
-        Length of the window in seconds (Bindbee: 60).
+        Length of the window in seconds (Bindbee: 60). Replaced by what the headers show: a
+        ``RateLimit-Policy`` window, or the step between two windows' ``Reset`` values.
     headroom
-        Requests per window left unused, against requests the gate cannot see (another process
-        using the same token) and timing differences between client and server.
+        Requests per window left unused from the start, against requests the gate cannot see
+        (another process using the same token). 0 by default: the gate's own accounting is
+        exact, and it adds one request of headroom by itself once a 429 shows such requests.
     reset_margin_s
-        Seconds added to ``Reset`` before a spent connector sends again: covers a client clock
-        slightly ahead of the server's and a ``Reset`` rounded down. A larger lead observed in
-        responses is added to it.
+        Seconds added to ``Reset`` before a spent connector sends again: timer slack. The lead
+        of the client's clock over the server's, as responses show it, is added to it.
     backoff_initial_s, backoff_max_s
         The pause after a 429 that carries neither a usable ``Retry-After`` nor ``Reset``: doubles
         with every such 429 in a row, plus up to 50% jitter.
@@ -110,6 +103,8 @@ class RateGate:
         seconds to minutes, whatever their window). A longer one is cut to this and noted once.
     label
         The connector's label, named in the note about a capped pause.
+    clock_lead
+        Evidence of the client's clock lead, shared by every gate of one client.
     clock, wall_clock, sleep
         Monotonic clock, unix-time clock (``Reset`` is a unix time) and the sleep coroutine;
         injected so that tests need no real waiting.
@@ -117,7 +112,7 @@ class RateGate:
     Examples
     --------
     Without rate-limit headers the gate knows nothing about the budget: ten requests through a
-    gate of 5 per second are spaced evenly and take two seconds of budget.
+    gate of 5 per second are spaced evenly, keeping one request per window unused.
 
     >>> import asyncio
     >>> t = [0.0]
@@ -135,7 +130,7 @@ class RateGate:
     ...         gate.release(permit, status=200, headers=first if i == 0 else {})
     ...     return sent
     >>> asyncio.run(send(fake_gate(), 10, first={}))
-    [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8]
+    [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25]
 
     When the first response says that 4 requests are left until the window resets one second
     later, those 4 go at once; the sixth waits for the reset plus the margin, and from there the
@@ -144,7 +139,7 @@ class RateGate:
     >>> t[0] = 0.0
     >>> window = {"X-RateLimit-Remaining": "4", "X-RateLimit-Reset": "1700000001"}
     >>> asyncio.run(send(fake_gate(), 7, first=window))
-    [0.0, 0.0, 0.0, 0.0, 0.0, 1.1, 1.3]
+    [0.0, 0.0, 0.0, 0.0, 0.0, 1.1, 1.35]
     """
 
     def __init__(
@@ -152,12 +147,13 @@ class RateGate:
         *,
         limit: int = 200,
         window_s: float = 60.0,
-        headroom: int = 1,
-        reset_margin_s: float = 0.25,
+        headroom: int = 0,
+        reset_margin_s: float = 0.02,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 60.0,
         max_pause_s: float | None = None,
         label: str = "",
+        clock_lead: ClockLead | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -165,7 +161,7 @@ class RateGate:
         if limit < 1 or window_s <= 0 or reset_margin_s < 0:
             raise ValueError("RateGate needs limit >= 1, window_s > 0 and reset_margin_s >= 0")
         self._limit = limit
-        self._window_s = window_s
+        self._window = WindowLength(window_s)
         self._headroom = max(headroom, 0)
         self._base_margin_s = reset_margin_s
         self._backoff_initial_s = backoff_initial_s
@@ -181,12 +177,13 @@ class RateGate:
         self._blocked_until = -float("inf")
         self._lock: asyncio.Lock | None = None
         self._last_sent = -float("inf")
-        self._in_flight = 0
         self._sent = 0  # requests acquired, ever
         self._settled = 0  # requests released, ever
-        self._snapshot: _Snapshot | None = None
+        self._in_flight_ids: set[int] = set()
+        self._blind = BlindAnswers()
+        self._snapshot: WindowCredit | None = None
         self._news: asyncio.Event | None = None  # set when a snapshot arrives
-        self._clock_lead_s = 0.0
+        self._lead = clock_lead if clock_lead is not None else ClockLead()
         self._rate_limited_in_a_row = 0
         self.waited_s = 0.0
         """Seconds the budget held this connector back (pacing, spent windows, 429 pauses)."""
@@ -197,8 +194,8 @@ class RateGate:
 
     def __repr__(self) -> str:
         return (
-            f"RateGate(limit={self._limit}, window_s={self._window_s}, "
-            f"in_flight={self._in_flight}, rate_limited={self.rate_limited})"
+            f"RateGate(limit={self._limit}, window_s={self._window.seconds:g}, "
+            f"in_flight={len(self._in_flight_ids)}, rate_limited={self.rate_limited})"
         )
 
     @property
@@ -207,20 +204,31 @@ class RateGate:
         return self._limit
 
     @property
+    def window_s(self) -> float:
+        """The window's length: as configured, or as the server's headers showed it."""
+        return self._window.seconds
+
+    @property
+    def headroom(self) -> int:
+        """Requests per window kept unused (grows by one when a 429 shows unseen requests)."""
+        return self._headroom
+
+    @property
     def interval_s(self) -> float:
         """The spacing between two requests while the remaining budget is unknown."""
-        return self._window_s / max(self._limit - self._headroom, 1)
+        # Pacing blind is where the accounting cannot be exact: keep a request of headroom.
+        return self._window.seconds / max(self._limit - max(self._headroom, 1), 1)
 
     @property
     def reset_margin_s(self) -> float:
-        """Seconds waited past ``Reset``: the configured margin plus any clock lead observed."""
-        return self._base_margin_s + self._clock_lead_s
+        """Seconds waited past ``Reset``: the configured slack plus the clock lead observed."""
+        return self._base_margin_s + self._lead.seconds
 
     @property
     def credit(self) -> int | None:
         """Requests that may go at once in the current window, or ``None`` when unknown."""
         snapshot = self._current_snapshot(self._clock())
-        return None if snapshot is None else max(snapshot.sendable - self._sent, 0)
+        return None if snapshot is None else max(snapshot.credit - self._headroom, 0)
 
     @property
     def blocked_until(self) -> float:
@@ -260,9 +268,17 @@ class RateGate:
                 base = target if late <= 0.25 * self.interval_s else now
                 self._next_at = base + self.interval_s
             self._last_sent = now
-            permit = Permit(slept, settled_before=self._settled, sent_wall=self._wall_clock())
+            permit = Permit(
+                slept,
+                request=self._sent,
+                settled_before=self._settled,
+                sent_wall=self._wall_clock(),
+                known=not paced,
+            )
+            if self._snapshot is not None:
+                self._snapshot.sent(self._sent)
+            self._in_flight_ids.add(self._sent)
             self._sent += 1
-            self._in_flight += 1
         self.waited_s += slept
         return permit
 
@@ -284,11 +300,8 @@ class RateGate:
     def release(self, permit: Permit, *, status: int | None, headers: Mapping[str, str]) -> None:
         """Record the outcome of the request that ``permit`` let through.
 
-        A 2xx with ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` updates the snapshot of
-        the window. The server may or may not have counted the requests still in flight when it
-        answered, and one answered meanwhile may have been counted after this one, so the
-        gate counts against ``Remaining`` every request sent except those already answered
-        before this one was sent: only they are certainly included in it.
+        A 2xx with ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` updates the window's
+        credit; every response may teach the window's length and the clock's lead.
 
         Parameters
         ----------
@@ -307,54 +320,64 @@ class RateGate:
         if permit.released:
             raise ValueError("this Permit was already released")
         permit.released = True
-        self._in_flight = max(self._in_flight - 1, 0)
+        self._in_flight_ids.discard(permit.request)
         # A request given up on (no response) counts as settled too: if the server counted it,
         # it did so on arrival, long before the client's timeout or the dropped connection.
-        self._settled += 1
-        if status is None:
+        settled_index, self._settled = self._settled, self._settled + 1
+        said = read_headers(headers, now=self._wall_clock()) if status is not None else None
+        if said is None or said.remaining is None or said.reset is None or status == 429:
+            self._blind.add(settled_index=settled_index, request=permit.request)
+        if status is None or said is None:
             return
-        said = read_headers(headers, now=self._wall_clock())
+        window = said.reset
+        unix_reset = window if said.reset_is_unix_time else None
+        self._window.observe(reset=unix_reset, policy_s=said.window)
         if said.limit is not None and said.limit != self._limit:
             self._limit = said.limit
             self._next_at = self._last_sent + self.interval_s  # re-space at the server's pace
-        window = said.reset
-        if window is not None and said.reset_is_unix_time:
-            # The server counted this request inside the window that ends at `window`, yet the
-            # client's clock had passed that moment when sending it: the client runs ahead by
-            # at least the difference (or Reset was rounded down by as much).
-            lead = min(permit.sent_wall - window, self._window_s)
-            self._clock_lead_s = max(self._clock_lead_s, lead)
+        early = unix_reset is not None and permit.sent_wall > unix_reset
+        if unix_reset is not None and early:
+            # Counted in the window ending at Reset, though sent after it by the client's clock.
+            self._lead.observe(
+                sent_wall=permit.sent_wall, reset=unix_reset, cap_s=self._window.seconds
+            )
         if status == 429:
+            if permit.known and not early and self._rate_limited_in_a_row == 0:
+                # Refused on credit the accounting vouched for, and not for a clock ahead:
+                # requests this gate cannot see spend the same token (another process).
+                self._headroom = max(self._headroom, 1)
             self._snapshot = None  # the snapshot was wrong or the server is storming: relearn
             self._on_rate_limited(said)
             return
         self._rate_limited_in_a_row = 0
         if said.remaining is None or window is None:
             return
-        sendable = said.remaining - self._headroom + permit.settled_before + 1
-        self._observe(window, sendable)
+        self._observe(permit, window, said.remaining)
 
-    def _observe(self, window: float, sendable: int) -> None:
+    def _observe(self, permit: Permit, window: float, remaining: int) -> None:
         now = self._clock()
         reset_at = self._capped(now, now + window - self._wall_clock(), "X-RateLimit-Reset")
-        if now >= reset_at + self.reset_margin_s:
-            return  # a response about a window that is over
         snapshot = self._current_snapshot(now)
+        if now >= reset_at + self.reset_margin_s or (snapshot and window < snapshot.window):
+            if snapshot is not None:  # counted in a window that is over
+                snapshot.counted_elsewhere(permit.request)
+            return
+        # Maybe not inside this answer's count: whatever is in flight now, and whatever ended
+        # without news since this request went out.
+        unsure = self._in_flight_ids | self._blind.since(permit.settled_before)
         if snapshot is None or window > snapshot.window:
-            self._snapshot = _Snapshot(window, reset_at, sendable)
+            self._snapshot = WindowCredit(window, reset_at, remaining, unsure)
             if self._news is not None:
                 self._news.set()  # the head of the queue may be pacing for nothing
-        elif window == snapshot.window:
-            # Within one window the server's count only grows: a response that arrives late
-            # with a higher Remaining says nothing new, so the lower bound wins.
-            snapshot.sendable = min(snapshot.sendable, sendable)
+        else:
+            snapshot.answered(request=permit.request, remaining=remaining, unsure=unsure)
             snapshot.reset_at = max(snapshot.reset_at, reset_at)
-        # window < snapshot.window: about a window that is over; nothing to learn
 
-    def _current_snapshot(self, now: float) -> _Snapshot | None:
+    def _current_snapshot(self, now: float) -> WindowCredit | None:
         snapshot = self._snapshot
         if snapshot is not None and now >= snapshot.reset_at + self.reset_margin_s:
             self._snapshot = snapshot = None
+            self._next_at = -float("inf")  # a new window: its first request need not wait
         return snapshot
 
     def _earliest(self, now: float) -> tuple[float, bool]:
@@ -362,7 +385,7 @@ class RateGate:
         snapshot = self._current_snapshot(now)
         if snapshot is None:
             return max(self._next_at, self._blocked_until), True
-        if now < snapshot.reset_at and self._sent < snapshot.sendable:
+        if now < snapshot.reset_at and snapshot.credit > self._headroom:
             return self._blocked_until, False
         # Spent, or past Reset but inside the margin, where a request could land in either
         # window: wait for the margin's end, when the snapshot expires and pacing takes over.
@@ -372,10 +395,16 @@ class RateGate:
         self.rate_limited += 1
         self._rate_limited_in_a_row += 1
         now = self._clock()
-        if said.retry_after is not None:
+        to_reset = None
+        if said.reset is not None:
+            to_reset = said.reset - self._wall_clock() + self.reset_margin_s
+        # A fixed window ends at Reset whatever a flat Retry-After says; a second 429 in a row
+        # shows that this server means its Retry-After, and gets it in full.
+        sooner = to_reset is not None and 0 < to_reset < (said.retry_after or 0)
+        if said.retry_after is not None and (self._rate_limited_in_a_row > 1 or not sooner):
             until = self._capped(now, now + said.retry_after, "Retry-After")
-        elif said.reset is not None and (seconds := said.reset - self._wall_clock()) > 0:
-            until = self._capped(now, now + seconds, "X-RateLimit-Reset")
+        elif to_reset is not None and to_reset > 0:
+            until = self._capped(now, now + to_reset, "X-RateLimit-Reset")
         else:
             base = self._backoff_initial_s * 2 ** (self._rate_limited_in_a_row - 1)
             pause = min(base, self._backoff_max_s)

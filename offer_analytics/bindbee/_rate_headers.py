@@ -3,13 +3,15 @@
 Every 2xx and 429 carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
 ``X-RateLimit-Reset`` (unix seconds when the window ends; some APIs send seconds from now
 instead); a 429 adds ``Retry-After`` (seconds, or an HTTP date). Garbage, ``0`` and negative
-values read as "not said", never as "go at once".
+values read as "not said", never as "go at once". Servers that follow the IETF rate-limit headers
+draft name the window's length in ``RateLimit-Policy`` (``100;w=60``, ``"default";q=100;w=60``).
 """
 
 from __future__ import annotations
 
 import email.utils
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -18,6 +20,8 @@ __all__ = ["RateLimitHeaders", "parse_retry_after", "read_headers"]
 
 #: A Reset header below this is a number of seconds, not a unix time (some APIs send deltas).
 _UNIX_TIME_FLOOR: Final = 1_000_000_000
+#: The ``w`` (window seconds) parameter of the first policy in ``RateLimit-Policy``.
+_POLICY_WINDOW: Final = re.compile(r"^[^,]*?;\s*w\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 
 
 def _to_float(value: str | None) -> float | None:
@@ -85,6 +89,8 @@ class RateLimitHeaders:
         ``Reset`` was sent as a unix time (only then can it reveal a clock difference).
     retry_after
         Seconds to wait (``Retry-After``), positive.
+    window
+        The window's length in seconds, where ``RateLimit-Policy`` names it.
     """
 
     limit: int | None = None
@@ -92,6 +98,7 @@ class RateLimitHeaders:
     reset: float | None = None
     reset_is_unix_time: bool = False
     retry_after: float | None = None
+    window: float | None = None
 
 
 def read_headers(headers: Mapping[str, str], *, now: float) -> RateLimitHeaders:
@@ -108,10 +115,12 @@ def read_headers(headers: Mapping[str, str], *, now: float) -> RateLimitHeaders:
     --------
     >>> read_headers({"X-RateLimit-Remaining": "4", "X-RateLimit-Reset": "1700000060"}, now=0.0)
     RateLimitHeaders(limit=None, remaining=4, reset=1700000060.0, reset_is_unix_time=True, \
-retry_after=None)
+retry_after=None, window=None)
     >>> read_headers({"x-ratelimit-reset": "2.5", "retry-after": "soon"}, now=100.0)
     RateLimitHeaders(limit=None, remaining=None, reset=103.0, reset_is_unix_time=False, \
-retry_after=None)
+retry_after=None, window=None)
+    >>> read_headers({"RateLimit-Policy": '"default";q=200;w=60'}, now=0.0).window
+    60.0
     """
     lower = {name.lower(): value for name, value in headers.items()}
     limit = _to_float(lower.get("x-ratelimit-limit"))
@@ -126,4 +135,12 @@ retry_after=None)
         reset=reset,
         reset_is_unix_time=absolute,
         retry_after=parse_retry_after(lower.get("retry-after"), now=now),
+        window=_policy_window(lower.get("ratelimit-policy")),
     )
+
+
+def _policy_window(value: str | None) -> float | None:
+    """The first policy's window length in seconds, or ``None`` (absent, garbage or zero)."""
+    match = _POLICY_WINDOW.match(value) if value is not None else None
+    seconds = float(match.group(1)) if match is not None else 0.0
+    return seconds if seconds > 0 else None

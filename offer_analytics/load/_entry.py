@@ -85,8 +85,9 @@ async def fetch_offers(
         Requests in flight at most across all connectors.
     rate_limit
         ``(requests, window seconds)`` allowed per connector token: Bindbee's ``(200, 60.0)``
-        unless your plan (or a sandbox) says otherwise. The server's ``X-RateLimit-Limit`` header
-        overrides the count.
+        unless your plan (or a sandbox) says otherwise. The server's headers override both: its
+        ``X-RateLimit-Limit`` the count, the step between two windows' ``X-RateLimit-Reset`` (or a
+        ``RateLimit-Policy`` header) the window.
     progress
         A callback receiving :class:`~offer_analytics.load._progress.ProgressUpdate`, or True for a
         rich progress bar.

@@ -219,7 +219,7 @@ class FetchJob:
             response = await self._get(connector, self.path, query, parse)
             head: PageHead = response.data
             cursor = head.cursor
-            sink.add(response.body)
+            sink.add(response.body, items=head.items)
             self._received_page(label, head.items)
             if found is not None:
                 found.update(head.ids())
@@ -334,7 +334,7 @@ class FetchJob:
         except _GAVE_UP as exc:
             self._fail(label, [offer_id], exc)
             return
-        sink.add(wrap_single_offer(response.body))
+        sink.add(wrap_single_offer(response.body), items=1)
         self._found.setdefault(label, set()).add(offer_id)
         self._received_page(label, 1)
 

@@ -17,7 +17,6 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Final
 
 import polars as pl
@@ -32,7 +31,7 @@ from offer_analytics.load._load_report import LoadReport, LoadResult
 from offer_analytics.load._plan import LoadPlan
 from offer_analytics.load._progress import ProgressCallback, ProgressUpdate
 from offer_analytics.load._related import RelatedLoad, fetch_related
-from offer_analytics.load._sink import PageSink, merge_unparsed
+from offer_analytics.load._sink import PageDecoder, PageSink, merge_unparsed
 
 __all__ = ["WATERMARK_OVERLAP", "LoadRun"]
 
@@ -112,14 +111,8 @@ class LoadRun:
             if not self._decode_failed.done():
                 self._decode_failed.set_exception(error)
 
-        return {
-            c.label: PageSink(
-                partial(self._plan.decode, connector=c.label),
-                executor=executor,
-                on_error=stop_on_decode_error,
-            )
-            for c in self._plan.connectors
-        }
+        decoder = PageDecoder(self._plan.decode, executor=executor, on_error=stop_on_decode_error)
+        return {c.label: decoder.sink(c.label) for c in self._plan.connectors}
 
     async def _fetch(self, sinks: dict[str, PageSink]) -> None:
         """Every request of the plan, with pages handed to each connector's decoding sink."""

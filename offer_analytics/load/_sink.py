@@ -1,10 +1,16 @@
-"""PageSink: decodes a connector's pages in a worker thread while its next pages are fetched.
+"""PageDecoder: decodes every connector's pages in a worker thread while the next ones are fetched.
 
-Decoding (Polars, mostly outside the GIL) and fetching (the event loop) then overlap: pages are
-handed to the worker in chunks, so that the per-call overhead of decoding stays small and the loop
-never stalls on a large page. A chunk that fails to decode (a page not shaped like offers, a
-timestamp under ``strict=True``) is reported at once through ``on_error``, so that the loader can
-stop fetching instead of finding out after the last page.
+Decoding (Polars and pyarrow, mostly outside the GIL) and fetching (the event loop) then overlap.
+One decode call costs ~20-30 ms of fixed work (building and planning its Polars queries) before
+the first offer, as much as ~10,000 offers: pages are therefore decoded in chunks of a few MB,
+and the pages of all connectors of a load share a chunk (the ``connector`` column is set per page
+afterwards). Decoding per connector in chunks of 8 pages instead cost a 16-connector load more
+client CPU than the HTTP itself (bench/BENCHMARKS.md). A chunk that fails to decode (a page not
+shaped like offers, a timestamp under ``strict=True``) is reported at once through ``on_error``,
+so that the loader can stop fetching instead of finding out after the last page.
+
+Each connector sees a :class:`PageSink`: it hands over its pages and, at the end, gets its own
+frames and decode stats back.
 """
 
 from __future__ import annotations
@@ -12,21 +18,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
 from offer_analytics.decode import DecodeStats
 
-__all__ = ["Decode", "PageSink", "merge_unparsed", "wrap_single_offer"]
+__all__ = ["PageDecoder", "PageSink", "merge_unparsed", "wrap_single_offer"]
 
-Decode = Callable[[Sequence[bytes]], tuple[pl.DataFrame, DecodeStats]]
+#: Page bodies of one connector -> (frame, stats); called with ``connector=label``.
+Decode = Callable[..., tuple[pl.DataFrame, DecodeStats]]
 
-#: Pages per decode call: big enough to amortise the call, small enough to start decoding early.
-CHUNK_PAGES: Final = 8
+#: Bytes of page bodies per decode call: ~11,000 offers of the plain listing, so the call's fixed
+#: cost is a small share, while the bodies held back stay a few MB.
+CHUNK_BYTES: Final = 4_000_000
+#: Pages per decode call at most, so that a page that cannot decode stops a listing of small pages
+#: early rather than at its end.
+CHUNK_PAGES: Final = 64
 
 _PAGE_HEAD: Final = b'{"cursor":null,"page_size":1,"items":['
 _PAGE_TAIL: Final = b"]}"
+
+_Chunk = list[tuple[str, bytes, int | None]]  # (connector, body, offers on the page if known)
+_Decoded = tuple[dict[str, pl.DataFrame], dict[str, DecodeStats]]
 
 
 def wrap_single_offer(body: bytes) -> bytes:
@@ -49,17 +63,17 @@ def merge_unparsed(stats: Sequence[DecodeStats]) -> dict[str, tuple[str, ...]]:
     return {column: tuple(ids) for column, ids in merged.items() if ids}
 
 
-class PageSink:
-    """Collects one connector's page bodies and decodes them in chunks on an executor.
+class PageDecoder:
+    """Collects the page bodies of a load's connectors and decodes them in shared chunks.
 
     Parameters
     ----------
     decode
-        Page bodies -> (frame, stats); runs on ``executor``.
+        Page bodies -> (frame, stats), given ``connector=label``; runs on ``executor``.
     executor
         Where decoding runs (one worker thread per load is enough: Polars parallelises inside).
-    chunk_pages
-        Pages per decode call.
+    chunk_bytes, chunk_pages
+        A decode call starts once this many body bytes, or pages, are waiting.
     on_error
         Called on the event loop with the error of the first chunk that fails to decode (and of
         any later one): the load is to stop.
@@ -70,40 +84,122 @@ class PageSink:
         decode: Decode,
         *,
         executor: Executor,
+        chunk_bytes: int = CHUNK_BYTES,
         chunk_pages: int = CHUNK_PAGES,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._decode = decode
         self._executor = executor
+        self._chunk_bytes = chunk_bytes
         self._chunk_pages = chunk_pages
         self._on_error = on_error
-        self._buffer: list[bytes] = []
-        self._pending: list[asyncio.Future[tuple[pl.DataFrame, DecodeStats]]] = []
+        self._buffer: _Chunk = []
+        self._buffered = 0
+        self._pending: list[asyncio.Future[_Decoded]] = []
+        self._done: list[_Decoded] | None = None
 
-    def add(self, body: bytes) -> None:
-        """Queue a page body; a full chunk starts decoding at once."""
-        self._buffer.append(body)
-        if len(self._buffer) >= self._chunk_pages:
+    def sink(self, label: str) -> PageSink:
+        """The sink through which connector ``label`` hands over its pages."""
+        return PageSink(self, label)
+
+    def add(self, label: str, body: bytes, items: int | None) -> None:
+        """Queue a page of ``items`` offers (``None``: not counted); a full chunk is decoded."""
+        self._buffer.append((label, body, items))
+        self._buffered += len(body)
+        if self._buffered >= self._chunk_bytes or len(self._buffer) >= self._chunk_pages:
             self._flush()
 
     def _flush(self) -> None:
         if not self._buffer:
             return
-        chunk, self._buffer = self._buffer, []
+        chunk, self._buffer, self._buffered = self._buffer, [], 0
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._decode, chunk)
+        future = loop.run_in_executor(self._executor, self._decode_chunk, chunk)
         future.add_done_callback(self._check)
         self._pending.append(future)
 
-    def _check(self, future: asyncio.Future[tuple[pl.DataFrame, DecodeStats]]) -> None:
+    def _check(self, future: asyncio.Future[_Decoded]) -> None:
         if future.cancelled():
             return
         error = future.exception()  # also marks it retrieved: no "never retrieved" warning
         if error is not None and self._on_error is not None:
             self._on_error(error)
 
+    def _decode_chunk(self, chunk: _Chunk) -> _Decoded:
+        labels = list(dict.fromkeys(label for label, _, _ in chunk))
+        counts = [items for _, _, items in chunk]
+        if len(labels) > 1 and None in counts:
+            return _merge(self._decode_chunk([p for p in chunk if p[0] == lb]) for lb in labels)
+        frame, stats = self._decode([body for _, body, _ in chunk], connector=labels[0])
+        if len(labels) == 1:
+            return {labels[0]: frame}, {labels[0]: stats}
+        if sum(n or 0 for n in counts) != frame.height:  # miscounted: no row may go astray
+            return _merge(self._decode_chunk([p for p in chunk if p[0] == lb]) for lb in labels)
+        per_page = pl.Series("connector", [label for label, _, _ in chunk], pl.String)
+        column = per_page.gather(
+            pl.Series(counts, dtype=pl.UInt32)
+            .cum_sum()
+            .search_sorted(pl.int_range(frame.height, eager=True, dtype=pl.UInt32), side="right")
+        )
+        frame = frame.with_columns(column)
+        parts = frame.partition_by("connector", as_dict=True, maintain_order=True)
+        frames = {str(key[0]): part for key, part in parts.items()}
+        return frames, {label: _stats_of(stats, part) for label, part in frames.items()}
+
+    async def results(self, label: str) -> tuple[list[pl.DataFrame], list[DecodeStats]]:
+        """Decode what is left; connector ``label``'s frames and stats, in arrival order."""
+        if self._done is None:
+            self._flush()
+            self._done = list(await asyncio.gather(*self._pending))
+        frames = [chunk[0][label] for chunk in self._done if label in chunk[0]]
+        stats = [chunk[1][label] for chunk in self._done if label in chunk[1]]
+        return frames, stats
+
+
+class PageSink:
+    """One connector's way into a :class:`PageDecoder`.
+
+    ``PageSink(decode, executor=...)`` makes a sink with a decoder of its own (label
+    ``"default"``), for a single listing outside a load.
+    """
+
+    def __init__(
+        self,
+        decoder: PageDecoder | Decode,
+        label: str = "default",
+        *,
+        executor: Executor | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        if not isinstance(decoder, PageDecoder):
+            if executor is None:
+                raise TypeError("a PageSink with a decode function of its own needs an executor")
+            decoder = PageDecoder(decoder, executor=executor, on_error=on_error)
+        self._decoder = decoder
+        self.label = label
+
+    def add(self, body: bytes, *, items: int | None = None) -> None:
+        """Queue a page body of ``items`` offers (counted when known: it saves decode work)."""
+        self._decoder.add(self.label, body, items)
+
     async def results(self) -> tuple[list[pl.DataFrame], list[DecodeStats]]:
-        """Decode what is left and return every chunk's frame and stats, in arrival order."""
-        self._flush()
-        done = await asyncio.gather(*self._pending)
-        return [frame for frame, _ in done], [stats for _, stats in done]
+        """Decode what is left and return this connector's frames and stats."""
+        return await self._decoder.results(self.label)
+
+
+def _merge(parts: Any) -> _Decoded:
+    frames: dict[str, pl.DataFrame] = {}
+    stats: dict[str, DecodeStats] = {}
+    for part_frames, part_stats in parts:
+        frames.update(part_frames)
+        stats.update(part_stats)
+    return frames, stats
+
+
+def _stats_of(stats: DecodeStats, part: pl.DataFrame) -> DecodeStats:
+    """The share of a shared chunk's stats that belongs to one connector's rows."""
+    if not stats.unparsed:
+        return DecodeStats(part.height)
+    ids = set(part["id"].to_list())
+    unparsed = {column: [i for i in found if i in ids] for column, found in stats.unparsed.items()}
+    return DecodeStats(part.height, {column: found for column, found in unparsed.items() if found})

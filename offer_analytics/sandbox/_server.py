@@ -62,6 +62,9 @@ class SandboxServer:
         same data on every day.
     rate_limit, rate_window_s
         The budget of each connector token: ``rate_limit`` requests per fixed window.
+    rate_retry_after_s
+        ``Retry-After`` of a 429 over budget: ``None`` sends the seconds left in the window; a
+        number sends that, flat, as Bindbee's documentation shows it (``60``).
     faults
         Seeded fault injection; see :class:`Faults`.
     host, port
@@ -98,6 +101,7 @@ class SandboxServer:
         end: date | None = None,
         rate_limit: int = 200,
         rate_window_s: float = 60.0,
+        rate_retry_after_s: float | None = None,
         faults: Faults | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -106,7 +110,10 @@ class SandboxServer:
     ) -> None:
         if host not in _LOOPBACK:
             raise ValueError(f"the sandbox listens on loopback only, not {host!r}")
-        FixedWindowLimiter(limit=rate_limit, window_s=rate_window_s)  # validates both
+        # Validates the three.
+        FixedWindowLimiter(
+            limit=rate_limit, window_s=rate_window_s, retry_after_s=rate_retry_after_s
+        )
         source = offers
         if source is None:
             source = generate_offers(n_offers, connectors=connectors, seed=seed, end=end)
@@ -127,6 +134,7 @@ class SandboxServer:
         }
         self.rate_limit = rate_limit
         self.rate_window_s = rate_window_s
+        self.rate_retry_after_s = rate_retry_after_s
         self.faults = faults or Faults()
         self.host = host
         self.keep_alive_s = keep_alive_s
@@ -201,7 +209,11 @@ class SandboxServer:
             api_key=self.api_key,
             tokens={token: label for label, token in self.connector_tokens.items()},
             forbidden_tokens=frozenset({self.forbidden_token}),
-            limiter=FixedWindowLimiter(limit=self.rate_limit, window_s=self.rate_window_s),
+            limiter=FixedWindowLimiter(
+                limit=self.rate_limit,
+                window_s=self.rate_window_s,
+                retry_after_s=self.rate_retry_after_s,
+            ),
             plan=FaultPlan(self.faults),
             log=self._log,
             max_url_length=self.max_url_length,

@@ -6,12 +6,17 @@ under the lock, so that it cannot change between reading and committing.
 
 The order of the writes is what makes a crash harmless:
 
-1. history: the changed rows, in the file numbered by this sync's generation. A crash after it
-   leaves the state's generation unchanged, so the retry rewrites the same file, merged with what
-   it held: a change is recorded once, never lost.
-2. data: the connector's new table, replacing the old one atomically.
+1. history: the changed rows, in the file numbered by this sync's generation.
+2. data: the connector's new table, replacing the old one atomically. Its metadata names the
+   generation that wrote it, and this rename is the commit: a history file numbered above the
+   data file's generation was left by an attempt whose data never committed, so the next sync
+   deletes it and records the changes it finds itself (never a change the table never held).
 3. state: the new watermark. A crash before it makes the next sync list from the old watermark;
-   the upsert finds the rows already stored and counts them unchanged.
+   the upsert finds the rows already stored and counts them unchanged, and their history file,
+   committed with the data, stays.
+
+The generation is one past the last committed one, taken from the data file as well as the
+state, so that deleting the state (to resync) never makes a sync write into an old history file.
 """
 
 from __future__ import annotations
@@ -25,22 +30,57 @@ from typing import Any, Final
 
 import filelock
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from offer_analytics.errors import SyncLockedError
-from offer_analytics.load import ProgressUpdate, load_offers
+from offer_analytics.load import WATERMARK_OVERLAP, LoadReport, ProgressUpdate
 from offer_analytics.schema import UTC_DATETIME
 from offer_analytics.store._credentials import SyncCredentials
 from offer_analytics.store._dataset import Dataset, checkpoint
+from offer_analytics.store._fetch import load_connector
 from offer_analytics.store._merge import Merge, merge
+from offer_analytics.store._metadata import KEY_PROFILE, generation_from
 from offer_analytics.store._parquet import Profile, parquet_writer, to_arrow
 from offer_analytics.store._read import scan_offers_file
 from offer_analytics.store._report import ConnectorSync, SyncMode
 from offer_analytics.store._state import ConnectorState, check_same_options, read_state
+from offer_analytics.store._watermark import safe_watermark
 
 __all__ = ["CHANGE_DTYPE", "ConnectorJob"]
 
 #: The kind of change a history row records.
 CHANGE_DTYPE: Final = pl.Enum(["new", "updated", "removed"])
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """The connector's data file as found: its table, and what its metadata says."""
+
+    table: pl.DataFrame | None
+    generation: int | None
+    profile: str | None
+
+    @classmethod
+    def read(cls, file: Path) -> _Stored:
+        if not file.is_file():
+            return cls(None, None, None)
+        table = scan_offers_file(file).drop("connector").collect()
+        metadata = pq.read_metadata(file).metadata or {}
+        profile = metadata.get(KEY_PROFILE.encode())
+        if profile is None:  # written before files named their profile: the outcome tells
+            encoded = pa.types.is_dictionary(pq.read_schema(file).field("outcome").type)
+            return cls(table, generation_from(metadata), "default" if encoded else "compat")
+        return cls(table, generation_from(metadata), profile.decode())
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What the load brought: its rows, its report, and how long it took (monotonic clock)."""
+
+    table: pl.DataFrame
+    report: LoadReport
+    seconds: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +92,7 @@ class ConnectorJob:
     full: bool
     credentials: SyncCredentials
     load_options: Mapping[str, Any]
+    client_options: Mapping[str, Any]
     columns: tuple[str, ...]
     mapping: str
     profile: Profile
@@ -86,30 +127,25 @@ class ConnectorJob:
     ) -> ConnectorSync:
         started = time.perf_counter()
         self.dataset.remove_leftovers(self.label)
-        data_file = self.dataset.data_file(self.label)
-        stored = None
-        if data_file.is_file():
-            stored = scan_offers_file(data_file).drop("connector").collect()
+        stored = _Stored.read(self.dataset.data_file(self.label))
         mode: SyncMode = "full" if self.full else "incremental"
-        if state is None or stored is None:
+        if state is None or stored.table is None:
             mode = "full" if self.full else "initial"
-        watermark_before = state.watermark if state is not None else None
-        frame, load = load_offers(
-            **self.credentials.for_connector(self.label),
-            modified_after=watermark_before if mode == "incremental" else None,
-            progress=progress,
-            **self.load_options,
+        before = state.watermark if state is not None else None
+        loaded = self._load(before if mode == "incremental" else None, progress)
+        merged = merge(
+            _aligned(stored.table, loaded.table), loaded.table, full=mode != "incremental"
         )
-        loaded = frame.drop("connector")
-        if stored is not None and stored.columns != loaded.columns:
-            stored = _aligned(stored, loaded)  # a full run with other expand/include_* options
-        merged = merge(stored, loaded, full=mode != "incremental")
-        generation = (state.generation if state is not None else 0) + 1
-        changed = merged.new.height + merged.updated.height + merged.removed.height
-        if changed:
-            self._append_history(merged, generation)
-        if changed or stored is None:
-            self._write(data_file, merged.table, kind="data", watermark=load.watermark)
+        watermark = safe_watermark(
+            local=loaded.report.watermark,
+            before=before,
+            newest_stored=_newest(stored.table),
+            newest_loaded=_newest(loaded.table),
+            load_s=loaded.seconds,
+            overlap=WATERMARK_OVERLAP,
+        )
+        generation = self._generation(state, stored)
+        self._commit_data(merged, stored, loaded.table.columns, mode, generation, watermark)
         checkpoint("data:committed", self.label)
         report = ConnectorSync(
             label=self.label,
@@ -119,35 +155,98 @@ class ConnectorJob:
             unchanged=merged.unchanged,
             removed=None if mode == "incremental" else merged.removed.height,
             offers=merged.table.height,
-            requests=load.requests,
-            watermark_before=watermark_before,
-            watermark_after=load.watermark,
-            load=load,
+            requests=loaded.report.requests,
+            watermark_before=before,
+            watermark_after=watermark,
+            load=loaded.report,
             duration_s=time.perf_counter() - started,
         )
-        new_state = ConnectorState(
-            watermark=load.watermark,
-            generation=generation,
-            columns=tuple(loaded.columns),
-            outcome_mapping=self.mapping,
-            offers=merged.table.height,
-            last_sync=report.summary(),
-        ).to_bytes()
-        state_file = self.dataset.state_file(self.label)
-        self.dataset.replace(
-            state_file, lambda f: f.write(new_state), label=self.label, kind="state"
-        )
+        self._commit_state(report, generation, tuple(loaded.table.columns))
         checkpoint("state:committed", self.label)
         return report
 
+    def _load(
+        self, modified_after: datetime | None, progress: Callable[[ProgressUpdate], None] | None
+    ) -> _Loaded:
+        started = time.perf_counter()
+        frame, report = load_connector(
+            self.credentials,
+            self.label,
+            modified_after=modified_after,
+            progress=progress,
+            load_options=self.load_options,
+            client_options=self.client_options,
+        )
+        return _Loaded(frame.drop("connector"), report, time.perf_counter() - started)
+
+    def _generation(self, state: ConnectorState | None, stored: _Stored) -> int:
+        """This sync's number: one past the last committed one (see the module's docstring)."""
+        history = self.dataset.history_generations(self.label)
+        counted = state.generation if state is not None else 0
+        if stored.generation is None:
+            # A data file from before files named their generation (or none at all): every
+            # history file found counts as committed.
+            return max([counted, *history]) + 1
+        uncommitted = [n for n in history if n > stored.generation]
+        self.dataset.remove_history(self.label, uncommitted)
+        return max(counted, stored.generation) + 1
+
+    def _commit_data(
+        self,
+        merged: Merge,
+        stored: _Stored,
+        columns: list[str],
+        mode: SyncMode,
+        generation: int,
+        watermark: datetime | None,
+    ) -> None:
+        """Write the history of what changed, then the table if it (or how it is kept) did."""
+        changed = merged.new.height + merged.updated.height + merged.removed.height
+        if changed:
+            self._write_history(merged, generation)
+        # A full run rewrites the file even when no row differs: its options may have dropped a
+        # column (raw_data: personal data) that must leave the disk.
+        rewrite = (
+            changed
+            or mode != "incremental"
+            or stored.table is None
+            or stored.table.columns != columns
+            or stored.profile != self.profile
+        )
+        if rewrite:
+            file = self.dataset.data_file(self.label)
+            self._write(file, merged.table, kind="data", watermark=watermark, generation=generation)
+
+    def _commit_state(
+        self, report: ConnectorSync, generation: int, columns: tuple[str, ...]
+    ) -> None:
+        state = ConnectorState(
+            watermark=report.watermark_after,
+            generation=generation,
+            columns=columns,
+            outcome_mapping=self.mapping,
+            offers=report.offers,
+            last_sync=report.summary(),
+        ).to_bytes()
+        file = self.dataset.state_file(self.label)
+        self.dataset.replace(file, lambda f: f.write(state), label=self.label, kind="state")
+
     def _write(
-        self, file: Path, table: pl.DataFrame, *, kind: str, watermark: datetime | None
+        self,
+        file: Path,
+        table: pl.DataFrame,
+        *,
+        kind: str,
+        watermark: datetime | None,
+        generation: int | None,
     ) -> None:
         arrow = to_arrow(table, profile=self.profile)
-        write = parquet_writer(arrow, profile=self.profile, watermark=watermark)
+        write = parquet_writer(
+            arrow, profile=self.profile, watermark=watermark, generation=generation
+        )
         self.dataset.replace(file, write, label=self.label, kind=kind)
 
-    def _append_history(self, merged: Merge, generation: int) -> None:
+    def _write_history(self, merged: Merge, generation: int) -> None:
         synced_at = datetime.now(UTC)
         parts = [
             rows.with_columns(
@@ -160,20 +259,25 @@ class ConnectorJob:
                 ("removed", merged.removed),
             )
         ]
-        history = pl.concat(parts, how="vertical")
+        history = pl.concat(parts, how="vertical").sort("id")
         file = self.dataset.history_file(self.label, generation)
-        if file.is_file():
-            # A crashed attempt of this same sync wrote it: keep its rows (their changes may
-            # be in the data already, where this attempt no longer sees them).
-            earlier = pl.read_parquet(file).with_columns(pl.col("change").cast(CHANGE_DTYPE))
-            history = pl.concat([earlier, history], how="diagonal_relaxed")
-            history = history.unique(["id", "modified_at", "change"], keep="first")
-        self._write(file, history.sort("id"), kind="history", watermark=None)
+        self._write(file, history, kind="history", watermark=None, generation=generation)
 
 
-def _aligned(stored: pl.DataFrame, loaded: pl.DataFrame) -> pl.DataFrame:
-    """``stored`` with ``loaded``'s columns: nulls for the new ones, dropping the others."""
+def _aligned(stored: pl.DataFrame | None, loaded: pl.DataFrame) -> pl.DataFrame | None:
+    """``stored`` with ``loaded``'s columns (a full run with other ``expand``/``include_*``):
+    nulls for the new ones, dropping the others."""
+    if stored is None or stored.columns == loaded.columns:
+        return stored
     return stored.select(
         pl.col(c) if c in stored.columns else pl.lit(None, loaded.schema[c]).alias(c)
         for c in loaded.columns
     )
+
+
+def _newest(table: pl.DataFrame | None) -> datetime | None:
+    """The latest ``modified_at`` in ``table`` (None: no rows, or none with one)."""
+    if table is None or table.is_empty():
+        return None
+    newest = table["modified_at"].max()
+    return newest if isinstance(newest, datetime) else None

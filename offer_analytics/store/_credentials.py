@@ -1,9 +1,10 @@
 """The key and tokens a sync passes on to the loader, kept where no ``repr`` shows them.
 
-A sync runs connectors in worker threads, each through :func:`~offer_analytics.load_offers`
-with its own token. Until then the secrets live in one object whose ``repr`` lists labels only
-and that refuses to be pickled, so that tracebacks that record locals, logs and reports never
-show them.
+A sync runs connectors in worker threads, each through its own
+:class:`~offer_analytics.BindbeeClient` and :func:`~offer_analytics.fetch_offers` with its own
+token. Until then the secrets live in one object whose ``repr`` lists labels only and that
+refuses to be pickled, so that tracebacks that record locals, logs and reports never show them;
+the key reaches the client sealed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, Final
 
+from offer_analytics.bindbee import BindbeeClient
+from offer_analytics.bindbee._credentials import Sealed
 from offer_analytics.errors import ConfigurationError
 
 __all__ = ["SyncCredentials"]
@@ -28,14 +31,14 @@ class SyncCredentials:
     >>> creds = SyncCredentials.resolve(None, None, {"acme": "tok-1"})
     >>> creds, creds.labels
     (SyncCredentials(labels=['acme']), ['acme'])
-    >>> creds.for_connector("acme")["connectors"] == {"acme": "tok-1"}
+    >>> creds.tokens("acme") == {"acme": "tok-1"}
     True
     """
 
     __slots__ = ("__api_key", "__tokens")
 
     def __init__(self, api_key: str | None, tokens: Mapping[str, str]) -> None:
-        self.__api_key = api_key
+        self.__api_key = None if api_key is None else Sealed(api_key)
         self.__tokens = dict(tokens)
 
     @classmethod
@@ -46,6 +49,23 @@ class SyncCredentials:
         connectors: Mapping[str, str] | None,
     ) -> SyncCredentials:
         """From the arguments, else ``BINDBEE_CONNECTOR_TOKEN`` (labelled ``"default"``)."""
+        try:
+            return cls._resolve(api_key, connector_token, connectors)
+        except ConfigurationError as error:
+            message = str(error)
+        # Raised again from here, once the secrets are gone from this frame's locals: the first
+        # error's traceback held them in the frames below, where tools that record locals
+        # (Sentry, rich) would have read them.
+        del api_key, connector_token, connectors
+        raise ConfigurationError(message)
+
+    @classmethod
+    def _resolve(
+        cls,
+        api_key: str | None,
+        connector_token: str | None,
+        connectors: Mapping[str, str] | None,
+    ) -> SyncCredentials:
         if connector_token is not None and connectors is not None:
             msg = "Pass either connector_token= or connectors={label: token}, not both."
             raise ConfigurationError(msg)
@@ -66,12 +86,13 @@ class SyncCredentials:
         """The connector labels, in the order given."""
         return list(self.__tokens)
 
-    def for_connector(self, label: str) -> dict[str, Any]:
-        """The loader's credential arguments for one connector."""
-        arguments: dict[str, Any] = {"connectors": {label: self.__tokens[label]}}
-        if self.__api_key is not None:
-            arguments["api_key"] = self.__api_key
-        return arguments
+    def tokens(self, label: str) -> dict[str, str]:
+        """The loader's ``connectors=`` argument for one connector."""
+        return {label: self.__tokens[label]}
+
+    def client(self, **options: Any) -> BindbeeClient:
+        """A new client with the API key (or ``BINDBEE_API_KEY``) and ``options``."""
+        return BindbeeClient(api_key=self.__api_key, **options)
 
     def __repr__(self) -> str:
         return f"SyncCredentials(labels={self.labels!r})"

@@ -101,6 +101,14 @@ class Dataset:
         """The sync state of ``label``."""
         return self.root / "_state" / f"{label}.json"
 
+    def history_generations(self, label: str) -> list[int]:
+        """The numbers of ``label``'s history files, in order."""
+        folder = self.history_file(label, 0).parent
+        if not folder.is_dir():
+            return []
+        found = (p.stem for p in folder.glob("*.parquet"))
+        return sorted(int(stem) for stem in found if stem.isdigit())
+
     def data_files(self) -> dict[str, Path]:
         """Label -> data file, for every connector with one, in label order."""
         if not self.offers_folder.is_dir():
@@ -134,6 +142,13 @@ class Dataset:
             temporary.unlink(missing_ok=True)
             raise
         _fsync_folder(target.parent)  # the rename itself is durable only once its folder is
+
+    def remove_history(self, label: str, generations: list[int]) -> None:
+        """Delete these history files of ``label`` (those of attempts that never committed)."""
+        for generation in generations:
+            self.history_file(label, generation).unlink(missing_ok=True)
+        if generations:
+            _fsync_folder(self.history_file(label, 0).parent)
 
     def _make_folder(self, folder: Path) -> None:
         missing = []

@@ -3,8 +3,9 @@
 An incremental load holds the offers modified since the watermark, some of them already stored
 (the watermark's overlap re-reads a few minutes on purpose). Each loaded row is classified against
 the stored one with the same id: ``new`` (no stored row), ``updated`` (the rows differ and the
-loaded one is not older by ``modified_at``) or ``unchanged``. A full load is the whole truth:
-the table becomes the load, and stored ids it lacks are ``removed``.
+loaded one is not older by ``modified_at``; a loaded row without one counts as newer) or
+``unchanged``. A full load is the whole truth: the table becomes the load, and stored ids it
+lacks are ``removed``.
 
 Frames here have no ``connector`` column: one connector's table is one partition.
 """
@@ -65,10 +66,13 @@ def merge(stored: pl.DataFrame | None, loaded: pl.DataFrame, *, full: bool) -> M
         updated = candidates
     else:
         # An offer's stored row is newer than the loaded one only if the API went back in
-        # time for it; keep the newer row (the upsert keeps the latest modified_at).
+        # time for it; keep the newer row (the upsert keeps the latest modified_at). A loaded
+        # row without modified_at was still listed as modified after the watermark: it is news.
         stored_at = stored.select("id", pl.col("modified_at").alias("__stored_at"))
-        fresher = pl.col("__stored_at").is_null() | (
-            pl.col("modified_at").is_not_null() & (pl.col("modified_at") >= pl.col("__stored_at"))
+        fresher = (
+            pl.col("__stored_at").is_null()
+            | pl.col("modified_at").is_null()
+            | (pl.col("modified_at") >= pl.col("__stored_at"))
         )
         updated = candidates.join(stored_at, on="id", how="left").filter(fresher)
         updated = updated.drop("__stored_at")

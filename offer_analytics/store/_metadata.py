@@ -1,5 +1,9 @@
 """What a Parquet file says about itself: package version, column meanings, the watermark.
 
+A dataset's data files also say which sync wrote them (its generation, numbering the history
+files) and with which profile, so that a sync can tell a committed history file from one a
+crashed attempt left, and notice a file written with another profile.
+
 BI tools show a column's type but not what it means; a ``status`` next to an ``outcome`` or a
 ``start_date`` next to ``sent_at`` invite wrong joins and wrong rates. So every file carries, in
 its key-value metadata, a description of each column (the definitions the metrics rely on), the
@@ -17,15 +21,20 @@ from typing import Final
 __all__ = [
     "COLUMN_DESCRIPTIONS",
     "KEY_COLUMNS",
+    "KEY_GENERATION",
+    "KEY_PROFILE",
     "KEY_VERSION",
     "KEY_WATERMARK",
     "file_metadata",
+    "generation_from",
     "watermark_from",
 ]
 
 KEY_VERSION: Final = "offer_analytics.version"
 KEY_COLUMNS: Final = "offer_analytics.columns"
 KEY_WATERMARK: Final = "offer_analytics.watermark"
+KEY_GENERATION: Final = "offer_analytics.generation"
+KEY_PROFILE: Final = "offer_analytics.profile"
 
 #: What each column of the offers frame means, as written into every file.
 COLUMN_DESCRIPTIONS: Final[Mapping[str, str]] = {
@@ -53,15 +62,20 @@ COLUMN_DESCRIPTIONS: Final[Mapping[str, str]] = {
 
 
 def file_metadata(
-    columns: list[str], *, version: str, watermark: datetime | None
+    columns: list[str],
+    *,
+    version: str,
+    watermark: datetime | None,
+    profile: str,
+    generation: int | None = None,
 ) -> dict[bytes, bytes]:
     """The key-value metadata for a file holding ``columns``.
 
     Examples
     --------
-    >>> meta = file_metadata(["id", "outcome"], version="1.0", watermark=None)
+    >>> meta = file_metadata(["id", "outcome"], version="1.0", watermark=None, profile="compat")
     >>> sorted(meta)
-    [b'offer_analytics.columns', b'offer_analytics.version']
+    [b'offer_analytics.columns', b'offer_analytics.profile', b'offer_analytics.version']
     >>> list(json.loads(meta[b'offer_analytics.columns']))
     ['id', 'outcome']
     """
@@ -69,10 +83,25 @@ def file_metadata(
     meta = {
         KEY_VERSION.encode(): version.encode(),
         KEY_COLUMNS.encode(): json.dumps(described).encode(),
+        KEY_PROFILE.encode(): profile.encode(),
     }
     if watermark is not None:
         meta[KEY_WATERMARK.encode()] = _utc(watermark).isoformat().encode()
+    if generation is not None:
+        meta[KEY_GENERATION.encode()] = str(generation).encode()
     return meta
+
+
+def generation_from(metadata: Mapping[bytes, bytes] | None) -> int | None:
+    """The sync generation a data file's metadata holds, or None (an export, or an older file).
+
+    Examples
+    --------
+    >>> generation_from({b"offer_analytics.generation": b"7"}), generation_from(None)
+    (7, None)
+    """
+    raw = (metadata or {}).get(KEY_GENERATION.encode())
+    return None if raw is None else int(raw)
 
 
 def watermark_from(metadata: Mapping[bytes, bytes] | None) -> datetime | None:

@@ -85,20 +85,32 @@ def to_arrow(frame: pl.DataFrame, *, profile: Profile) -> pa.Table:
 
 
 def parquet_writer(
-    table: pa.Table, *, profile: Profile, watermark: datetime | None
+    table: pa.Table, *, profile: Profile, watermark: datetime | None, generation: int | None = None
 ) -> Callable[[BinaryIO], None]:
     """A function writing ``table`` as Parquet (with the package's metadata) to an open file."""
-    metadata = file_metadata(table.column_names, version=_package_version(), watermark=watermark)
+    metadata = file_metadata(
+        table.column_names,
+        version=_package_version(),
+        watermark=watermark,
+        profile=profile,
+        generation=generation,
+    )
+
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
 
     def write(handle: BinaryIO) -> None:
-        pq.write_table(
-            table,
+        with pq.ParquetWriter(
             handle,
+            table.schema,
             compression="zstd" if profile == "default" else "snappy",
             store_schema=profile == "default",
             coerce_timestamps="us",
-        )
+        ) as writer:
+            writer.write_table(table)
+            if profile == "compat":
+                # Without the embedded Arrow schema, pyarrow writes none of the schema's
+                # metadata: the footer gets it directly.
+                writer.add_key_value_metadata({k.decode(): v.decode() for k, v in metadata.items()})
 
     return write
 

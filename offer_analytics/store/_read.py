@@ -15,11 +15,11 @@ import polars as pl
 
 from offer_analytics.errors import ConfigurationError, SchemaError
 from offer_analytics.schema import OFFER_SCHEMA, OPTIONAL_COLUMNS, OUTCOME_DTYPE, empty_offers_frame
-from offer_analytics.store._dataset import Dataset
 
 __all__ = ["read_offers", "scan_offers_file"]
 
 _PARTITION = "connector="
+_PART = "part-0.parquet"
 
 
 def _file_schema(file: Path) -> dict[str, pl.DataType]:
@@ -51,8 +51,9 @@ def scan_offers_file(
         found = schema.get(name)
         if found is None:
             raise SchemaError(f"{file} has no {name!r} column: it is not an offers file.")
-        allowed = (dtype, pl.String) if name == "outcome" else (dtype,)
-        if found not in allowed:
+        if name == "outcome" and isinstance(found, pl.String | pl.Enum | pl.Categorical):
+            continue  # other categories (another version, another writer): cast through String
+        if found != dtype:
             raise SchemaError(f"{file}: column {name!r} is {found}, not {dtype}.", field=name)
     own = tuple(c for c in OPTIONAL_COLUMNS if c in schema)
     wanted = own if optional is None else optional
@@ -75,32 +76,59 @@ def read_offers(path: str | Path) -> pl.LazyFrame:
     Parameters
     ----------
     path
-        A ``.parquet`` file, a dataset folder (holding ``offers/``), or its ``offers/`` folder.
+        A ``.parquet`` file, a dataset folder (holding ``offers/``), its ``offers/`` folder, or
+        one connector's ``offers/connector=<label>`` folder.
 
     Raises
     ------
     ConfigurationError
-        The path does not exist.
+        The path does not exist, or is a folder but not one of those (e.g. ``history/``).
     SchemaError
         A file is not Parquet or not an offers file (a column missing or of another type).
 
     Examples
     --------
     >>> import tempfile
+    >>> from offer_analytics.errors import ConfigurationError
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     read_offers(tmp).collect().shape  # an empty dataset folder
-    (0, 12)
+    ...     try:
+    ...         read_offers(tmp)  # an empty folder is no dataset
+    ...     except ConfigurationError as error:
+    ...         print(str(error).removeprefix(tmp))
+     is not a dataset: it holds neither offers/ nor ...
     """
     target = Path(path)
     if target.is_file():
         return scan_offers_file(target)
     if not target.is_dir():
         raise ConfigurationError(f"{target} does not exist: pass a Parquet file or a dataset.")
-    root = target.parent if target.name == "offers" and not (target / "offers").is_dir() else target
-    files = list(Dataset(root).data_files().values())
+    if target.name.startswith(_PARTITION) and (target / _PART).is_file():
+        return scan_offers_file(target / _PART)  # one connector's partition
+    files = _partition_files(target / "offers")
+    if not files and not _is_dataset_root(target):
+        files = _partition_files(target)  # the offers/ folder itself
+        if not files:
+            raise ConfigurationError(
+                f"{target} is not a dataset: it holds neither offers/ nor connector=<label>/ "
+                "folders with a part-0.parquet. Pass the folder sync() wrote, its offers/ "
+                "folder, or one offers/connector=<label> folder."
+            )
     if not files:
         return empty_offers_frame().lazy()
     schemas = {file: _file_schema(file) for file in files}
     optional = tuple(c for c in OPTIONAL_COLUMNS if any(c in s for s in schemas.values()))
     scans = [scan_offers_file(f, optional=optional, schema=s) for f, s in schemas.items()]
     return pl.concat(scans, how="vertical") if len(scans) > 1 else scans[0]
+
+
+def _is_dataset_root(folder: Path) -> bool:
+    """A folder sync() has written into (its offers/ may still be missing: nothing committed)."""
+    return (folder / "offers").is_dir() or (folder / "_state").is_dir()
+
+
+def _partition_files(folder: Path) -> list[Path]:
+    """The current file of each ``connector=<label>`` partition in ``folder``, by label."""
+    if not folder.is_dir():
+        return []
+    found = (part / _PART for part in folder.glob(f"{_PARTITION}*"))
+    return sorted(file for file in found if file.is_file())

@@ -45,7 +45,8 @@ class ConnectorSync:
     requests
         HTTP requests the load sent (retries included).
     watermark_before, watermark_after
-        The stored watermark the load started from (None: none yet) and the one stored now.
+        The stored watermark the load started from (None: none yet) and the one stored now
+        (None: no offer seen yet). Both are in the server's clock: see docs/store.md.
     load
         The loader's :class:`~offer_analytics.LoadReport`.
     duration_s
@@ -73,7 +74,7 @@ requests=2, watermark 2026-01-01T00:00:00+00:00 -> 2026-01-02T00:00:00+00:00)
     offers: int
     requests: int
     watermark_before: datetime | None
-    watermark_after: datetime
+    watermark_after: datetime | None
     load: LoadReport
     duration_s: float
 
@@ -83,7 +84,7 @@ requests=2, watermark 2026-01-01T00:00:00+00:00 -> 2026-01-02T00:00:00+00:00)
             f"ConnectorSync({self.label!r}, {self.mode}: new={self.new}, updated={self.updated}, "
             f"unchanged={self.unchanged}, removed={removed}, offers={self.offers}, "
             f"requests={self.requests}, watermark {_iso(self.watermark_before) or 'none'} -> "
-            f"{_iso(self.watermark_after)})"
+            f"{_iso(self.watermark_after) or 'none'})"
         )
 
     def summary(self) -> dict[str, Any]:

@@ -48,7 +48,8 @@ class ConnectorState:
     Attributes
     ----------
     watermark
-        ``modified_after`` for the next incremental load.
+        ``modified_after`` for the next incremental load; None when no offer was ever seen (the
+        next load lists everything, which for an empty connector is one request).
     generation
         How many syncs have been committed (it numbers the history files).
     columns
@@ -62,7 +63,7 @@ class ConnectorState:
         The last :class:`~offer_analytics.store._report.ConnectorSync`, as its summary.
     """
 
-    watermark: datetime
+    watermark: datetime | None
     generation: int
     columns: tuple[str, ...]
     outcome_mapping: str
@@ -73,7 +74,7 @@ class ConnectorState:
         """The state as the JSON written to disk."""
         document = {
             "schema_version": SCHEMA_VERSION,
-            "watermark": self.watermark.isoformat(),
+            "watermark": None if self.watermark is None else self.watermark.isoformat(),
             "generation": self.generation,
             "columns": list(self.columns),
             "outcome_mapping": self.outcome_mapping,
@@ -98,8 +99,9 @@ def read_state(file: Path) -> ConnectorState | None:
     try:
         document = json.loads(raw)
         version = int(document["schema_version"])
+        watermark = document["watermark"]
         state = ConnectorState(
-            watermark=datetime.fromisoformat(document["watermark"]),
+            watermark=None if watermark is None else datetime.fromisoformat(watermark),
             generation=int(document["generation"]),
             columns=tuple(document["columns"]),
             outcome_mapping=str(document["outcome_mapping"]),

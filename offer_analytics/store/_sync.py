@@ -9,14 +9,16 @@ committed.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from offer_analytics.bindbee import RetryPolicy
 from offer_analytics.errors import ConfigurationError, PartialSyncError, SyncLockedError
-from offer_analytics.load import ProgressUpdate
+from offer_analytics.load import ProgressUpdate, RichProgress
 from offer_analytics.schema import offers_schema, resolve_outcome_mapping
 from offer_analytics.store._commit import ConnectorJob
 from offer_analytics.store._credentials import SyncCredentials
@@ -38,9 +40,10 @@ def sync(
     base_url: str | None = None,
     full: bool = False,
     shard: tuple[int, int] | None = None,
-    progress: Callable[[ProgressUpdate], None] | None = None,
+    progress: Callable[[ProgressUpdate], None] | bool | None = None,
     rate_limit: tuple[int, float] | None = None,
     concurrency: int | None = None,
+    retry: RetryPolicy | None = None,
     page_size: int = 200,
     parallel: int = 8,
     include_custom_fields: bool = False,
@@ -76,11 +79,17 @@ def sync(
         shard ``index`` of ``count``. Shards write disjoint partitions, so ``count`` processes
         or machines may sync into one folder at once.
     progress
-        A callback receiving each connector's :class:`~offer_analytics.ProgressUpdate`; it is
-        called from worker threads.
+        True for a progress bar on standard error (one line per connector), or a callback
+        receiving each connector's :class:`~offer_analytics.ProgressUpdate`, called from worker
+        threads.
     rate_limit, concurrency, page_size, include_custom_fields, include_raw_data, expand
-        Passed to the loader. The ``expand``/``include_*`` options of a connector's table are
-        fixed by its first sync; changing them takes a ``full=True`` run.
+        Passed to the loader (``rate_limit`` and ``concurrency`` per connector). The
+        ``expand``/``include_*`` options of a connector's table are fixed by its first sync;
+        changing them takes a ``full=True`` run.
+    retry
+        How often and how long a failed request is retried (a
+        :class:`~offer_analytics.RetryPolicy`; default: the loader's). A connector whose
+        requests still fail fails alone (see ``PartialSyncError``).
     outcome_mapping
         Passed to the loader; changing it also takes a ``full=True`` run (the stored outcomes
         were mapped with the old one).
@@ -105,10 +114,11 @@ def sync(
         only some of them are locked, the others are synced and a ``PartialSyncError`` names
         the locked ones.)
     PartialSyncError
-        Some connectors failed (their data is unchanged) while others were committed; it
-        carries the report and each failure.
+        Some connectors failed (their data is unchanged) while others were committed, or every
+        connector failed but not all for the same kind of reason; it carries the report and
+        each failure.
     OfferAnalyticsError
-        When every connector failed, the first connector's error itself (e.g.
+        When every connector failed with the same kind of error, the first one itself (e.g.
         ``AuthenticationError`` for a wrong API key).
 
     Notes
@@ -142,10 +152,7 @@ def sync(
         del api_key, connector_token, connectors
     labels = check_labels(credentials.labels)
     shard = validate_shard(shard)
-    if profile not in ("default", "compat"):
-        raise ConfigurationError(f"profile must be 'default' or 'compat', not {profile!r}.")
-    if not isinstance(parallel, int) or parallel < 1:
-        raise ConfigurationError("parallel must be a positive number of connectors.")
+    _check_options(profile=profile, parallel=parallel, retry=retry)
     columns, mapping = _table_options(
         expand=expand,
         include_custom_fields=include_custom_fields,
@@ -159,16 +166,11 @@ def sync(
         "expand": expand,
         "outcome_mapping": outcome_mapping,
     }
-    given = {"base_url": base_url, "rate_limit": rate_limit, "concurrency": concurrency}
-    load_options.update({name: value for name, value in given.items() if value is not None})
+    client_options = _client_options(
+        base_url=base_url, rate_limit=rate_limit, concurrency=concurrency, retry=retry
+    )
     mine = in_shard(labels, shard)
-    dataset = Dataset(Path(path))
-    dataset.root.mkdir(parents=True, exist_ok=True)
-    if not full:
-        # Fail fast on the common mistake; each job checks again under its lock.
-        for label in mine:
-            state = read_state(dataset.state_file(label))
-            check_same_options(label, state, columns, mapping)
+    dataset = _open_dataset(Path(path), mine, full=full, columns=columns, mapping=mapping)
     jobs = [
         ConnectorJob(
             dataset=dataset,
@@ -176,13 +178,14 @@ def sync(
             full=full,
             credentials=credentials,
             load_options=load_options,
+            client_options=client_options,
             columns=columns,
             mapping=mapping,
             profile=profile,
         )
         for label in mine
     ]
-    done, errors = _run(jobs, parallel=parallel, progress=progress)
+    done, errors = _run_with_progress(jobs, parallel=parallel, progress=progress)
     report = SyncReport(
         path=dataset.root,
         connectors=tuple(done[label] for label in mine if label in done),
@@ -194,6 +197,46 @@ def sync(
     if errors:
         _raise_failures(report, errors, order=mine)
     return report
+
+
+def _check_options(*, profile: str, parallel: int, retry: RetryPolicy | None) -> None:
+    """Refuse, before any request, options that no connector could use."""
+    if profile not in ("default", "compat"):
+        raise ConfigurationError(f"profile must be 'default' or 'compat', not {profile!r}.")
+    if not isinstance(parallel, int) or parallel < 1:
+        raise ConfigurationError("parallel must be a positive number of connectors.")
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise ConfigurationError("retry must be an offer_analytics.RetryPolicy (or None).")
+
+
+def _client_options(
+    *,
+    base_url: str | None,
+    rate_limit: tuple[int, float] | None,
+    concurrency: int | None,
+    retry: RetryPolicy | None,
+) -> dict[str, Any]:
+    """What each connector's client is built with: the options given (else its defaults)."""
+    given: dict[str, Any] = {
+        "base_url": base_url,
+        "rate_limit": rate_limit,
+        "concurrency": concurrency,
+        "retry": retry,
+    }
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _open_dataset(
+    root: Path, labels: list[str], *, full: bool, columns: tuple[str, ...], mapping: str
+) -> Dataset:
+    """The dataset folder (created), once the stored options allow this sync of ``labels``."""
+    dataset = Dataset(root)
+    dataset.root.mkdir(parents=True, exist_ok=True)
+    if not full:
+        # Fail fast on the common mistake; each job checks again under its lock.
+        for label in labels:
+            check_same_options(label, read_state(dataset.state_file(label)), columns, mapping)
+    return dataset
 
 
 def _table_options(
@@ -216,16 +259,21 @@ def _table_options(
 def _raise_failures(
     report: SyncReport, errors: Mapping[str, BaseException], *, order: list[str]
 ) -> None:
-    """Raise what the failures call for: the error itself, SyncLockedError or PartialSyncError."""
+    """Raise what the failures call for: the error itself, SyncLockedError or PartialSyncError.
+
+    Only when nothing was committed and every connector failed the same way is one error
+    enough to tell what happened; otherwise the PartialSyncError carries each of them.
+    """
     first = next(label for label in order if label in errors)
-    locked = [label for label in order if isinstance(errors.get(label), SyncLockedError)]
-    if not report.connectors and len(locked) == len(errors):
+    kinds = {type(error) for error in errors.values()}
+    if not report.connectors and kinds == {SyncLockedError}:
+        locked = [label for label in order if label in errors]
         raise SyncLockedError(
             f"Another sync of {', '.join(map(repr, locked))} into {report.path} is running; "
             "nothing was done. Wait for it to finish, or sync other connectors (shard=).",
             labels=locked,
         )
-    if not report.connectors:
+    if not report.connectors and len(kinds) == 1:
         raise errors[first]  # nothing committed: the cause itself (e.g. a wrong API key)
     failed = ", ".join(f"{label!r} ({report.failed[label]})" for label in errors)
     raise PartialSyncError(
@@ -234,6 +282,19 @@ def _raise_failures(
         report=report,
         errors=errors,
     ) from errors[first]
+
+
+def _run_with_progress(
+    jobs: list[ConnectorJob],
+    *,
+    parallel: int,
+    progress: Callable[[ProgressUpdate], None] | bool | None,
+) -> tuple[dict[str, ConnectorSync], dict[str, BaseException]]:
+    """Run the jobs, drawing a progress bar around them when ``progress`` is True."""
+    bar = RichProgress() if progress is True else None
+    callback = bar if bar is not None else (progress if callable(progress) else None)
+    with bar or contextlib.nullcontext():
+        return _run(jobs, parallel=parallel, progress=callback)
 
 
 def _run(

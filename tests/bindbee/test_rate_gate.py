@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from offer_analytics.bindbee._rate_gate import RateGate, parse_retry_after
+from offer_analytics.bindbee._rate_gate import ClockLead, RateGate, parse_retry_after
 from offer_analytics.bindbee._rate_headers import RateLimitHeaders, read_headers
 
 T = TypeVar("T")
@@ -94,17 +94,27 @@ def test_concurrent_tasks_share_one_even_budget() -> None:
     assert gate.waited_s > 0
 
 
-def test_server_limit_header_replaces_the_configured_limit() -> None:
+@pytest.mark.parametrize(
+    ("headers", "limit", "window_s"),
+    [
+        ({"X-RateLimit-Limit": "31"}, 31, 60.0),
+        ({"RateLimit-Policy": '"burst";q=10;w=6'}, 200, 6.0),  # learned without being told
+    ],
+    ids=["limit", "policy-window"],
+)
+def test_server_headers_replace_the_configured_limit_and_window(
+    headers: dict[str, str], limit: int, window_s: float
+) -> None:
     vt = VirtualTime()
     gate = vt.gate(limit=200, window_s=60.0)
 
     async def main() -> None:
         permit = await gate.acquire()
-        gate.release(permit, status=200, headers={"X-RateLimit-Limit": "31"})
+        gate.release(permit, status=200, headers=headers)
 
     vt.run(main())
-    assert gate.limit == 31
-    assert gate.interval_s == pytest.approx(2.0)
+    assert (gate.limit, gate.window_s) == (limit, window_s)
+    assert gate.interval_s == pytest.approx(window_s / (limit - 1))  # blind pacing
 
 
 def limit_headers(vt: VirtualTime, *, remaining: int, reset_in: float) -> dict[str, str]:
@@ -117,7 +127,7 @@ def limit_headers(vt: VirtualTime, *, remaining: int, reset_in: float) -> dict[s
 
 def test_known_budget_goes_at_once_then_waits_for_reset_then_paces() -> None:
     vt = VirtualTime()
-    gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)  # headroom 1, paced 10/99 s
+    gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)  # paced 10/99 s when blind
     sent: list[float] = []
 
     async def one(headers: dict[str, str]) -> None:
@@ -127,15 +137,15 @@ def test_known_budget_goes_at_once_then_waits_for_reset_then_paces() -> None:
 
     async def main() -> None:
         await one(limit_headers(vt, remaining=50, reset_in=10))
-        # 50 left after the first request, one kept as headroom: 49 go at once, concurrently.
-        await asyncio.gather(*(one({}) for _ in range(49)))
+        # 50 left after the first request, all of them spent at once, concurrently.
+        await asyncio.gather(*(one({}) for _ in range(50)))
         await one({})  # the budget is spent: waits for Reset plus the margin
         await one({})  # no news from the new window yet: paced
 
     vt.run(main())
-    assert sent[:50] == [0.0] * 50
-    assert sent[50] == pytest.approx(10.25)
-    assert sent[51] == pytest.approx(10.25 + gate.interval_s)
+    assert sent[:51] == [0.0] * 51
+    assert sent[51] == pytest.approx(10.25)
+    assert sent[52] == pytest.approx(10.25 + gate.interval_s)
     assert gate.waited_s == pytest.approx(10.25 + gate.interval_s)
 
 
@@ -180,12 +190,12 @@ def test_requests_in_flight_count_against_the_reported_remaining() -> None:
         gate.release(third, status=200, headers={})
         return after_first, gate.credit
 
-    # At most 50 - 2 = 48 left on the server, one kept as headroom; answers without headers
-    # tell nothing new.
-    assert vt.run(main()) == (47, 47)
+    # At most 50 - 2 = 48 left on the server, every one of them spendable; answers without
+    # headers tell nothing new.
+    assert vt.run(main()) == (48, 48)
 
 
-def test_late_responses_with_a_higher_remaining_never_raise_the_credit() -> None:
+def test_late_responses_with_a_higher_remaining_are_inside_the_lowest_count() -> None:
     vt = VirtualTime()
     gate = vt.gate(limit=100, window_s=10.0)
 
@@ -206,9 +216,11 @@ def test_late_responses_with_a_higher_remaining_never_raise_the_credit() -> None
         credits.append(gate.credit)
         return credits
 
-    # 10 left after the newest, minus the two older ones that may have been counted after it,
-    # minus headroom: 7; the older answers leave it there, the next request spends one.
-    assert vt.run(main()) == [7, 7, 7, 6]
+    # 10 left after the newest, minus the two older ones that may have been counted after it:
+    # 8. Their answers report more left, so the server counted them first: they are inside the
+    # 10, and the credit climbs back to it but never above. A request counted in a window that
+    # is over spends none of this one.
+    assert vt.run(main()) == [8, 9, 10, 10]
 
 
 def test_a_new_window_replaces_the_snapshot() -> None:
@@ -222,7 +234,7 @@ def test_a_new_window_replaces_the_snapshot() -> None:
         gate.release(permit, status=200, headers=limit_headers(vt, remaining=99, reset_in=10))
         return gate.credit
 
-    assert vt.run(main()) == 98
+    assert vt.run(main()) == 99
 
 
 def test_a_reset_given_as_seconds_is_understood() -> None:
@@ -341,7 +353,7 @@ def test_429_without_usable_retry_after_waits_for_reset(retry_after: str | None)
         await gate.acquire()
         return vt.now
 
-    assert vt.run(main()) == pytest.approx(5.0)
+    assert vt.run(main()) == pytest.approx(5.0 + gate.reset_margin_s)
 
 
 def test_429_without_any_hint_backs_off_instead_of_retrying_at_once() -> None:
@@ -469,4 +481,180 @@ def test_a_429_with_a_relative_reset_pauses_until_it() -> None:
         await gate.acquire()
         return vt.now
 
-    assert vt.run(main()) == pytest.approx(7.0)
+    assert vt.run(main()) == pytest.approx(7.0 + gate.reset_margin_s)
+
+
+class FixedWindowServer:
+    """Bindbee's limit on virtual time: ``limit`` requests per window, windows aligned to the
+    unix clock, every answer with the ``X-RateLimit-*`` headers, a 429 with ``Retry-After``
+    (the seconds left in the window, or a flat number as Bindbee's documentation shows)."""
+
+    def __init__(
+        self,
+        vt: VirtualTime,
+        *,
+        limit: int,
+        window_s: float,
+        flat_retry_after: int | None = None,
+        others_per_window: int = 0,
+    ) -> None:
+        self.vt, self.limit, self.window_s = vt, limit, window_s
+        self.flat_retry_after = flat_retry_after
+        # Another client on the same token spends the last requests of each window, right after
+        # the answer that leaves just as many.
+        self.others_per_window = others_per_window
+        self.counts: dict[int, int] = {}
+        self.arrivals: list[tuple[float, int]] = []  # (wall time, status)
+
+    def hit(self) -> tuple[int, dict[str, str]]:
+        now = self.vt.wall()
+        index = int(now // self.window_s)
+        reset = (index + 1) * self.window_s
+        used = self.counts.get(index, 0)
+        allowed = used < self.limit
+        if allowed:
+            self.counts[index] = used = used + 1
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.limit - used),
+            "X-RateLimit-Reset": str(int(reset)),
+        }
+        if not allowed:
+            left = max(1, int(-(-(reset - now) // 1)))
+            headers["Retry-After"] = str(self.flat_retry_after or left)
+        self.arrivals.append((now, 200 if allowed else 429))
+        if allowed and self.others_per_window and self.limit - used == self.others_per_window:
+            self.counts[index] += self.others_per_window
+        return (200 if allowed else 429), headers
+
+    async def request(self, gate: RateGate, rtt: float) -> int:
+        """One request through the gate: half the round trip out, the answer after the other."""
+        permit = await gate.acquire()
+        await self.vt.sleep(rtt / 2)
+        status, headers = self.hit()
+        await self.vt.sleep(rtt / 2)
+        gate.release(permit, status=status, headers=headers)
+        return status
+
+    def served_per_window(self) -> list[int]:
+        """Requests served in each window from the first to the last that served any."""
+        first, last = min(self.counts), max(self.counts)
+        return [self.counts.get(i, 0) for i in range(first, last + 1)]
+
+    def late_starts(self) -> list[float]:
+        """Per window after the first, how long after its start its first request arrived."""
+        firsts: dict[int, float] = {}
+        for at, status in self.arrivals:
+            if status == 200:
+                firsts.setdefault(int(at // self.window_s), at)
+        return [at - index * self.window_s for index, at in sorted(firsts.items())[1:]]
+
+
+def drive(
+    server: FixedWindowServer, gate: RateGate, *, requests: int, workers: int, rtt: float
+) -> list[int]:
+    """``requests`` sent by ``workers`` tasks (1: a serial cursor listing); their statuses."""
+    statuses: list[int] = []
+    left = [requests]
+
+    async def worker() -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            statuses.append(await server.request(gate, rtt))
+
+    async def main() -> None:
+        await server.vt.sleep(0.3)  # start a little into a window, not on its boundary
+        await asyncio.gather(*(worker() for _ in range(workers)))
+
+    server.vt.run(main())
+    return statuses
+
+
+@pytest.mark.parametrize("limit", [1, 10, 200])
+@pytest.mark.parametrize("workers", [1, 8], ids=["serial", "concurrent"])
+@pytest.mark.parametrize("told_window", [True, False], ids=["told", "not-told"])
+def test_every_window_is_spent_to_the_last_request_without_a_429(
+    limit: int, workers: int, told_window: bool
+) -> None:
+    vt = VirtualTime()
+    window_s, rtt = 6.0, 0.02
+    server = FixedWindowServer(vt, limit=limit, window_s=window_s)
+    # Not told: the gate assumes Bindbee's minute and must find the 6 s windows by itself.
+    gate = vt.gate(limit=200, window_s=window_s if told_window else 60.0)
+    requests = 3 * limit + max(limit // 2, 1)
+    statuses = drive(server, gate, requests=requests, workers=workers, rtt=rtt)
+    assert statuses.count(429) == 0
+    served = server.served_per_window()
+    # Every window from the second on gives its whole budget (the first, entered part-way, may
+    # end before a serial listing spends it); the last one serves what is left.
+    assert served[1:-1] == [limit] * (len(served) - 2)
+    assert sum(served) == requests
+    # No window waits: its first request arrives within the gate's margin plus one round trip.
+    assert max(server.late_starts()) <= gate.reset_margin_s + rtt + 1e-6
+    if not told_window:
+        assert gate.window_s == window_s
+
+
+def test_windows_skipped_while_idle_do_not_lengthen_the_learned_window() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=60.0)
+
+    async def main() -> None:
+        for reset in (12, 18, 36, 42):  # 36 comes after two idle windows
+            permit = await gate.acquire()
+            headers = {"X-RateLimit-Remaining": "5", "X-RateLimit-Reset": str(WALL_EPOCH + reset)}
+            gate.release(permit, status=200, headers=headers)
+
+    vt.run(main())
+    assert gate.window_s == 6.0
+
+
+def test_a_flat_retry_after_waits_for_the_window_end_then_obeys_a_second_refusal() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=6.0, max_pause_s=600.0)
+    waits: list[float] = []
+
+    async def main() -> None:
+        # A 429 that says Retry-After: 60 (Bindbee's documented example) while its window ends
+        # in 2 s: the budget is back at the window's end, not a minute later.
+        for window_left in (2, 6, 6):
+            start = vt.now
+            permit = await gate.acquire()
+            waits.append(vt.now - start)
+            reset = str(int(vt.wall()) + window_left)
+            gate.release(
+                permit, status=429, headers={"Retry-After": "60", "X-RateLimit-Reset": reset}
+            )
+
+    vt.run(main())
+    assert waits[0] == 0.0
+    assert waits[1] == pytest.approx(2.0 + gate.reset_margin_s)
+    # Refused again at the window's end: this server means its Retry-After.
+    assert waits[2] == pytest.approx(60.0)
+
+
+def test_a_flat_retry_after_against_a_fixed_window_costs_no_more_than_the_window() -> None:
+    vt = VirtualTime()
+    # Another client spends one request of every window behind this gate's back: its first
+    # 429 is one that the accounting cannot explain.
+    server = FixedWindowServer(vt, limit=10, window_s=6.0, flat_retry_after=60, others_per_window=1)
+    gate = vt.gate(limit=10, window_s=6.0)
+    statuses = drive(server, gate, requests=30, workers=1, rtt=0.02)
+    assert statuses.count(429) == 1, "one surprise; then a request per window is kept unused"
+    assert gate.headroom == 1
+    # 30 requests at 9 a window: four windows, none of them a flat minute.
+    assert vt.now < 4 * 6.0
+
+
+def test_a_clock_lead_learned_on_one_connector_protects_the_others() -> None:
+    vt = VirtualTime()
+    lead = ClockLead()
+    first, second = (vt.gate(limit=10, window_s=6.0, clock_lead=lead) for _ in range(2))
+
+    async def main() -> None:
+        permit = await first.acquire()
+        # Counted in the window ending 2 s before the client sent it: the client runs ahead.
+        first.release(permit, status=200, headers=limit_headers(vt, remaining=3, reset_in=-2))
+
+    vt.run(main())
+    assert first.reset_margin_s == second.reset_margin_s == pytest.approx(0.02 + 2)

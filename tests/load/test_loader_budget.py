@@ -6,6 +6,7 @@ every timing assertion below holds whatever the phase.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from typing import Any
@@ -17,7 +18,7 @@ from offer_analytics import load_offers, offers_to_frame
 from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
 
 
-def test_a_budget_limited_load_triggers_no_429_and_runs_near_the_budget_bound() -> None:
+def test_a_budget_limited_load_triggers_no_429() -> None:
     # Id batches, not a listing: every connector then has dozens of requests ready at once, so
     # only the RateGate stands between them and a burst of 429s.
     data = generate_offers(2_010, connectors=3, seed=2)
@@ -41,12 +42,9 @@ def test_a_budget_limited_load_triggers_no_429_and_runs_near_the_budget_bound() 
     assert len(log) == 201
     assert [r for r in log if r.status == 429] == []
     assert report.rate_limited == 0
-    # The bound: the busiest connector's requests at the budget's sustained rate (limit per
-    # window); each connector has a budget of its own.
-    per_connector = Counter(r.connector for r in log)
-    bound_s = max(per_connector.values()) * window_s / limit
-    assert report.duration_s <= 1.15 * bound_s, (report.duration_s, bound_s)
-    assert report.budget_wait_s > 0
+    assert Counter(r.connector for r in log) == dict.fromkeys(data, 67)
+    assert report.budget_wait_s > 0, "67 requests per connector need a second window"
+    # How close to the bound set by budget and latency: bench/bench_load.py, not a test.
 
 
 def ids_load(server: SandboxServer, data: dict[str, list[dict[str, Any]]], **options: Any) -> Any:
@@ -59,9 +57,9 @@ def ids_load(server: SandboxServer, data: dict[str, list[dict[str, Any]]], **opt
     )
 
 
-def test_a_load_within_the_budget_goes_at_once_instead_of_being_paced() -> None:
-    # 20 id batches per connector against Bindbee's budget of 200 per minute: evenly paced
-    # that is 19 gaps of 60/199 s (5.7 s); the server would serve all of it at once.
+def test_a_load_within_the_budget_waits_for_no_window() -> None:
+    # 20 id batches per connector against Bindbee's budget of 200 per minute: the server serves
+    # all of it at once, and nothing may wait for a window to end.
     data = generate_offers(600, connectors=3, seed=6)
     limit, window_s = 200, 60.0
     with SandboxServer(
@@ -72,10 +70,10 @@ def test_a_load_within_the_budget_goes_at_once_instead_of_being_paced() -> None:
     assert frame.height == 600
     assert Counter(r.connector for r in log) == dict.fromkeys(data, 20)
     assert [r for r in log if r.status == 429] == []
-    even_pacing_s = 19 * window_s / (limit - 1)
-    # Only the second request of a connector is paced (the first answer is not back yet); a
-    # window that resets mid-load costs one margin and one more paced gap.
-    assert report.duration_s < 0.25 * even_pacing_s, report.duration_s
+    # Only the first answer of each connector is waited for (its budget), never a window's end.
+    # That the rest goes at once is shown on a fake clock in tests/bindbee/test_rate_gate.py;
+    # the wall time against the bound is measured in bench/bench_load.py, not here.
+    assert report.budget_wait_s < window_s
 
 
 def test_a_long_load_across_several_windows_triggers_no_429() -> None:
@@ -84,7 +82,6 @@ def test_a_long_load_across_several_windows_triggers_no_429() -> None:
     with SandboxServer(
         offers=data, rate_limit=limit, rate_window_s=window_s, faults=Faults(latency_ms=20, seed=2)
     ) as server:
-        started = time.time()
         frame, report = ids_load(server, data, rate_limit=(limit, window_s), page_size=10)
         log = server.request_log
     assert frame.height == 1_600
@@ -92,19 +89,10 @@ def test_a_long_load_across_several_windows_triggers_no_429() -> None:
     assert report.rate_limited == 0
     per_connector = Counter(r.connector for r in log)
     assert per_connector == dict.fromkeys(data, 80)
-    # The sandbox's windows are aligned to the unix clock: the first one ends `first_reset`
-    # after the start. Each window's known budget (24: one request of headroom) goes at once,
-    # so 80 requests end shortly after the third reset plus the gate's 0.25 s margin; a first
-    # window too short to spend its budget pushes the end past a fourth. Even pacing instead
-    # (80 requests at 24 per second, 3.3 s) misses this bound whenever the first window is
-    # long enough to count; 0.5 s covers the network and two shared cores.
-    first_reset = window_s - started % window_s
-    resets = 3 if first_reset >= 0.3 * window_s else 4
-    bound_s = first_reset + (resets - 1) * window_s + 0.25 + 0.5
-    assert 2 * window_s <= report.duration_s <= bound_s, (report.duration_s, bound_s)
+    assert report.budget_wait_s > 0, "80 requests at 25 per window wait for resets"
 
 
-def test_after_a_429_no_request_of_that_connector_goes_out_before_retry_after() -> None:
+def test_after_a_429_no_request_of_that_connector_goes_out_before_the_pause_ends() -> None:
     data = generate_offers(160, connectors=2, seed=4)
     storm = Faults(rate_limit_storm_rate=0.2, storm_retry_after_s=1, seed=5)
     with SandboxServer(offers=data, rate_limit=1_000, rate_window_s=1.0, faults=storm) as server:
@@ -120,9 +108,14 @@ def test_after_a_429_no_request_of_that_connector_goes_out_before_retry_after() 
     storms = [r for r in log if r.status == 429]
     assert storms, "the seed must produce at least one storm 429"
     assert report.rate_limited == len(storms)
+    # A storm 429 says Retry-After: 1 and, as its window's end, the next whole unix second: the
+    # gate waits for the earlier of the two (a fixed window's budget is back at its end).
+    wall_minus_monotonic = time.time() - time.monotonic()
     for hit in storms:
+        reset = math.floor(hit.time + wall_minus_monotonic) + 1 - wall_minus_monotonic
+        pause_end = min(hit.time + 1.0, reset) - 0.005  # the two clocks' offset drifts by µs
         later = [r.time for r in log if r.connector == hit.connector and r.time > hit.time]
-        assert not later or min(later) >= hit.time + 1.0, "a request went out inside Retry-After"
+        assert not later or min(later) >= pause_end, "a request went out inside the pause"
     assert frame.group_by("connector").len().sort("connector")["len"].to_list() == [
         len(data[label]) for label in sorted(data)
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from offer_analytics.sandbox._window import FixedWindowLimiter
@@ -33,3 +35,23 @@ def test_headers() -> None:
 def test_invalid_limits(limit: int, window: float) -> None:
     with pytest.raises(ValueError, match="rate"):
         FixedWindowLimiter(limit=limit, window_s=window)
+
+
+def test_consecutive_windows_name_resets_one_window_apart() -> None:
+    # What a client learns the window's length from, as it would from Bindbee.
+    limiter = FixedWindowLimiter(limit=2, window_s=6)
+    resets = [
+        int(limiter.hit("a", now=1_700_000_000.0 + t).headers(0.0)["x-ratelimit-reset"])
+        for t in (0.5, 1.0, 6.5, 13.0)
+    ]
+    assert [b - a for a, b in itertools.pairwise(resets)] == [0, 6, 6]
+
+
+def test_a_flat_retry_after_is_sent_whatever_the_window_has_left() -> None:
+    limiter = FixedWindowLimiter(limit=1, window_s=6, retry_after_s=60)
+    assert limiter.hit("a", now=100.0).allowed
+    refused = limiter.hit("a", now=101.5)  # 0.5 s left in the window ending at 102
+    headers = refused.headers(101.5)
+    assert (headers["retry-after"], headers["x-ratelimit-reset"]) == ("60", "102")
+    with pytest.raises(ValueError, match="Retry-After"):
+        FixedWindowLimiter(limit=1, window_s=6, retry_after_s=0)

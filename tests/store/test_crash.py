@@ -59,6 +59,16 @@ def per_connector(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return {str(k[0]): v.sort("id") for k, v in frame.group_by("connector")}
 
 
+def history_of(root: Path, label: str) -> dict[int, dict[str, int]]:
+    """Generation -> rows per kind of change, over every history file of ``label``."""
+    folder = root / "history" / f"connector={label}"
+    counts = {}
+    for file in sorted(folder.glob("*.parquet")):
+        changes = pl.read_parquet(file, columns=["change"])["change"].cast(pl.String)
+        counts[int(file.stem)] = dict(sorted(changes.value_counts().iter_rows()))
+    return counts
+
+
 # (stop point, what the stopped connector must read as after the kill)
 POINTS = [
     ("fetch", "previous"),
@@ -92,7 +102,28 @@ def test_a_killed_sync_leaves_each_connector_whole_and_the_next_converges(
     assert_frame_equal(read_offers(tmp_path).collect().sort("connector", "id"), full_load(server))
     assert not list(tmp_path.rglob("*.tmp"))  # the crash's temporary files are gone
     # Each change is in the history once, whether the killed run or the retry recorded it.
+    assert history_of(tmp_path, "acme") == {1: {"new": 400}, 2: {"new": 12, "updated": 20}}
     history = pl.read_parquet(Dataset(tmp_path).history_file("acme", 2))
-    assert history.height == 32
     assert history["id"].n_unique() == 32
     assert report["acme"].watermark_after > report["acme"].watermark_before  # type: ignore[operator]
+
+
+def test_a_change_seen_only_by_a_crashed_attempt_stays_out_of_the_history(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    sync(tmp_path, **access(server))
+    offer = server.offers("acme")[0]
+    server.update_offer("acme", offer["id"], status="SIGNED")
+    marker = tmp_path.parent / f"{tmp_path.name}.reached"
+    child = start_child(
+        server, tmp_path, stop_at="data:before-rename", stop_label="acme", marker=str(marker)
+    )
+    wait_for(marker, child)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    # The killed attempt recorded SIGNED, but its data never committed; the offer moves on.
+    server.update_offer("acme", offer["id"], status="DENIED")
+    sync(tmp_path, **access(server))
+    history = pl.read_parquet(Dataset(tmp_path).history_file("acme", 2))
+    assert history.filter(pl.col("id") == offer["id"])["status"].to_list() == ["DENIED"]
+    assert history_of(tmp_path, "acme") == {1: {"new": 400}, 2: {"updated": 1}}

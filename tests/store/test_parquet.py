@@ -90,8 +90,9 @@ def test_duckdb_sees_instants_with_time_zone_dates_and_json_text(tmp_path: Path)
     assert all(row[0] is not None for row in salaries)
 
 
-def test_metadata_names_version_columns_and_watermark(tmp_path: Path) -> None:
-    file = export_parquet(FRAME, tmp_path / "offers.parquet", watermark=WATERMARK)
+@pytest.mark.parametrize("profile", ["default", "compat"])
+def test_metadata_names_version_columns_and_watermark(tmp_path: Path, profile: str) -> None:
+    file = export_parquet(FRAME, tmp_path / "offers.parquet", watermark=WATERMARK, profile=profile)  # type: ignore[arg-type]
     rows = query(f"SELECT key, value FROM parquet_kv_metadata('{file}')").fetchall()
     meta = {bytes(k).decode(): bytes(v).decode() for k, v in rows}
     assert meta["offer_analytics.version"] == offer_analytics.__version__
@@ -99,6 +100,7 @@ def test_metadata_names_version_columns_and_watermark(tmp_path: Path) -> None:
     described = json.loads(meta["offer_analytics.columns"])
     assert list(described) == FRAME.columns
     assert "accepted / (accepted + declined)" in described["outcome"]
+    assert meta["offer_analytics.profile"] == profile
 
 
 def test_compat_profile_uses_snappy_and_plain_strings(tmp_path: Path) -> None:
@@ -192,3 +194,25 @@ def test_export_replaces_a_file_whole(tmp_path: Path) -> None:
     export_parquet(FRAME.head(3), target)
     assert read_offers(target).collect().height == 3
     assert [p.name for p in tmp_path.iterdir()] == ["offers.parquet"]  # no temporary left
+
+
+def test_read_offers_refuses_a_folder_that_is_not_a_dataset(tmp_path: Path) -> None:
+    write_dataset(tmp_path / "ds", FRAME)
+    (tmp_path / "ds" / "_state").mkdir()
+    history = tmp_path / "ds" / "history" / "connector=acme"
+    history.mkdir(parents=True)
+    FRAME.write_parquet(history / "000000001.parquet")
+    (tmp_path / "empty").mkdir()
+    for folder in ("ds/history", "ds/_state", "empty"):
+        with pytest.raises(ConfigurationError, match="not a dataset"):
+            read_offers(tmp_path / folder)
+    one = read_offers(tmp_path / "ds" / "offers" / "connector=acme").collect()
+    assert_frame_equal(one, FRAME.filter(pl.col("connector") == "acme").sort("id"))
+
+
+def test_an_outcome_enum_with_other_categories_reads_as_the_package_enum(tmp_path: Path) -> None:
+    # A file written by another version of the package, whose outcome Enum had other categories.
+    other = pl.Enum(["unknown", *sorted(set(FRAME["outcome"].cast(pl.String)) - {"unknown"})])
+    older = FRAME.with_columns(pl.col("outcome").cast(pl.String).cast(other))
+    older.write_parquet(tmp_path / "older.parquet")
+    assert_frame_equal(read_offers(tmp_path / "older.parquet").collect(), FRAME)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from offer_analytics import PartialSyncError, SyncLockedError, read_offers, sync
-from offer_analytics.errors import AuthenticationError, ConfigurationError, ForbiddenError
+from offer_analytics import PartialSyncError, RetryPolicy, SyncLockedError, read_offers, sync
+from offer_analytics.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ForbiddenError,
+    PartialLoadError,
+)
 from offer_analytics.load import ProgressUpdate
-from offer_analytics.sandbox import SandboxServer
+from offer_analytics.sandbox import Faults, SandboxServer, generate_offers
 from offer_analytics.store._dataset import Dataset
 from tests.store.conftest import PAGE_SIZE, access, change_offers, full_load
 
@@ -31,7 +37,8 @@ def test_incremental_sync_costs_a_handful_of_requests_and_equals_a_full_load(
     assert first.updated == first.unchanged == first.removed == 0
     full_requests = first.requests
     assert full_requests == sum(math.ceil(c.offers / PAGE_SIZE) for c in first.connectors)
-    assert_frame_equal(stored(tmp_path), full_load(server))
+    initial = stored(tmp_path)
+    assert_frame_equal(initial, full_load(server))
 
     change_offers(server, share=0.05, added=12, seed=1)  # 5% changed, 12 new per connector
     second = sync(tmp_path, **access(server))
@@ -39,10 +46,14 @@ def test_incremental_sync_costs_a_handful_of_requests_and_equals_a_full_load(
         assert report.mode == "incremental"
         assert report.watermark_before == first[report.label].watermark_after
         assert report.watermark_before is not None
+        assert report.watermark_after is not None
         assert report.watermark_after > report.watermark_before
-        assert (report.new, report.updated, report.unchanged) == (12, 20, 0)
+        # The overlap before the newest stored offer is read again, and found unchanged.
+        mine = initial.filter(pl.col("connector") == report.label)
+        reread = mine.filter(pl.col("modified_at") > report.watermark_before).height
+        assert (report.new, report.updated, report.unchanged) == (12, 20, reread)
         assert report.removed is None
-        assert report.requests == math.ceil(32 / PAGE_SIZE)  # one page: the changes only
+        assert report.requests == 1  # one page: the changes only
     assert second.requests * 8 <= full_requests
     assert_frame_equal(stored(tmp_path), full_load(server))
 
@@ -78,7 +89,9 @@ def test_history_records_each_change_with_when_it_was_synced(
     sync(tmp_path, **access(server))
     target = server.offers("acme")[3]
     server.update_offer("acme", target["id"], status="SIGNED", closed_at="2026-11-30T10:00:00Z")
-    report = sync(tmp_path, **access(server))
+    began = datetime.now(UTC)
+    sync(tmp_path, **access(server))
+    ended = datetime.now(UTC)
     history_folder = tmp_path / "history" / "connector=acme"
     assert sorted(p.name for p in history_folder.iterdir()) == [
         "000000001.parquet",
@@ -88,8 +101,7 @@ def test_history_records_each_change_with_when_it_was_synced(
     assert changed["id"].to_list() == [target["id"]]
     assert changed["status"].to_list() == ["SIGNED"]
     assert changed["change"].cast(pl.String).to_list() == ["updated"]
-    synced_at = changed["synced_at"][0]
-    assert report.connectors[0].watermark_after < synced_at
+    assert began <= changed["synced_at"][0] <= ended  # when this sync saw the change
     assert not (tmp_path / "history" / "connector=globex" / "000000002.parquet").exists()
 
 
@@ -206,3 +218,88 @@ def test_a_compat_dataset_syncs_and_reads_back_the_same(
     file = Dataset(tmp_path).data_file("acme")
     assert pl.read_parquet_schema(file)["outcome"] == pl.String  # plain strings on disk
     assert_frame_equal(stored(tmp_path), full_load(server))  # the Enum again in read_offers
+
+
+def test_a_server_clock_behind_this_machine_loses_no_change(tmp_path: Path) -> None:
+    # Every stamp the server makes reads 6 minutes behind this machine's clock (more than the
+    # overlap): a watermark from this machine's clock alone would lie after the next change.
+    data = generate_offers(120, connectors=1, seed=8)  # stamped weeks ago, as by the server
+    with SandboxServer(offers=data, rate_limit=100_000, rate_window_s=1.0) as server:
+        sync(tmp_path, **access(server))
+        offer = server.offers("default")[7]
+        server_now = datetime.now(UTC) - timedelta(minutes=6)
+        stamp = server_now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        server.update_offer("default", offer["id"], status="SIGNED", modified_at=stamp)
+        report = sync(tmp_path, **access(server))
+        assert report["default"].updated == 1
+        assert report["default"].watermark_after is not None
+        assert report["default"].watermark_after < server_now
+        assert_frame_equal(stored(tmp_path), full_load(server))
+
+
+def test_a_full_sync_rewrites_the_file_when_only_its_options_change(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    file = Dataset(tmp_path).data_file("acme")
+    sync(tmp_path, **access(server), include_raw_data=True)
+    assert "raw_data" in pl.read_parquet_schema(file)
+    dropped = sync(tmp_path, **access(server), full=True)  # no row differs but for raw_data
+    assert dropped.updated == 0
+    assert "raw_data" not in pl.read_parquet_schema(file)  # personal data gone from the disk
+    assert_frame_equal(stored(tmp_path), full_load(server))
+    sync(tmp_path, **access(server), profile="compat")  # nothing changed either
+    assert pl.read_parquet_schema(file)["outcome"] == pl.String
+    assert_frame_equal(stored(tmp_path), full_load(server))
+
+
+def test_history_numbering_goes_on_after_the_state_is_deleted(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    sync(tmp_path, **access(server))
+    change_offers(server, share=0.05, added=2, seed=4)
+    sync(tmp_path, **access(server))
+    for state in (tmp_path / "_state").glob("*.json"):
+        state.unlink()  # as the state's own error message advises to resync
+    change_offers(server, share=0.05, added=2, seed=5)
+    sync(tmp_path, **access(server))
+    folder = tmp_path / "history" / "connector=acme"
+    assert [p.name[:9] for p in sorted(folder.iterdir())] == ["000000001", "000000002", "000000003"]
+    first = pl.read_parquet(folder / "000000001.parquet")
+    assert (first.height, set(first["change"].cast(pl.String))) == (400, {"new"})
+    assert_frame_equal(stored(tmp_path), full_load(server))
+
+
+def test_every_connector_failing_in_different_ways_names_each_failure(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    tokens = {"acme": server.connector_tokens["acme"], "hris": server.forbidden_token}
+    lock = Dataset(tmp_path).lock("acme")
+    lock.acquire()
+    try:
+        with pytest.raises(PartialSyncError, match="0 of 2") as caught:
+            sync(tmp_path, **{**access(server), "connectors": tokens})
+    finally:
+        lock.release()
+    assert isinstance(caught.value.errors["acme"], SyncLockedError)
+    assert isinstance(caught.value.errors["hris"], ForbiddenError)
+    assert caught.value.report.connectors == ()
+
+
+def test_a_retry_policy_bounds_the_attempts_of_a_failing_server(tmp_path: Path) -> None:
+    data = generate_offers(40, connectors=1, seed=9)
+    with SandboxServer(offers=data, faults=Faults(error_rate=1.0)) as server:
+        retry = RetryPolicy(attempts=2, wait_initial_s=0.01, wait_jitter_s=0.0)
+        with pytest.raises(PartialLoadError):
+            sync(tmp_path, **access(server), retry=retry)
+        assert len(server.request_log) == 2  # the first page, tried twice
+        with pytest.raises(ConfigurationError, match="RetryPolicy"):
+            sync(tmp_path, **access(server), retry=3)  # type: ignore[arg-type]
+
+
+def test_progress_true_draws_a_bar_per_connector(
+    server: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sync(tmp_path, **access(server), progress=True)
+    drawn = capsys.readouterr().err
+    assert "acme" in drawn
+    assert "globex" in drawn
