@@ -116,8 +116,8 @@ def run_page(page: Path, cwd: Path) -> dict[str, Any]:
             if block.lang == "python":
                 exec(compile(block.code, block.where, "exec"), namespace)
             elif block.lang == "sql":
-                for statement in filter(str.strip, block.code.split(";")):
-                    sql.sql(statement).fetchall()
+                # DuckDB runs every statement of the block (a ";" may stand in a comment).
+                sql.execute(block.code).fetchall()
             else:
                 run_shell(block, cwd)
     return namespace
