@@ -36,7 +36,7 @@ from offer_analytics.enrich import (
 )
 from offer_analytics.load._arguments import modified_after_param
 from offer_analytics.load._job import FetchJob
-from offer_analytics.load._sink import PageSink
+from offer_analytics.load._sink import PageDecoder, PageSink
 
 __all__ = ["STAGES", "RelatedLoad", "fetch_related"]
 
@@ -107,20 +107,19 @@ async def _fetch_resource(
         path=RELATED_PATHS[resource],
         confirm_missing=False,
     )
+
+    def decode(chunk: Sequence[bytes], *, connector: str) -> tuple[pl.DataFrame, DecodeStats]:
+        frame = decode_related(resource, chunk, connector=connector)
+        return frame, DecodeStats(frame.height)
+
+    decoder = PageDecoder(decode, executor=executor)
     sinks: dict[str, PageSink] = {}
     async with asyncio.TaskGroup() as group:
         for connector in connectors:
             ids = None if isinstance(wanted, str) else wanted.get(connector.label)
             if not listing and not ids:
                 continue
-
-            def decode(
-                chunk: Sequence[bytes], label: str = connector.label
-            ) -> tuple[pl.DataFrame, DecodeStats]:
-                frame = decode_related(resource, chunk, connector=label)
-                return frame, DecodeStats(frame.height)
-
-            sinks[connector.label] = sink = PageSink(decode, executor=executor)
+            sinks[connector.label] = sink = decoder.sink(connector.label)
             if ids is None:
                 group.create_task(job.listing(connector, sink))
             else:
