@@ -47,7 +47,7 @@ PUBLIC = {
     },
     "offer_analytics.load": {
         "load_offers", "fetch_offers", "LoadResult", "LoadReport", "ProgressUpdate",
-        "RichProgress", "WATERMARK_OVERLAP", "RelatedLoad", "fetch_related",
+        "RichProgress", "WATERMARK_OVERLAP", "RelatedLoad", "fetch_related", "ENRICH_EXPAND",
     },
     "offer_analytics.store": {
         "export_parquet", "read_offers", "sync", "SyncReport", "ConnectorSync",

@@ -21,6 +21,7 @@ from offer_analytics.cli._options import (
     ConnectorsFile,
     ConnectorToken,
     Debug,
+    Enrich,
     ParquetProfile,
     ProfileName,
     Progress,
@@ -37,6 +38,7 @@ EXAMPLES = (
     "  export BINDBEE_API_KEY=... BINDBEE_CONNECTOR_TOKEN=...\n"
     "  offer-analytics fetch -o offers.parquet\n"
     "  offer-analytics fetch -o recent.parquet --modified-after 2026-09-01\n"
+    "  offer-analytics fetch -o offers.parquet --enrich   # + job, department, office, recruiter\n"
     "  offer-analytics fetch -o some.parquet --ids-file ids.txt   # id, or label,id per line\n"
     "  offer-analytics fetch -o all.parquet --connectors-file connectors.toml --json"
 )
@@ -103,6 +105,7 @@ def fetch(
             "--keep-partial", help="When pages still fail after every retry, write what was loaded."
         ),
     ] = False,
+    enrich: Enrich = False,
     api_key: ApiKey = None,
     base_url: BaseUrl = None,
     connector_token: ConnectorToken = None,
@@ -128,6 +131,7 @@ def fetch(
         "include_custom_fields": include_custom_fields,
         "include_raw_data": include_raw_data,
         "keep_partial": keep_partial,
+        "enrich": enrich,
         "progress": progress_wanted(progress),
     }
     if ids_file is not None:

@@ -58,7 +58,9 @@ _BY_AS_OF: Final = frozenset({"by", "as_of"})
 
 KINDS: Final[dict[Kind, MetricKind]] = {
     Kind.TIME_TO_CLOSE: MetricKind(
-        oa.time_to_close, "Kaplan-Meier median days to close with its 95% interval", _BY_AS_OF
+        oa.time_to_close,
+        "Kaplan-Meier median days to close with its 95% interval",
+        _BY_AS_OF | {"order"},
     ),
     Kind.SURVIVAL: MetricKind(
         oa.survival_curve, "share of sent offers still open after t days", _BY_AS_OF
@@ -69,7 +71,18 @@ KINDS: Final[dict[Kind, MetricKind]] = {
     Kind.ACCEPTANCE: MetricKind(
         oa.acceptance_rates,
         "acceptance rate with Wilson 95% bounds and n",
-        frozenset({"by", "as_of", "period", "basis", "denominator", "latest_per_application"}),
+        frozenset(
+            {
+                "by",
+                "as_of",
+                "period",
+                "basis",
+                "denominator",
+                "latest_per_application",
+                "min_n",
+                "order",
+            }
+        ),
         periods=("month", "quarter"),
     ),
     Kind.STATUS: MetricKind(oa.status_counts, "offers by raw status and outcome", _BY_AS_OF),

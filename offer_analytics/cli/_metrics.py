@@ -12,6 +12,7 @@ import offer_analytics as oa
 from offer_analytics.cli._metric_kinds import KINDS, Kind
 from offer_analytics.cli._options import AsJson, AsOf, Debug, OffersPath
 from offer_analytics.cli._output import Format, print_frame
+from offer_analytics.enrich import ENRICHED_COLUMNS
 from offer_analytics.errors import OfferAnalyticsError
 
 __all__ = ["EXAMPLES", "metrics", "parse_when"]
@@ -22,6 +23,8 @@ EXAMPLES = (
     "  offer-analytics metrics data/ time-to-close --by connector --as-of 2026-10-01\n"
     "  offer-analytics metrics offers.parquet starts --period weekday --format csv > starts.csv\n"
     "  offer-analytics metrics offers.parquet quality --json | jq '.[] | select(.n > 0)'\n"
+    "  offer-analytics metrics data/ acceptance --by department --min-n 20 --order n\n"
+    "    (department, job, office, recruiter: from `sync --enrich` or `fetch --enrich`)\n"
     "\b\nKinds:\n"
     + "".join(f"  {kind.value:<14} {metric.about}\n" for kind, metric in KINDS.items())
 )
@@ -40,6 +43,13 @@ class Basis(StrEnum):
 
     COHORT = "cohort"
     ACTIVITY = "activity"
+
+
+class Order(StrEnum):
+    """``--order`` values."""
+
+    KEYS = "keys"
+    N = "n"
 
 
 class Denominator(StrEnum):
@@ -107,6 +117,24 @@ def metrics(
             "--all-versions", help="acceptance: count every offer, not one per application."
         ),
     ] = False,
+    min_n: Annotated[
+        int | None,
+        typer.Option(
+            "--min-n",
+            metavar="N",
+            min=1,
+            help="acceptance: a group whose n (the rate's denominator) is below N keeps its "
+            "row and n, its rate and bounds blank (too few to say).",
+            show_default=False,
+        ),
+    ] = None,
+    order: Annotated[
+        Order | None,
+        typer.Option(
+            help="acceptance, time-to-close: rows by group keys (keys), or largest n first (n).",
+            show_default=False,
+        ),
+    ] = None,
     as_of: AsOf = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="How to print the result.")
@@ -130,6 +158,8 @@ def metrics(
         denominator=denominator.value if denominator else None,
         latest_per_application=False if all_versions else None,
         as_of=parse_when(as_of) if as_of is not None else None,
+        min_n=min_n,
+        order=order.value if order else None,
     )
     refused = sorted(set(given) - metric.options)
     if refused:
@@ -161,5 +191,8 @@ def _columns(by: list[str] | None, available: list[str]) -> list[str] | None:
     unknown = [name for name in names if name not in available]
     if unknown:
         msg = f"no column {', '.join(map(repr, unknown))}; the file has {', '.join(available)}."
+        if set(unknown) & set(ENRICHED_COLUMNS):
+            msg += " Job, department, office and recruiter come with `sync --enrich` or "
+            msg += "`fetch --enrich`."
         raise typer.BadParameter(msg, param_hint="'--by'")
     return names

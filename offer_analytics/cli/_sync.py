@@ -21,6 +21,7 @@ from offer_analytics.cli._options import (
     ConnectorsFile,
     ConnectorToken,
     Debug,
+    Enrich,
     ParquetProfile,
     ProfileName,
     Progress,
@@ -39,7 +40,9 @@ EXAMPLES = (
     "  offer-analytics sync data/              # first run loads all, later runs the changes\n"
     "  offer-analytics sync data/ --full       # reload and remove what the API no longer has\n"
     "  offer-analytics sync data/ --shard 2/8  # this process's eighth of the connectors\n"
-    "  offer-analytics metrics data/ acceptance --by connector"
+    "  offer-analytics metrics data/ acceptance --by connector\n"
+    "  offer-analytics sync data/ --enrich     # keeps jobs, departments, ... refreshed too\n"
+    "  offer-analytics metrics data/ acceptance --by department --min-n 20 --order n"
 )
 
 
@@ -82,6 +85,7 @@ def sync(
             "N processes or machines can sync into one folder at once.",
         ),
     ] = None,
+    enrich: Enrich = False,
     api_key: ApiKey = None,
     base_url: BaseUrl = None,
     connector_token: ConnectorToken = None,
@@ -98,7 +102,8 @@ def sync(
 
     The first run loads everything; later runs load only offers modified since the last one.
     Each connector's table is replaced atomically, so a crash or Ctrl-C never leaves it half
-    written. Read the folder with `metrics`, `report`, polars, DuckDB or Spark.
+    written. Read the folder with `metrics`, `report`, polars, DuckDB or Spark. --enrich is
+    fixed by a folder's first sync; turning it on or off later takes --full.
     """
     parts = parse_shard(shard)
     connection = resolve_connection(ctx)  # from the connection options above
@@ -115,6 +120,7 @@ def sync(
                 shard=parts,
                 profile=profile.value,
                 progress=bar,
+                enrich=enrich,
             )
         except PartialSyncError as error:
             report, failed = error.report, error

@@ -5,7 +5,8 @@
 - :class:`LoadResult`, :class:`LoadReport`: what every load returns.
 - :class:`ProgressUpdate`: what a ``progress=`` callback receives; :class:`RichProgress`, a
   progress bar that is such a callback (what ``progress=True`` draws).
-- :data:`WATERMARK_OVERLAP`: how far before a load's start its ``report.watermark`` lies.
+- :data:`WATERMARK_OVERLAP`: how far before a load's start its ``report.watermark`` lies;
+  :data:`ENRICH_EXPAND`: what enrichment asks the offers pages to expand.
 - :func:`fetch_related` (:class:`RelatedLoad`): the applications, jobs, departments, offices
   and users a set of offers needs, on a client's budgets (what ``enrich=True`` runs; a store
   calls it for the offers it adds).
@@ -20,10 +21,12 @@ the next are fetched), ``_load_report``, ``_progress`` (the callback and the ric
 
 from offer_analytics.load._entry import WATERMARK_OVERLAP, fetch_offers, load_offers
 from offer_analytics.load._load_report import LoadReport, LoadResult
+from offer_analytics.load._plan import ENRICH_EXPAND
 from offer_analytics.load._progress import ProgressUpdate, RichProgress
 from offer_analytics.load._related import RelatedLoad, fetch_related
 
 __all__ = [
+    "ENRICH_EXPAND",
     "WATERMARK_OVERLAP",
     "LoadReport",
     "LoadResult",

@@ -232,10 +232,12 @@ class ConnectorOffers:
         self, offer_id: str, fields: Mapping[str, Any], *, now: float | None = None
     ) -> dict[str, Any]:
         """Change fields of one offer and advance its ``modified_at`` to ``now``; return a copy."""
-        bad = sorted((set(fields) - set(OFFER_FIELDS)) | ({"id"} & set(fields)))
+        settable = self._settable()
+        bad = sorted((set(fields) - set(settable)) | ({"id"} & set(fields)))
         if bad:
             raise ValueError(
-                f"cannot set {', '.join(bad)}; settable: {', '.join(OFFER_FIELDS[1:])}"
+                f"cannot set {', '.join(bad)}; settable: "
+                f"{', '.join(f for f in settable if f != 'id')}"
             )
         with self._lock:
             pos = self._position.get(offer_id)
@@ -252,6 +254,9 @@ class ConnectorOffers:
                 cache.pop(pos, None)
             self._changed()
             return _copy_offer(offer)
+
+    def _settable(self) -> tuple[str, ...]:
+        return OFFER_FIELDS
 
     def remove(self, offer_ids: Sequence[str]) -> None:
         """Delete offers: they are no longer listed nor found (all ids checked first)."""
@@ -287,3 +292,8 @@ class ConnectorRecords(ConnectorOffers):
 
     def _dump(self, offer: dict[str, Any], cf: bool, rd: bool, expand: ExpandSpec) -> bytes:
         return json.dumps(offer, separators=(",", ":")).encode()
+
+    def _settable(self) -> tuple[str, ...]:
+        # Every object of a resource has the same fields: those of any of them.
+        with self._lock:
+            return tuple(self._offers[0]) if self._offers else ()

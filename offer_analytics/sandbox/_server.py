@@ -328,6 +328,19 @@ class SandboxServer:
         """
         return self._connector(label).update(offer_id, fields)
 
+    def update_related(
+        self, label: str, resource: str, object_id: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Change fields of one related object (e.g. rename a department); return it.
+
+        Its ``modified_at`` advances to now, as for :meth:`update_offer`, so that a listing
+        with ``modified_after`` finds it; what offers resolve to (:meth:`related`) follows.
+        """
+        self._connector(label)
+        if resource not in self._records:
+            raise KeyError(f"no related resource {resource!r}; resources: {list(self._records)}")
+        return self._records[resource][label].update(object_id, fields)
+
     def add_offers(self, label: str, offers: Sequence[Mapping[str, Any]]) -> None:
         """Append new offers to connector ``label``, with ``modified_at`` set to now."""
         self._connector(label).add(offers)

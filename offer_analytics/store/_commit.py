@@ -6,6 +6,8 @@ under the lock, so that it cannot change between reading and committing.
 
 The order of the writes is what makes a crash harmless:
 
+0. related tables (``enrich=True``): written first; they only feed the enrichment, which the
+   next sync redoes for every offer, so tables newer than the offers they enriched are harmless.
 1. history: the changed rows, in the file numbered by this sync's generation.
 2. data: the connector's new table, replacing the old one atomically. Its metadata names the
    generation that wrote it, and this rename is the commit: a history file numbered above the
@@ -33,8 +35,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from offer_analytics.enrich import RESOURCES
 from offer_analytics.errors import SyncLockedError
-from offer_analytics.load import WATERMARK_OVERLAP, LoadReport, ProgressUpdate
+from offer_analytics.load import WATERMARK_OVERLAP, LoadReport, ProgressUpdate, RelatedLoad
 from offer_analytics.schema import UTC_DATETIME
 from offer_analytics.store._credentials import SyncCredentials
 from offer_analytics.store._dataset import Dataset, checkpoint
@@ -43,6 +46,13 @@ from offer_analytics.store._merge import Merge, merge
 from offer_analytics.store._metadata import KEY_PROFILE, generation_from
 from offer_analytics.store._parquet import Profile, parquet_writer, to_arrow
 from offer_analytics.store._read import scan_offers_file
+from offer_analytics.store._related import (
+    enrich_merge,
+    plain,
+    read_related,
+    refreshed,
+    write_related,
+)
 from offer_analytics.store._report import ConnectorSync, SyncMode
 from offer_analytics.store._state import ConnectorState, check_same_options, read_state
 from offer_analytics.store._watermark import safe_watermark
@@ -76,11 +86,13 @@ class _Stored:
 
 @dataclass(frozen=True)
 class _Loaded:
-    """What the load brought: its rows, its report, and how long it took (monotonic clock)."""
+    """What the load brought: its rows, its report, how long it took (monotonic clock), and
+    the related objects it fetched (``enrich=True``)."""
 
     table: pl.DataFrame
     report: LoadReport
     seconds: float
+    related: RelatedLoad | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +108,7 @@ class ConnectorJob:
     columns: tuple[str, ...]
     mapping: str
     profile: Profile
+    enrich: bool = False
 
     def run(self, progress: Callable[[ProgressUpdate], None] | None) -> ConnectorSync:
         """Lock the connector, then load, merge and commit.
@@ -126,7 +139,7 @@ class ConnectorJob:
         self, state: ConnectorState | None, progress: Callable[[ProgressUpdate], None] | None
     ) -> ConnectorSync:
         started = time.perf_counter()
-        self.dataset.remove_leftovers(self.label)
+        self.dataset.remove_leftovers(self.label, resources=RESOURCES)
         stored = _Stored.read(self.dataset.data_file(self.label))
         mode: SyncMode = "full" if self.full else "incremental"
         if state is None or stored.table is None:
@@ -134,8 +147,10 @@ class ConnectorJob:
         before = state.watermark if state is not None else None
         loaded = self._load(before if mode == "incremental" else None, progress)
         merged = merge(
-            _aligned(stored.table, loaded.table), loaded.table, full=mode != "incremental"
+            _aligned(plain(stored.table), loaded.table), loaded.table, full=mode != "incremental"
         )
+        if loaded.related is not None:
+            merged = self._enrich(merged, loaded.related, incremental=mode == "incremental")
         watermark = safe_watermark(
             local=loaded.report.watermark,
             before=before,
@@ -145,7 +160,7 @@ class ConnectorJob:
             overlap=WATERMARK_OVERLAP,
         )
         generation = self._generation(state, stored)
-        self._commit_data(merged, stored, loaded.table.columns, mode, generation, watermark)
+        self._commit_data(merged, stored, mode, generation, watermark)
         checkpoint("data:committed", self.label)
         report = ConnectorSync(
             label=self.label,
@@ -161,23 +176,38 @@ class ConnectorJob:
             load=loaded.report,
             duration_s=time.perf_counter() - started,
         )
-        self._commit_state(report, generation, tuple(loaded.table.columns))
+        self._commit_state(report, generation, tuple(merged.table.columns))
         checkpoint("state:committed", self.label)
+        if self.full and not self.enrich:
+            self.dataset.remove_related(self.label, RESOURCES)  # tables nothing refreshes now
         return report
+
+    def _enrich(self, merged: Merge, related: RelatedLoad, *, incremental: bool) -> Merge:
+        """Refresh the stored related tables with what was fetched, write them, and enrich
+        every row of ``merged`` with them (a full or initial run starts from no tables)."""
+        stored = read_related(self.dataset, self.label) if incremental else None
+        tables = refreshed(stored, related.tables)
+        write_related(self.dataset, self.label, tables, profile=self.profile)
+        checkpoint("related:committed", self.label)
+        return enrich_merge(merged, tables, label=self.label)
 
     def _load(
         self, modified_after: datetime | None, progress: Callable[[ProgressUpdate], None] | None
     ) -> _Loaded:
         started = time.perf_counter()
-        frame, report = load_connector(
+        (frame, report), related = load_connector(
             self.credentials,
             self.label,
             modified_after=modified_after,
             progress=progress,
             load_options=self.load_options,
             client_options=self.client_options,
+            enrich=self.enrich,
+            related_after=modified_after,
         )
-        return _Loaded(frame.drop("connector"), report, time.perf_counter() - started)
+        # Only the stored columns: enrichment's expanded applications were its input only.
+        table = frame.select(c for c in frame.columns if c in self.columns)
+        return _Loaded(table, report, time.perf_counter() - started, related)
 
     def _generation(self, state: ConnectorState | None, stored: _Stored) -> int:
         """This sync's number: one past the last committed one (see the module's docstring)."""
@@ -195,7 +225,6 @@ class ConnectorJob:
         self,
         merged: Merge,
         stored: _Stored,
-        columns: list[str],
         mode: SyncMode,
         generation: int,
         watermark: datetime | None,
@@ -206,12 +235,14 @@ class ConnectorJob:
             self._write_history(merged, generation)
         # A full run rewrites the file even when no row differs: its options may have dropped a
         # column (raw_data: personal data) that must leave the disk.
+        # An enriched table also changes when only a related object did (a renamed department).
         rewrite = (
             changed
             or mode != "incremental"
             or stored.table is None
-            or stored.table.columns != columns
+            or stored.table.columns != merged.table.columns
             or stored.profile != self.profile
+            or (self.enrich and not merged.table.equals(stored.table))
         )
         if rewrite:
             file = self.dataset.data_file(self.label)

@@ -4,6 +4,8 @@
 
     <root>/offers/connector=<label>/part-0.parquet     the connector's current offers
     <root>/history/connector=<label>/<n>.parquet        rows changed by the connector's sync n
+    <root>/related/<resource>/connector=<label>/part-0.parquet
+                                                        enrich=True: the jobs, departments, ...
     <root>/_state/<label>.json                          watermark, counts, the last report
     <root>/_state/<label>.lock                          held while a sync of <label> runs
 
@@ -93,6 +95,10 @@ class Dataset:
         """The current offers of ``label``."""
         return self.offers_folder / f"connector={label}" / "part-0.parquet"
 
+    def related_file(self, resource: str, label: str) -> Path:
+        """The stored objects of a related ``resource`` (``"jobs"``, ...) of ``label``."""
+        return self.root / "related" / resource / f"connector={label}" / "part-0.parquet"
+
     def history_file(self, label: str, generation: int) -> Path:
         """The rows changed by sync number ``generation`` of ``label``."""
         return self.root / "history" / f"connector={label}" / f"{generation:09d}.parquet"
@@ -159,12 +165,21 @@ class Dataset:
             new.mkdir(exist_ok=True)
             _fsync_folder(new.parent)  # so that a crash cannot lose the folder under a file
 
-    def remove_leftovers(self, label: str) -> int:
+    def remove_related(self, label: str, resources: tuple[str, ...]) -> None:
+        """Delete ``label``'s related tables (a full sync without enrichment drops them)."""
+        for resource in resources:
+            file = self.related_file(resource, label)
+            if file.is_file():
+                file.unlink()
+                _fsync_folder(file.parent)
+
+    def remove_leftovers(self, label: str, *, resources: tuple[str, ...] = ()) -> int:
         """Delete temporary files a crashed sync of ``label`` left; return how many."""
         folders = (
             self.data_file(label).parent,
             self.history_file(label, 0).parent,
             self.state_file(label).parent,
+            *(self.related_file(r, label).parent for r in resources),
         )
         removed = 0
         for folder in folders:

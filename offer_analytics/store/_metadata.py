@@ -58,6 +58,15 @@ COLUMN_DESCRIPTIONS: Final[Mapping[str, str]] = {
     "creator_data": "The expanded creator object, as JSON text.",
     "custom_fields": "The offer's custom fields as JSON text; may hold personal data.",
     "raw_data": "The source ATS's raw record as JSON text; may hold personal data.",
+    "job_id": "Id of the offer's job (through its application); null when not found.",
+    "job": "Name of the offer's job.",
+    "department_id": "Id of the job's first department.",
+    "department": "Name of the job's first department.",
+    "departments": "Names of all the job's departments, in the job's order.",
+    "office_id": "Id of the job's first office.",
+    "office": "Name of the job's first office.",
+    "recruiter_id": "Id of the job's first recruiter, else of the offer's creator.",
+    "recruiter": "Name of that recruiter.",
 }
 
 

@@ -20,6 +20,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from offer_analytics.enrich import ENRICHED_SCHEMA
 from offer_analytics.errors import ConfigurationError, SchemaError
 from offer_analytics.schema import OFFER_SCHEMA, OPTIONAL_COLUMNS
 from offer_analytics.store._dataset import Dataset
@@ -54,6 +55,14 @@ def check_offers_frame(frame: pl.DataFrame, *, what: str = "frame") -> None:
     for name, dtype in frame.schema.items():
         if name in OFFER_SCHEMA:
             continue
+        if name in ENRICHED_SCHEMA:
+            if dtype != ENRICHED_SCHEMA[name]:
+                raise SchemaError(
+                    f"The {what}'s enrichment column {name!r} is {dtype}, not "
+                    f"{ENRICHED_SCHEMA[name]}.",
+                    field=name,
+                )
+            continue
         if name not in OPTIONAL_COLUMNS:
             raise SchemaError(
                 f"The {what} has a column {name!r} that offers frames do not have; drop it or "
@@ -65,7 +74,7 @@ def check_offers_frame(frame: pl.DataFrame, *, what: str = "frame") -> None:
 
 
 def _ordered(frame: pl.DataFrame) -> pl.DataFrame:
-    names = [c for c in (*OFFER_SCHEMA, *OPTIONAL_COLUMNS) if c in frame.columns]
+    names = [c for c in (*OFFER_SCHEMA, *OPTIONAL_COLUMNS, *ENRICHED_SCHEMA) if c in frame.columns]
     return frame.select(names)
 
 
@@ -85,11 +94,20 @@ def to_arrow(frame: pl.DataFrame, *, profile: Profile) -> pa.Table:
 
 
 def parquet_writer(
-    table: pa.Table, *, profile: Profile, watermark: datetime | None, generation: int | None = None
+    table: pa.Table,
+    *,
+    profile: Profile,
+    watermark: datetime | None,
+    generation: int | None = None,
+    offers: bool = True,
 ) -> Callable[[BinaryIO], None]:
-    """A function writing ``table`` as Parquet (with the package's metadata) to an open file."""
+    """A function writing ``table`` as Parquet (with the package's metadata) to an open file.
+
+    ``offers=False``: the table is not an offers table (a related one), so its columns get no
+    offers column descriptions (its ``id`` is no offer id).
+    """
     metadata = file_metadata(
-        table.column_names,
+        table.column_names if offers else [],
         version=_package_version(),
         watermark=watermark,
         profile=profile,
@@ -131,8 +149,8 @@ def export_parquet(
     Parameters
     ----------
     frame
-        An offers frame, as :func:`~offer_analytics.load_offers` returns it (a LazyFrame is
-        collected).
+        An offers frame, as :func:`~offer_analytics.load_offers` returns it, enriched or not
+        (a LazyFrame is collected).
     path
         The file to write; its folder must exist.
     profile

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from offer_analytics.enrich import ENRICHED_SCHEMA
 from offer_analytics.errors import ConfigurationError, SchemaError
 from offer_analytics.schema import OFFER_SCHEMA, OPTIONAL_COLUMNS, OUTCOME_DTYPE, empty_offers_frame
 
@@ -29,17 +30,34 @@ def _file_schema(file: Path) -> dict[str, pl.DataType]:
         raise SchemaError(f"{file} is not a readable Parquet file: {error}") from None
 
 
+def _has_enrichment(file: Path, schema: dict[str, pl.DataType]) -> bool:
+    """Whether the file holds the enrichment columns (all of them, of their exact types)."""
+    found = [name for name in ENRICHED_SCHEMA if name in schema]
+    if not found:
+        return False
+    for name, dtype in ENRICHED_SCHEMA.items():
+        if schema.get(name) != dtype:
+            raise SchemaError(
+                f"{file}: enrichment column {name!r} is {schema.get(name)}, not {dtype}.",
+                field=name,
+            )
+    return True
+
+
 def scan_offers_file(
     file: Path,
     *,
     optional: tuple[str, ...] | None = None,
     schema: dict[str, pl.DataType] | None = None,
+    enriched: bool | None = None,
 ) -> pl.LazyFrame:
     """One file as a lazy frame with the offers schema.
 
     ``connector`` comes from the file, or else from a ``connector=<label>`` parent folder.
     ``optional`` names the optional columns to produce (missing ones as nulls); by default, the
-    file's own. ``schema`` is the file's, when the caller has read it already.
+    file's own. ``enriched``: whether to produce the enrichment columns (nulls for a file
+    without them); by default, when the file has them. ``schema`` is the file's, when the
+    caller has read it already.
     """
     if schema is None:
         schema = _file_schema(file)
@@ -63,6 +81,10 @@ def scan_offers_file(
     exprs["outcome"] = pl.col("outcome").cast(pl.String).cast(OUTCOME_DTYPE)
     for name in wanted:
         exprs[name] = pl.col(name) if name in schema else pl.lit(None, pl.String).alias(name)
+    has = _has_enrichment(file, schema)
+    if has if enriched is None else enriched:
+        for name, dtype in ENRICHED_SCHEMA.items():
+            exprs[name] = pl.col(name) if has else pl.lit(None, dtype).alias(name)
     return pl.scan_parquet(file, glob=False).select(exprs.values())
 
 
@@ -72,6 +94,9 @@ def read_offers(path: str | Path) -> pl.LazyFrame:
     The result has the exact offers schema (``outcome`` as its Enum, instants in UTC, the
     ``connector`` column), whichever profile wrote the files. In a dataset, each connector's
     current table is read; connectors whose optional columns differ get nulls where they lack one.
+    A dataset synced with ``enrich=True`` (or a file of an enriched frame) also gives the
+    enrichment columns (``job``, ``department``, ... with the types of ``ENRICHED_SCHEMA``),
+    after the optional ones.
 
     Parameters
     ----------
@@ -117,7 +142,11 @@ def read_offers(path: str | Path) -> pl.LazyFrame:
         return empty_offers_frame().lazy()
     schemas = {file: _file_schema(file) for file in files}
     optional = tuple(c for c in OPTIONAL_COLUMNS if any(c in s for s in schemas.values()))
-    scans = [scan_offers_file(f, optional=optional, schema=s) for f, s in schemas.items()]
+    enriched = any(_has_enrichment(f, s) for f, s in schemas.items())
+    scans = [
+        scan_offers_file(f, optional=optional, schema=s, enriched=enriched)
+        for f, s in schemas.items()
+    ]
     return pl.concat(scans, how="vertical") if len(scans) > 1 else scans[0]
 
 

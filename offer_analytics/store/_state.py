@@ -129,14 +129,14 @@ def check_same_options(
     Raises
     ------
     ConfigurationError
-        The columns (``expand``/``include_*``) or the outcome mapping differ.
+        The columns (``expand``/``include_*``/``enrich``) or the outcome mapping differ.
     """
     if state is None:
         return
     if state.columns != columns:
         differ = sorted(set(columns) ^ set(state.columns))
         raise ConfigurationError(
-            f"Connector {label!r} is stored with other expand/include_* options (columns "
+            f"Connector {label!r} is stored with other expand/include_*/enrich options (columns "
             f"differ: {', '.join(differ)}); an incremental sync would mix the two. Sync it with "
             "full=True to rebuild it with the new options."
         )

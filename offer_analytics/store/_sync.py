@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from offer_analytics.bindbee import RetryPolicy
+from offer_analytics.enrich import ENRICHED_COLUMNS
 from offer_analytics.errors import ConfigurationError, PartialSyncError, SyncLockedError
 from offer_analytics.load import ProgressUpdate, RichProgress
 from offer_analytics.schema import offers_schema, resolve_outcome_mapping
@@ -51,6 +52,7 @@ def sync(
     expand: Sequence[str] | str = (),
     outcome_mapping: Mapping[str, str] | None = None,
     profile: Profile = "default",
+    enrich: bool = False,
 ) -> SyncReport:
     """Bring a dataset folder up to date with the API: incremental, atomic, per connector.
 
@@ -97,6 +99,13 @@ def sync(
         Connectors synced at once (each in a thread with its own connection pool).
     profile
         The Parquet profile of the files (see :func:`export_parquet`).
+    enrich
+        Add each offer's job, department, office and recruiter, as
+        ``load_offers(enrich=True)`` does. The connector's related objects are kept in the
+        dataset (``related/<resource>/connector=<label>/``); each sync fetches those its new
+        offers need and those modified since the last sync, and re-enriches every stored offer,
+        so that a renamed department reaches old offers too. Fixed by the first sync, like
+        ``expand``; turning it on or off takes a ``full=True`` run.
 
     Returns
     -------
@@ -152,12 +161,13 @@ def sync(
         del api_key, connector_token, connectors
     labels = check_labels(credentials.labels)
     shard = validate_shard(shard)
-    _check_options(profile=profile, parallel=parallel, retry=retry)
+    _check_options(profile=profile, parallel=parallel, retry=retry, enrich=enrich)
     columns, mapping = _table_options(
         expand=expand,
         include_custom_fields=include_custom_fields,
         include_raw_data=include_raw_data,
         outcome_mapping=outcome_mapping,
+        enrich=enrich,
     )
     load_options: dict[str, Any] = {
         "page_size": page_size,
@@ -182,6 +192,7 @@ def sync(
             columns=columns,
             mapping=mapping,
             profile=profile,
+            enrich=enrich,
         )
         for label in mine
     ]
@@ -199,8 +210,10 @@ def sync(
     return report
 
 
-def _check_options(*, profile: str, parallel: int, retry: RetryPolicy | None) -> None:
+def _check_options(*, profile: str, parallel: int, retry: RetryPolicy | None, enrich: bool) -> None:
     """Refuse, before any request, options that no connector could use."""
+    if not isinstance(enrich, bool):
+        raise ConfigurationError("enrich must be True or False.")
     if profile not in ("default", "compat"):
         raise ConfigurationError(f"profile must be 'default' or 'compat', not {profile!r}.")
     if not isinstance(parallel, int) or parallel < 1:
@@ -245,6 +258,7 @@ def _table_options(
     include_custom_fields: bool,
     include_raw_data: bool,
     outcome_mapping: Mapping[str, str] | None,
+    enrich: bool,
 ) -> tuple[tuple[str, ...], str]:
     """The stored table's columns and the outcome mapping's fingerprint for these options."""
     schema = offers_schema(
@@ -252,7 +266,8 @@ def _table_options(
         include_custom_fields=include_custom_fields,
         include_raw_data=include_raw_data,
     )
-    columns = tuple(c for c in schema if c != "connector")
+    added = ENRICHED_COLUMNS if enrich else ()
+    columns = tuple(c for c in (*schema, *added) if c != "connector")
     return columns, mapping_fingerprint(resolve_outcome_mapping(outcome_mapping))
 
 

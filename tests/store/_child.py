@@ -45,6 +45,7 @@ def main() -> None:
         page_size=config["page_size"],
         shard=None if shard is None else (shard[0], shard[1]),
         progress=on_progress,
+        enrich=bool(config.get("enrich", False)),
     )
     print(json.dumps({c.label: c.new for c in report.connectors}))
 
