@@ -54,7 +54,7 @@ PUBLIC = {
     },
     "offer_analytics.sandbox": {
         "SandboxServer", "Faults", "RequestRecord", "generate_offers", "GeneratorRates",
-        "CONNECTOR_LABELS", "DEFAULT_END", "generate_related", "RelatedData", "RelatedRates",
+        "CONNECTOR_LABELS", "generate_related", "RelatedData", "RelatedRates",
     },
     "offer_analytics.enrich": {
         "enrich_offers", "RelatedTables", "decode_related", "needed_ids", "ENRICHED_COLUMNS",

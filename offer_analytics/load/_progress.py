@@ -2,14 +2,21 @@
 
 The loader only calls a callback; drawing lives here, at the edge, so that notebooks, the CLI and
 tests can each present (or ignore) progress their own way.
+
+In Jupyter, rich's live display needs ``ipywidgets`` (an extra install; without it rich warns and
+shows an empty box), and a widget shows nothing in a static view of the notebook anyway. So in a
+notebook the same bar is rendered as plain text into one output that is updated in place through
+IPython's display handle: it needs nothing beyond the kernel, and the saved notebook keeps the
+final state.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Final, Self
 
 from rich.console import Console
 from rich.progress import (
@@ -22,6 +29,9 @@ from rich.progress import (
 )
 
 __all__ = ["ProgressCallback", "ProgressUpdate", "RichProgress"]
+
+# A notebook output redrawn more often than this only costs messages to the front end.
+_NOTEBOOK_REDRAW_S: Final = 0.25
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,8 @@ class RichProgress:
     ----------
     file
         Where to draw (default: standard error, so that standard output stays clean for data).
+        Without ``file``, inside Jupyter the bar is one plain-text output of the cell, updated in
+        place (no ``ipywidgets`` needed).
 
     Examples
     --------
@@ -72,20 +84,29 @@ class RichProgress:
     """
 
     def __init__(self, *, file: IO[str] | None = None) -> None:
+        self._notebook = _NotebookOutput() if file is None and _in_jupyter() else None
+        if self._notebook is not None:
+            console = self._notebook.console
+        else:
+            # Standard error by default: standard output may carry data (e.g. piped exports).
+            console = Console(file=file) if file is not None else Console(stderr=True)
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("offers · {task.fields[pages]} pages"),
             TimeElapsedColumn(),
-            # Standard error by default: standard output may carry data (e.g. piped exports).
-            console=Console(file=file) if file is not None else Console(stderr=True),
+            console=console,
             transient=False,
+            auto_refresh=self._notebook is None,
         )
         self._tasks: dict[str, TaskID] = {}
 
     def __enter__(self) -> Self:
-        self._progress.start()
+        if self._notebook is not None:
+            self._notebook.show(self._progress)
+        else:
+            self._progress.start()
         return self
 
     def __exit__(
@@ -94,7 +115,10 @@ class RichProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._progress.stop()
+        if self._notebook is not None:
+            self._notebook.redraw(self._progress, final=True)
+        else:
+            self._progress.stop()
 
     def __call__(self, update: ProgressUpdate) -> None:
         task = self._tasks.get(update.connector)
@@ -118,3 +142,40 @@ class RichProgress:
             pages=update.pages,
             refresh=update.done,
         )
+        if self._notebook is not None:
+            self._notebook.redraw(self._progress, final=update.done)
+
+
+def _in_jupyter() -> bool:
+    """Whether this runs in a Jupyter kernel (rich's own test, so both agree)."""
+    return Console().is_jupyter
+
+
+class _NotebookOutput:
+    """One notebook output showing a rich progress bar as plain text, updated in place."""
+
+    def __init__(self) -> None:
+        # Plain text, no colour codes: the output must read the same in any static view.
+        self.console = Console(width=100, color_system=None, force_jupyter=False)
+        self._handle: Any = None
+        self._drawn_at = 0.0
+
+    def show(self, progress: Progress) -> None:
+        from IPython.display import display  # present wherever a Jupyter kernel runs
+
+        # IPython ships no annotations for display().
+        text = {"text/plain": self._text(progress)}
+        self._handle = display(text, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        self._drawn_at = time.monotonic()
+
+    def redraw(self, progress: Progress, *, final: bool) -> None:
+        now = time.monotonic()
+        if self._handle is None or (not final and now - self._drawn_at < _NOTEBOOK_REDRAW_S):
+            return
+        self._handle.update({"text/plain": self._text(progress)}, raw=True)
+        self._drawn_at = now
+
+    def _text(self, progress: Progress) -> str:
+        with self.console.capture() as captured:
+            self.console.print(progress.get_renderable())
+        return captured.get().rstrip("\n")

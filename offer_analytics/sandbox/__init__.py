@@ -13,7 +13,6 @@ from offer_analytics.sandbox._faults import Faults
 from offer_analytics.sandbox._gateway import RequestRecord
 from offer_analytics.sandbox._generator import (
     CONNECTOR_LABELS,
-    DEFAULT_END,
     GeneratorRates,
     generate_offers,
 )
@@ -22,7 +21,6 @@ from offer_analytics.sandbox._server import SandboxServer
 
 __all__ = [
     "CONNECTOR_LABELS",
-    "DEFAULT_END",
     "Faults",
     "GeneratorRates",
     "RelatedData",

@@ -31,10 +31,7 @@ import numpy.typing as npt
 
 from offer_analytics.sandbox._generated_instants import spoil_dates, write_instants
 
-__all__ = ["CONNECTOR_LABELS", "DEFAULT_END", "GeneratorRates", "generate_offers", "uuids"]
-
-#: The default end of the generated period. Fixed so that a seed always gives the same data.
-DEFAULT_END: Final = date(2026, 10, 1)
+__all__ = ["CONNECTOR_LABELS", "GeneratorRates", "generate_offers", "today_utc", "uuids"]
 
 #: Connector labels used in order; more connectors than names get ``connector-<n>``.
 CONNECTOR_LABELS: Final = ("acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne")
@@ -237,16 +234,22 @@ def _start_days(d: _Draws, life: _Lifecycle) -> tuple[Array, Array]:
     return start_day, has_start
 
 
-def _modified(d: _Draws, life: _Lifecycle) -> Array:
-    """The last change: after every recorded event, by up to two days."""
-    modified: Array = np.maximum.reduce(
+def _modified(d: _Draws, life: _Lifecycle, end_us: int) -> Array:
+    """The last change: after every recorded event, by up to two days, but not past the end.
+
+    With the period ending today, a change after the end would lie in the future: it would
+    outrun every sync's watermark and look like an ATS clock running ahead.
+    """
+    last_event: Array = np.maximum.reduce(
         [
             life.created,
             np.where(life.has_sent, life.sent_at, 0),
             np.where(life.has_closed, life.closed_at, 0),
         ]
     )
-    return modified + (d.rng.random(d.n) * 2 * _US_PER_DAY).astype(np.int64) + 1_000
+    modified = last_event + (d.rng.random(d.n) * 2 * _US_PER_DAY).astype(np.int64) + 1_000
+    clamped: Array = np.minimum(modified, np.maximum(end_us, last_event + 1_000))
+    return clamped
 
 
 def _connector(
@@ -278,7 +281,7 @@ def _connector(
         created=life.created,
         sent=(life.sent_at, life.has_sent),
         closed=(life.closed_at, life.has_closed),
-        modified=_modified(d, life),
+        modified=_modified(d, life, end_us),
         start=(start_day, has_start),
     )
     spoil_dates(rng, rates.impossible_date, [stamps["sent_at"], stamps["closed_at"]])
@@ -336,12 +339,23 @@ def _assemble(
     return offers
 
 
+def today_utc() -> date:
+    """Today's date in UTC: the default last day of generated data.
+
+    Examples
+    --------
+    >>> today_utc() == datetime.now(UTC).date()
+    True
+    """
+    return datetime.now(UTC).date()
+
+
 def generate_offers(
     n: int,
     *,
     connectors: int = 1,
     seed: int = 0,
-    end: date = DEFAULT_END,
+    end: date | None = None,
     years: float = 3.0,
     rates: GeneratorRates | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
@@ -355,9 +369,11 @@ def generate_offers(
         Number of connectors. One connector is labelled ``"default"``; several use
         :data:`CONNECTOR_LABELS` in order.
     seed
-        The same seed gives the same offers, byte for byte.
+        The same seed and ``end`` give the same offers, byte for byte.
     end
         The last day of the generated period; offers whose close would fall after it stay open.
+        Default: today (UTC), so that open offers and upcoming starts look like a live ATS. Pass
+        a date to get the same data on every day (tests do).
     years
         Length of the period in years.
     rates
@@ -385,12 +401,13 @@ def generate_offers(
         raise ValueError(f"connectors must be >= 1, got {connectors}")
     if years <= 0:
         raise ValueError(f"years must be > 0, got {years}")
+    last_day = today_utc() if end is None else end
     labels = ["default"] if connectors == 1 else _labels(connectors)
     children = np.random.SeedSequence(seed).spawn(connectors)
     sizes = [n // connectors + (1 if i < n % connectors else 0) for i in range(connectors)]
     return {
         label: _connector(
-            np.random.default_rng(child), size, label, i, end, years, rates or GeneratorRates()
+            np.random.default_rng(child), size, label, i, last_day, years, rates or GeneratorRates()
         )
         for i, (label, child, size) in enumerate(zip(labels, children, sizes, strict=True))
     }

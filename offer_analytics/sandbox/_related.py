@@ -31,7 +31,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from offer_analytics.sandbox._generator import DEFAULT_END, uuids
+from offer_analytics.sandbox._generator import today_utc, uuids
 
 __all__ = ["RESOURCES", "RelatedData", "RelatedRates", "generate_related"]
 
@@ -338,7 +338,7 @@ def generate_related(
     offers: Mapping[str, Sequence[Mapping[str, Any]]],
     *,
     seed: int = 0,
-    end: date = DEFAULT_END,
+    end: date | None = None,
     rates: RelatedRates | None = None,
 ) -> dict[str, RelatedData]:
     """Generate the applications, jobs, departments, offices and users the offers lead to.
@@ -350,7 +350,7 @@ def generate_related(
     seed
         The same seed and offers give the same objects.
     end
-        ``modified_at`` values fall before this day.
+        ``modified_at`` values fall before this day; default today (UTC), as the offers'.
     rates
         Behaviour rates; see :class:`RelatedRates`.
 
@@ -371,12 +371,13 @@ def generate_related(
     ['department', 'department_id', 'departments', 'job']
     """
     chosen = rates or RelatedRates()
+    last_day = today_utc() if end is None else end
     return {
         label: _connector_related(
             np.random.default_rng(np.random.SeedSequence([seed, _STREAM, index])),
             items,
             chosen,
-            end,
+            last_day,
         )
         for index, (label, items) in enumerate(offers.items())
     }

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Final
 
 from offer_analytics.sandbox._generator import generate_offers
 
-__all__ = ["SAMPLE_CONNECTORS", "SAMPLE_SEED", "SAMPLE_SIZE", "sample_jsonl"]
+__all__ = ["SAMPLE_CONNECTORS", "SAMPLE_END", "SAMPLE_SEED", "SAMPLE_SIZE", "sample_jsonl"]
 
 SAMPLE_SIZE: Final = 2_000
 SAMPLE_SEED: Final = 2026
 SAMPLE_CONNECTORS: Final = 1
+#: The sample is a file in the repository: its period is fixed, not "ending today".
+SAMPLE_END: Final = date(2026, 10, 1)
 
 
 def sample_jsonl() -> str:
@@ -23,7 +26,9 @@ def sample_jsonl() -> str:
     >>> len(text.splitlines())
     2000
     """
-    offers = generate_offers(SAMPLE_SIZE, connectors=SAMPLE_CONNECTORS, seed=SAMPLE_SEED)
+    offers = generate_offers(
+        SAMPLE_SIZE, connectors=SAMPLE_CONNECTORS, seed=SAMPLE_SEED, end=SAMPLE_END
+    )
     lines = [
         json.dumps(offer, ensure_ascii=False, separators=(",", ":"))
         for records in offers.values()

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from datetime import date
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -55,8 +56,10 @@ class SandboxServer:
     offers
         Offers per connector label, API-shaped (see :func:`generate_offers`). None generates
         ``n_offers`` offers over ``connectors`` connectors with ``seed``.
-    n_offers, connectors, seed
-        What to generate when ``offers`` is None.
+    n_offers, connectors, seed, end
+        What to generate when ``offers`` is None; the data ends on ``end``, by default today
+        (UTC), so that open offers and upcoming starts look like a live ATS. Pass a date for the
+        same data on every day.
     rate_limit, rate_window_s
         The budget of each connector token: ``rate_limit`` requests per fixed window.
     rate_retry_after_s
@@ -95,6 +98,7 @@ class SandboxServer:
         n_offers: int = 2_000,
         connectors: int = 3,
         seed: int = 0,
+        end: date | None = None,
         rate_limit: int = 200,
         rate_window_s: float = 60.0,
         rate_retry_after_s: float | None = None,
@@ -112,10 +116,10 @@ class SandboxServer:
         )
         source = offers
         if source is None:
-            source = generate_offers(n_offers, connectors=connectors, seed=seed)
+            source = generate_offers(n_offers, connectors=connectors, seed=seed, end=end)
         if not source:
             raise ValueError("the sandbox needs at least one connector")
-        self._related = generate_related(source, seed=seed)
+        self._related = generate_related(source, seed=seed, end=end)
         # Nobody else holds generated dicts: adopt them instead of copying.
         self._data = {
             label: ConnectorOffers(items, copy=offers is not None, related=self._related[label])

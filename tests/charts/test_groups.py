@@ -49,7 +49,7 @@ def closed_offers(frame: pl.DataFrame, connector: str | None) -> int:
 @pytest.fixture(scope="module")
 def three() -> pl.DataFrame:
     """Three connectors; the first one ("acme") has no start dates at all."""
-    frame = offers_to_frame(generate_offers(600, connectors=3, seed=3))
+    frame = offers_to_frame(generate_offers(600, connectors=3, seed=3, end=AS_OF.date()))
     return frame.with_columns(
         pl.when(pl.col("connector") == "acme")
         .then(None)
