@@ -145,15 +145,19 @@ def test_a_server_that_only_trickles_ends_at_the_deadline_naming_what_is_missing
     assert "deadline_s=2" in str(error)
 
 
-def test_the_reliability_page_lists_these_faults_and_outcomes() -> None:
-    page = (Path(__file__).parents[2] / "docs" / "reliability.md").read_text(encoding="utf-8")
-    section = page.split("# Reliability", 1)[1].split("\n## ", 1)[0]
+@pytest.mark.parametrize(
+    ("page", "heading"), [("docs/reliability.md", "# Reliability"), ("README.md", "## Reliability")]
+)
+def test_the_reliability_tables_list_these_faults_and_outcomes(page: str, heading: str) -> None:
+    text = (Path(__file__).parents[2] / page).read_text(encoding="utf-8")
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
     rows = {
         cells[0]: cells[1:]
         for line in section.splitlines()
         if line.startswith("| ")
         and len(cells := [c.strip() for c in line.strip("|").split("|")]) == 3
     }
+    assert set(rows) >= set(CASES), f"{page} misses {set(CASES) - set(rows)}"
     for name, case in CASES.items():
         for cell, error in zip(rows[name], (case.listing, case.ids), strict=True):
             assert cell == "exact data" if error is None else cell.startswith(f"`{error.__name__}`")
