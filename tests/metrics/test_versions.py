@@ -215,3 +215,85 @@ def test_duplicate_ids_tied_on_every_key_give_the_same_answer_in_any_row_order(
         shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)
         assert_frame_equal(latest_versions(shuffled).collect(), expected)
         assert_frame_equal(acceptance_rates(shuffled, by="connector", period="month"), rates)
+
+
+# --- the order that picks the final offer, one key against the next -------------------------
+
+
+def test_the_version_created_last_wins_over_the_one_modified_last(
+    offers: OffersFactory,
+) -> None:
+    # Created first but touched last (a note added to the old version): creation decides.
+    frame = offers(
+        [
+            {
+                "id": "old",
+                "application": "A",
+                "outcome": "declined",
+                "remote_created_at": "2024-01-01",
+                "modified_at": "2024-01-09",
+                "sent_at": "2024-01-09",
+            },
+            {
+                "id": "new",
+                "application": "A",
+                "outcome": "accepted",
+                "remote_created_at": "2024-01-02",
+                "modified_at": "2024-01-03",
+                "sent_at": "2024-01-03",
+            },
+        ]
+    )
+    assert latest_versions(frame).collect()["id"].to_list() == ["new"]
+
+
+def test_on_equal_creation_the_version_modified_last_wins_over_the_one_sent_last(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [
+            {
+                "id": "z",
+                "application": "A",
+                "outcome": "declined",
+                "remote_created_at": "2024-01-01",
+                "modified_at": "2024-01-02",
+                "sent_at": "2024-01-08",
+            },
+            {
+                "id": "a",
+                "application": "A",
+                "outcome": "accepted",
+                "remote_created_at": "2024-01-01",
+                "modified_at": "2024-01-05",
+                "sent_at": "2024-01-04",
+            },
+        ]
+    )
+    assert latest_versions(frame).collect()["id"].to_list() == ["a"]
+
+
+def test_on_equal_creation_and_modification_the_version_sent_last_wins_over_the_greater_id(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [
+            {
+                "id": "z",
+                "application": "A",
+                "outcome": "declined",
+                "remote_created_at": "2024-01-01",
+                "modified_at": "2024-01-02",
+                "sent_at": "2024-01-02",
+            },
+            {
+                "id": "a",
+                "application": "A",
+                "outcome": "accepted",
+                "remote_created_at": "2024-01-01",
+                "modified_at": "2024-01-02",
+                "sent_at": "2024-01-03",
+            },
+        ]
+    )
+    assert latest_versions(frame).collect()["id"].to_list() == ["a"]
