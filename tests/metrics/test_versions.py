@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
+from offer_analytics.errors import SchemaError
 from offer_analytics.metrics._acceptance import acceptance_rates
 from offer_analytics.metrics._versions import latest_versions
 
@@ -297,3 +299,15 @@ def test_on_equal_creation_and_modification_the_version_sent_last_wins_over_the_
         ]
     )
     assert latest_versions(frame).collect()["id"].to_list() == ["a"]
+
+
+def test_a_frame_without_a_needed_column_is_a_schema_error_naming_it(
+    offers: OffersFactory,
+) -> None:
+    frame = offers([{"id": "a", "application": "A", "outcome": "accepted"}])
+    with pytest.raises(SchemaError, match="application") as raised:
+        latest_versions(frame.drop("application"))
+    assert raised.value.field == "application"
+    with pytest.raises(SchemaError) as raised:
+        latest_versions(frame.drop("sent_at", "modified_at"))
+    assert raised.value.field == "modified_at"  # the first missing one in the documented order
