@@ -311,3 +311,26 @@ def test_a_frame_without_a_needed_column_is_a_schema_error_naming_it(
     with pytest.raises(SchemaError) as raised:
         latest_versions(frame.drop("sent_at", "modified_at"))
     assert raised.value.field == "modified_at"  # the first missing one in the documented order
+
+
+def test_a_version_with_a_null_outcome_is_never_the_final_offer(offers: OffersFactory) -> None:
+    frame = offers(
+        [
+            {
+                "id": "a1",
+                "application": "A",
+                "outcome": "declined",
+                "sent_at": "2024-01-02",
+                "remote_created_at": "2024-01-01",
+            },
+            {
+                "id": "a2",
+                "application": "A",
+                "outcome": None,
+                "sent_at": "2024-01-06",
+                "remote_created_at": "2024-01-05",
+            },
+            {"id": "b1", "application": "B", "outcome": None, "remote_created_at": "2024-01-05"},
+        ]
+    )
+    assert latest_versions(frame).collect()["id"].to_list() == ["a1"]
