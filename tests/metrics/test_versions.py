@@ -222,83 +222,47 @@ def test_duplicate_ids_tied_on_every_key_give_the_same_answer_in_any_row_order(
 # --- the order that picks the final offer, one key against the next -------------------------
 
 
+def _final_of_two(offers: OffersFactory, z: tuple[str, str, str], a: tuple[str, str, str]) -> str:
+    """The final offer's id of two versions "z" (declined) and "a" (accepted) of application A.
+
+    Each tuple is (remote_created_at, modified_at, sent_at); "z" wins ties on all three by id.
+    """
+    rows = [
+        {
+            "id": name,
+            "application": "A",
+            "outcome": outcome,
+            "remote_created_at": created,
+            "modified_at": modified,
+            "sent_at": sent,
+        }
+        for name, outcome, (created, modified, sent) in [("z", "declined", z), ("a", "accepted", a)]
+    ]
+    ids = latest_versions(offers(rows)).collect()["id"].to_list()
+    assert len(ids) == 1
+    return str(ids[0])
+
+
 def test_the_version_created_last_wins_over_the_one_modified_last(
     offers: OffersFactory,
 ) -> None:
-    # Created first but touched last (a note added to the old version): creation decides.
-    frame = offers(
-        [
-            {
-                "id": "old",
-                "application": "A",
-                "outcome": "declined",
-                "remote_created_at": "2024-01-01",
-                "modified_at": "2024-01-09",
-                "sent_at": "2024-01-09",
-            },
-            {
-                "id": "new",
-                "application": "A",
-                "outcome": "accepted",
-                "remote_created_at": "2024-01-02",
-                "modified_at": "2024-01-03",
-                "sent_at": "2024-01-03",
-            },
-        ]
-    )
-    assert latest_versions(frame).collect()["id"].to_list() == ["new"]
+    # Created first but touched and sent last (a note added to the old version): creation decides.
+    z = ("2024-01-01", "2024-01-09", "2024-01-09")
+    assert _final_of_two(offers, z, ("2024-01-02", "2024-01-03", "2024-01-03")) == "a"
 
 
 def test_on_equal_creation_the_version_modified_last_wins_over_the_one_sent_last(
     offers: OffersFactory,
 ) -> None:
-    frame = offers(
-        [
-            {
-                "id": "z",
-                "application": "A",
-                "outcome": "declined",
-                "remote_created_at": "2024-01-01",
-                "modified_at": "2024-01-02",
-                "sent_at": "2024-01-08",
-            },
-            {
-                "id": "a",
-                "application": "A",
-                "outcome": "accepted",
-                "remote_created_at": "2024-01-01",
-                "modified_at": "2024-01-05",
-                "sent_at": "2024-01-04",
-            },
-        ]
-    )
-    assert latest_versions(frame).collect()["id"].to_list() == ["a"]
+    z = ("2024-01-01", "2024-01-02", "2024-01-08")
+    assert _final_of_two(offers, z, ("2024-01-01", "2024-01-05", "2024-01-04")) == "a"
 
 
 def test_on_equal_creation_and_modification_the_version_sent_last_wins_over_the_greater_id(
     offers: OffersFactory,
 ) -> None:
-    frame = offers(
-        [
-            {
-                "id": "z",
-                "application": "A",
-                "outcome": "declined",
-                "remote_created_at": "2024-01-01",
-                "modified_at": "2024-01-02",
-                "sent_at": "2024-01-02",
-            },
-            {
-                "id": "a",
-                "application": "A",
-                "outcome": "accepted",
-                "remote_created_at": "2024-01-01",
-                "modified_at": "2024-01-02",
-                "sent_at": "2024-01-03",
-            },
-        ]
-    )
-    assert latest_versions(frame).collect()["id"].to_list() == ["a"]
+    z = ("2024-01-01", "2024-01-02", "2024-01-02")
+    assert _final_of_two(offers, z, ("2024-01-01", "2024-01-02", "2024-01-03")) == "a"
 
 
 def test_a_frame_without_a_needed_column_is_a_schema_error_naming_it(
