@@ -257,6 +257,22 @@ def test_offers_closed_the_instant_they_were_sent_are_events_at_zero() -> None:
     assert time_to_close(frame, as_of=AS_OF)["km_median_days"].item() == 0.0
 
 
+def test_an_offer_closed_exactly_at_as_of_counts_as_closed_not_censored() -> None:
+    frame = offers(
+        [
+            (None, "accepted", "2026-01-01T00:00", "2026-01-03T00:00"),
+            (None, "declined", "2026-01-01T00:00", "2026-01-05T00:00"),
+        ]
+    )
+    as_of = datetime(2026, 1, 3)
+    assert time_to_close(frame, as_of=as_of).select("n", "n_closed", "n_open").row(0) == (2, 1, 1)
+    curve = survival_curve(frame, as_of=as_of)
+    assert curve.select("time_days", "at_risk", "events", "censored").rows() == [
+        (0.0, 2, 0, 0),
+        (2.0, 2, 1, 1),
+    ]
+
+
 def test_missing_column_is_a_schema_error() -> None:
     with pytest.raises(SchemaError, match="closed_at"):
         time_to_close(HAND.drop("closed_at"), as_of=AS_OF)

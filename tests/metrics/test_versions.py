@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
+from offer_analytics.errors import SchemaError
 from offer_analytics.metrics._acceptance import acceptance_rates
 from offer_analytics.metrics._versions import latest_versions
 
@@ -215,3 +217,84 @@ def test_duplicate_ids_tied_on_every_key_give_the_same_answer_in_any_row_order(
         shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)
         assert_frame_equal(latest_versions(shuffled).collect(), expected)
         assert_frame_equal(acceptance_rates(shuffled, by="connector", period="month"), rates)
+
+
+# --- the order that picks the final offer, one key against the next -------------------------
+
+
+def _final_of_two(offers: OffersFactory, z: tuple[str, str, str], a: tuple[str, str, str]) -> str:
+    """The final offer's id of two versions "z" (declined) and "a" (accepted) of application A.
+
+    Each tuple is (remote_created_at, modified_at, sent_at); "z" wins ties on all three by id.
+    """
+    rows = [
+        {
+            "id": name,
+            "application": "A",
+            "outcome": outcome,
+            "remote_created_at": created,
+            "modified_at": modified,
+            "sent_at": sent,
+        }
+        for name, outcome, (created, modified, sent) in [("z", "declined", z), ("a", "accepted", a)]
+    ]
+    ids = latest_versions(offers(rows)).collect()["id"].to_list()
+    assert len(ids) == 1
+    return str(ids[0])
+
+
+def test_the_version_created_last_wins_over_the_one_modified_last(
+    offers: OffersFactory,
+) -> None:
+    # Created first but touched and sent last (a note added to the old version): creation decides.
+    z = ("2024-01-01", "2024-01-09", "2024-01-09")
+    assert _final_of_two(offers, z, ("2024-01-02", "2024-01-03", "2024-01-03")) == "a"
+
+
+def test_on_equal_creation_the_version_modified_last_wins_over_the_one_sent_last(
+    offers: OffersFactory,
+) -> None:
+    z = ("2024-01-01", "2024-01-02", "2024-01-08")
+    assert _final_of_two(offers, z, ("2024-01-01", "2024-01-05", "2024-01-04")) == "a"
+
+
+def test_on_equal_creation_and_modification_the_version_sent_last_wins_over_the_greater_id(
+    offers: OffersFactory,
+) -> None:
+    z = ("2024-01-01", "2024-01-02", "2024-01-02")
+    assert _final_of_two(offers, z, ("2024-01-01", "2024-01-02", "2024-01-03")) == "a"
+
+
+def test_a_frame_without_a_needed_column_is_a_schema_error_naming_it(
+    offers: OffersFactory,
+) -> None:
+    frame = offers([{"id": "a", "application": "A", "outcome": "accepted"}])
+    with pytest.raises(SchemaError, match="application") as raised:
+        latest_versions(frame.drop("application"))
+    assert raised.value.field == "application"
+    with pytest.raises(SchemaError) as raised:
+        latest_versions(frame.drop("sent_at", "modified_at"))
+    assert raised.value.field == "modified_at"  # the first missing one in the documented order
+
+
+def test_a_version_with_a_null_outcome_is_never_the_final_offer(offers: OffersFactory) -> None:
+    frame = offers(
+        [
+            {
+                "id": "a1",
+                "application": "A",
+                "outcome": "declined",
+                "sent_at": "2024-01-02",
+                "remote_created_at": "2024-01-01",
+            },
+            {
+                "id": "a2",
+                "application": "A",
+                "outcome": None,
+                "sent_at": "2024-01-06",
+                "remote_created_at": "2024-01-05",
+            },
+            {"id": "b1", "application": "B", "outcome": None, "remote_created_at": "2024-01-05"},
+        ]
+    )
+    assert latest_versions(frame).collect()["id"].to_list() == ["a1"]
