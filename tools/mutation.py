@@ -1,23 +1,29 @@
 """Mutation testing of one target at a time with cosmic-ray, in a scratch copy of the repository.
 
 cosmic-ray rewrites the source files in place while it tests each mutant, so it runs in a copy
-of the tracked files (never in the working tree) and each mutant runs the target's tests in a
-fresh ``python -m pytest`` process. Usage::
+of the tracked files (never in the working tree). Each mutant's tests run in a child forked from
+a server that has already imported the heavy libraries (tools/_forkserver.py), so a mutant costs
+its tests, not ten seconds of imports. Usage::
 
     uv run python tools/mutation.py metrics/_versions.py       # one module of a target
-    uv run python tools/mutation.py timestamps --timeout 1800  # a whole target
+    uv run python tools/mutation.py timestamps --timeout 3600  # a whole target
 
-Prints cosmic-ray's report (``cr-report``): every surviving mutant with its diff, then the
-totals. docs/mutation.md records the results and which survivors are equivalent.
+Mutants inside annotations are marked skipped before the run: with
+``from __future__ import annotations`` an annotation is never evaluated, so such a mutant is
+equivalent by construction (mypy would reject most of them). Prints cosmic-ray's report
+(``cr-report``): every surviving mutant with its diff, then the totals. docs/mutation.md
+records the results and which survivors are equivalent.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +33,7 @@ PACKAGE = "offer_analytics"
 TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "metrics": (["metrics"], ["tests/metrics"]),
     "timestamps": (["decode/_timestamps.py"], ["tests/decode"]),
+    "pages": (["decode/_pages.py"], ["tests/decode", "tests/load/test_sink.py"]),
     "schema": (["schema.py"], ["tests/test_schema_outcomes.py", "tests/decode"]),
     "rate_gate": (["bindbee/_rate_gate.py"], ["tests/bindbee"]),
 }
@@ -45,8 +52,13 @@ def _resolve(target: str) -> tuple[list[str], list[str]]:
 
 
 def _copy_tracked(destination: Path) -> None:
+    """Copy the working tree's files that git sees (new files included, ignored ones not)."""
     files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True, text=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split("\0")
     for name in filter(None, files):
         source = ROOT / name
@@ -55,45 +67,198 @@ def _copy_tracked(destination: Path) -> None:
             shutil.copy2(source, destination / name)
 
 
-def _config(modules: list[str], tests: list[str], per_mutant: float) -> str:
-    paths = ", ".join(f'"{PACKAGE}/{m}"' for m in modules)
+def _test_command(sock: Path, modules: list[str], tests: list[str]) -> list[str]:
+    # Tests of the mutated module's own file run first (tools/_forkserver.py orders them).
+    first = Path(modules[0]).stem.lstrip("_") if modules[0].endswith(".py") else ""
+    client = [sys.executable, str(Path("tools") / "_forkserver.py"), "run", str(sock)]
     # -x: one failing test kills the mutant; doctests stay out (they run in the normal suite).
-    command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(tests)}"
+    pytest_args = [
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--no-header",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        *tests,
+    ]
+    return [*client, "--first", first, "--", *pytest_args]
+
+
+def _config(modules: list[str], command: list[str], per_mutant: float) -> str:
+    paths = ", ".join(f'"{PACKAGE}/{m}"' for m in modules)
     return (
         "[cosmic-ray]\n"
         f"module-path = [{paths}]\n"
         f"timeout = {per_mutant}\n"
         "excluded-modules = []\n"
-        f'test-command = "{command}"\n\n'
+        f'test-command = "{" ".join(command)}"\n\n'
         '[cosmic-ray.distributor]\nname = "local"\n'
     )
+
+
+def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) positions of every annotation in a module: (line 1-based, column)."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        found: list[ast.expr | None] = []
+        if isinstance(node, ast.arg | ast.AnnAssign):
+            found.append(node.annotation)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(node.returns)
+        for expr in filter(None, found):
+            end = (expr.end_lineno or expr.lineno, expr.end_col_offset or 0)
+            spans.append(((expr.lineno, expr.col_offset), end))
+    return spans
+
+
+def _skip_annotations(work: Path) -> int:
+    """Mark every mutant that lies inside an annotation as skipped; return how many."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    skipped = 0
+    spans: dict[Path, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    with use_db(str(work / "session.sqlite"), WorkDB.Mode.open) as db:
+        for item in db.work_items:
+            for mutation in item.mutations:
+                path = work / mutation.module_path
+                if path not in spans:
+                    spans[path] = _annotation_spans(path.read_text())
+                start, end = tuple(mutation.start_pos), tuple(mutation.end_pos)
+                if any(a <= start and end <= b for a, b in spans[path]):
+                    result = WorkResult(worker_outcome=WorkerOutcome.SKIPPED)
+                    db.set_result(item.job_id, result)
+                    skipped += 1
+    return skipped
+
+
+def _start_server(work: Path, sock: Path) -> subprocess.Popen[str]:
+    server = subprocess.Popen(
+        [sys.executable, "tools/_forkserver.py", "serve", str(sock)],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    if server.stdout.readline().strip() != "ready":
+        server.kill()
+        sys.exit("the fork server did not start")
+    return server
+
+
+def _check_baseline(work: Path, command: list[str]) -> None:
+    """The unmutated copy must pass, importing the package from the copy, not the checkout."""
+    probe = work / "tests" / "test_zz_mutation_probe.py"
+    probe.write_text(
+        "import offer_analytics\n\n\n"
+        "def test_the_package_comes_from_the_scratch_copy():\n"
+        f"    assert offer_analytics.__file__.startswith({str(work)!r})\n"
+    )
+    started = time.monotonic()
+    try:
+        result = subprocess.run([*command, str(probe.relative_to(work))], cwd=work, check=False)
+    finally:
+        probe.unlink()
+    if result.returncode != 0:
+        sys.exit("the unmutated tests fail (or import the package from elsewhere): fix that first")
+    print(f"baseline passed in {time.monotonic() - started:.1f} s")
+
+
+def _rerun_survivors(work: Path, command: list[str], per_mutant: float) -> None:
+    """Test each survivor of a kept session again, against the tests now in the working tree."""
+    import os
+
+    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    os.chdir(work)  # cosmic-ray's mutation specs hold paths relative to the session
+    with use_db("session.sqlite", WorkDB.Mode.open) as db:
+        survived = {job for job, r in db.results if r.test_outcome == TestOutcome.SURVIVED}
+        items = [item for item in db.work_items if item.job_id in survived]
+        for number, item in enumerate(items, 1):
+            result = mutate_and_test(item.mutations, " ".join(command), per_mutant)
+            db.set_result(item.job_id, result)
+            print(f"{number}/{len(items)} {item.job_id}: {result.test_outcome}")
+
+
+def _refresh(work: Path, modules: list[str]) -> None:
+    """Copy the working tree over a kept session; its mutants must still fit the sources."""
+    for module in modules:
+        for source in sorted(
+            (ROOT / PACKAGE).glob(
+                module.rstrip("/") + ("/*.py" if not module.endswith(".py") else "")
+            )
+        ):
+            kept = work / source.relative_to(ROOT)
+            if kept.read_text() != source.read_text():
+                sys.exit(
+                    f"{source.relative_to(ROOT)} changed since the session: run it again whole"
+                )
+    _copy_tracked(work)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target", help=f"one of {', '.join(TARGETS)}, or a module inside one")
-    parser.add_argument("--timeout", type=float, default=1800, help="whole run, seconds")
+    parser.add_argument("--timeout", type=float, default=3600, help="whole run, seconds")
     parser.add_argument("--per-mutant", type=float, default=120, help="seconds per mutant")
     parser.add_argument("--keep", type=Path, help="run in this directory and keep the session")
+    parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="with --keep DIR of a finished session: test its survivors again with today's tests",
+    )
     args = parser.parse_args()
     modules, tests = _resolve(args.target)
     bin_dir = Path(sys.executable).parent
+    if args.rerun:
+        if args.keep is None:
+            sys.exit("--rerun needs --keep DIR, the session to test again")
+        return _rerun(args.keep.resolve(), modules, tests, args.per_mutant, bin_dir)
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
-        work = args.keep or Path(scratch)
+        work = (args.keep or Path(scratch)).resolve()
         work.mkdir(parents=True, exist_ok=True)
         _copy_tracked(work)
-        (work / "mutation.toml").write_text(_config(modules, tests, args.per_mutant))
-        steps = [
-            [str(bin_dir / "cosmic-ray"), "init", "mutation.toml", "session.sqlite"],
-            [str(bin_dir / "cosmic-ray"), "exec", "mutation.toml", "session.sqlite"],
-        ]
-        for step in steps:
+        sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
+        server = _start_server(work, sock)
+        try:
+            command = _test_command(sock, modules, tests)
+            _check_baseline(work, command)
+            (work / "mutation.toml").write_text(_config(modules, command, args.per_mutant))
+            cosmic_ray = str(bin_dir / "cosmic-ray")
+            subprocess.run(
+                [cosmic_ray, "init", "mutation.toml", "session.sqlite"], cwd=work, check=True
+            )
+            print(f"{_skip_annotations(work)} mutants inside annotations skipped")
             try:
-                subprocess.run(step, cwd=work, check=True, timeout=args.timeout)
+                execute = [cosmic_ray, "exec", "mutation.toml", "session.sqlite"]
+                subprocess.run(execute, cwd=work, check=True, timeout=args.timeout)
             except subprocess.TimeoutExpired:
                 print(f"stopped after {args.timeout:.0f} s; the report counts what ran")
+        finally:
+            server.kill()
+            server.wait()
+            shutil.rmtree(sock.parent, ignore_errors=True)
         report = [str(bin_dir / "cr-report"), "--show-pending", "session.sqlite"]
         return subprocess.run(report, cwd=work, check=False).returncode
+
+
+def _rerun(
+    work: Path, modules: list[str], tests: list[str], per_mutant: float, bin_dir: Path
+) -> int:
+    _refresh(work, modules)
+    sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
+    server = _start_server(work, sock)
+    try:
+        _rerun_survivors(work, _test_command(sock, modules, tests), per_mutant)
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(sock.parent, ignore_errors=True)
+    report = [str(bin_dir / "cr-report"), "--show-pending", "session.sqlite"]
+    return subprocess.run(report, cwd=work, check=False).returncode
 
 
 if __name__ == "__main__":

@@ -298,3 +298,41 @@ def test_a_version_with_a_null_outcome_is_never_the_final_offer(offers: OffersFa
         ]
     )
     assert latest_versions(frame).collect()["id"].to_list() == ["a1"]
+
+
+def test_a_draft_with_a_sent_at_is_never_the_final_offer(offers: OffersFactory) -> None:
+    # Only a rescinded version counts as extended because of its sent_at; a draft never does,
+    # even one created after the answered version and carrying a sent_at.
+    frame = offers(
+        [
+            {
+                "id": "a1",
+                "application": "A",
+                "outcome": "accepted",
+                "remote_created_at": "2024-01-01",
+            },
+            {
+                "id": "a2",
+                "application": "A",
+                "outcome": "draft",
+                "sent_at": "2024-01-06",
+                "remote_created_at": "2024-01-05",
+            },
+        ]
+    )
+    assert latest_versions(frame).collect()["id"].to_list() == ["a1"]
+
+
+@pytest.mark.parametrize("column", ["start_date", "status"])
+def test_duplicates_tied_up_to_the_outcome_are_settled_by_the_columns_after_it(
+    offers: OffersFactory, column: str
+) -> None:
+    # Two copies of one offer, equal in every column but one that sorts after "outcome" by
+    # name: the greater value wins whatever the row order (null smallest).
+    same = {"id": "x", "application": "A", "outcome": "accepted", "remote_created_at": "2024-01-01"}
+    values = {"start_date": ("2024-02-01", "2024-03-01"), "status": ("ACCEPTED", "SIGNED")}[column]
+    rows = [{**same, column: value} for value in (None, *values)]
+    for order in (rows, rows[::-1], [rows[1], rows[2], rows[0]]):
+        final = latest_versions(offers(order)).collect()
+        assert final.height == 1
+        assert str(final[column][0]) == values[1]
