@@ -24,6 +24,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 # Imported by the server before any fork; a missing one is simply imported by each child.
 PRELOAD = (
@@ -70,8 +71,25 @@ class _HypothesisLast:
         items.sort(key=rank)  # stable: keeps the file order within each rank
 
 
-def _run_child(cwd: str, args: list[str], first: str, output: str) -> None:
+def _context_plugin(cov: Any) -> object:
+    """Pytest plugin: record each test's coverage under its node id (see tools/_selection.py)."""
+    import pytest
+
+    class ContextPerTest:
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> object:
+            cov.switch_context(item.nodeid)
+            try:
+                return (yield)
+            finally:
+                cov.switch_context("")
+
+    return ContextPerTest()
+
+
+def _run_child(request: dict[str, Any]) -> None:
     """In the forked child: run pytest on the scratch copy and exit with its code."""
+    cwd, args, first, output = (request[k] for k in ("cwd", "args", "first", "output"))
     os.setpgid(0, 0)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     log = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -84,7 +102,18 @@ def _run_child(cwd: str, args: list[str], first: str, output: str) -> None:
     try:
         import pytest
 
-        code = int(pytest.main(args, plugins=[_HypothesisLast(first)]))
+        plugins: list[object] = [_HypothesisLast(first)]
+        cov = None
+        if request.get("coverage"):
+            import coverage
+
+            cov = coverage.Coverage(data_file=request["coverage"], include=request["include"])
+            plugins.append(_context_plugin(cov))
+            cov.start()
+        code = int(pytest.main(args, plugins=plugins))
+        if cov is not None:
+            cov.stop()
+            cov.save()
     except BaseException as error:  # the child must exit, whatever happened
         print(f"fork server child failed: {error!r}", flush=True)
         code = SERVER_FAILURE
@@ -126,19 +155,21 @@ def serve(socket_path: str) -> None:
             pid = os.fork()
             if pid == 0:
                 listener.close()
-                _run_child(request["cwd"], request["args"], request["first"], request["output"])
+                _run_child(request)
             code = _supervise(conn, pid)
             with contextlib.suppress(OSError):
                 conn.sendall(f"{code}\n".encode())
 
 
-def run(socket_path: str, args: list[str], *, first: str = "") -> int:
-    """The client: ask the server for one pytest run in this directory; return its exit code."""
-    cwd = os.getcwd()
+def run(
+    socket_path: str, args: list[str], *, first: str = "", cwd: str = "", **extra: object
+) -> int:
+    """The client: ask the server for one pytest run in ``cwd``; return its exit code."""
+    cwd = cwd or os.getcwd()
     output = os.path.join(cwd, ".mutant-pytest.log")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(socket_path)
-        request = {"cwd": cwd, "args": args, "first": first, "output": output}
+        request = {"cwd": cwd, "args": args, "first": first, "output": output, **extra}
         conn.sendall((json.dumps(request) + "\n").encode())
         answer = conn.makefile("r").readline().strip()
     with contextlib.suppress(OSError):
@@ -153,10 +184,23 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[:1] == ["run"] and "--" in argv:
         split = argv.index("--")
-        options = argv[2:split]
-        first = options[options.index("--first") + 1] if "--first" in options else ""
-        return run(argv[1], argv[split + 1 :], first=first)
-    print("usage: _forkserver.py serve SOCKET | run SOCKET [--first STEM] -- PYTEST_ARGS")
+        options = dict(zip(argv[2:split:2], argv[3:split:2], strict=True))
+        pytest_args = argv[split + 1 :]
+        if "--select" in options:
+            # The last arguments are the target's test paths: narrow them to what can see the
+            # mutant, or run nothing when no test executes the mutated statement.
+            from _selection import choose
+
+            chosen = choose(Path.cwd(), Path(options["--select"]))
+            if chosen is not None:
+                if not chosen:
+                    print("no test executes the mutated statement")
+                    return 0
+                tests = int(options["--tests"])
+                pytest_args = [*pytest_args[: len(pytest_args) - tests], *chosen]
+        return run(argv[1], pytest_args, first=options.get("--first", ""))
+    print("usage: _forkserver.py serve SOCKET | run SOCKET [--first STEM] [--select FILE")
+    print("       --tests N] -- PYTEST_ARGS")
     return 2
 
 

@@ -26,6 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import _forkserver  # tools/ is this script's directory, first on sys.path
+import _selection
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "offer_analytics"
 
@@ -67,10 +70,14 @@ def _copy_tracked(destination: Path) -> None:
             shutil.copy2(source, destination / name)
 
 
-def _test_command(sock: Path, modules: list[str], tests: list[str]) -> list[str]:
+def _test_command(
+    sock: Path, modules: list[str], tests: list[str], selection: Path | None = None
+) -> list[str]:
     # Tests of the mutated module's own file run first (tools/_forkserver.py orders them).
     first = Path(modules[0]).stem.lstrip("_") if modules[0].endswith(".py") else ""
     client = [sys.executable, str(Path("tools") / "_forkserver.py"), "run", str(sock)]
+    if selection is not None:  # each mutant runs only the tests that execute its statement
+        client += ["--select", str(selection), "--tests", str(len(tests))]
     # -x: one failing test kills the mutant; doctests stay out (they run in the normal suite).
     pytest_args = [
         "-x",
@@ -147,22 +154,42 @@ def _start_server(work: Path, sock: Path) -> subprocess.Popen[str]:
     return server
 
 
-def _check_baseline(work: Path, command: list[str]) -> None:
-    """The unmutated copy must pass, importing the package from the copy, not the checkout."""
+def _module_files(work: Path, modules: list[str]) -> list[str]:
+    """The target's source files, relative to the scratch copy."""
+    files = []
+    for module in modules:
+        path = work / PACKAGE / module
+        found = [path] if module.endswith(".py") else sorted(path.glob("*.py"))
+        files += [str(f.relative_to(work)) for f in found]
+    return files
+
+
+def _record_coverage(work: Path, sock: Path, modules: list[str], tests: list[str]) -> Path:
+    """Run the unmutated tests once under coverage: the baseline, and which test sees what.
+
+    The baseline must pass and import the package from the scratch copy, not the checkout.
+    """
     probe = work / "tests" / "test_zz_mutation_probe.py"
     probe.write_text(
         "import offer_analytics\n\n\n"
         "def test_the_package_comes_from_the_scratch_copy():\n"
         f"    assert offer_analytics.__file__.startswith({str(work)!r})\n"
     )
+    files = _module_files(work, modules)
+    data = work / ".mutation-coverage"
     started = time.monotonic()
     try:
-        result = subprocess.run([*command, str(probe.relative_to(work))], cwd=work, check=False)
+        args = ["-q", "-p", "no:cacheprovider", "--no-header", *tests, str(probe.relative_to(work))]
+        include = [str(work / f) for f in files]
+        code = _forkserver.run(str(sock), args, cwd=str(work), coverage=str(data), include=include)
     finally:
         probe.unlink()
-    if result.returncode != 0:
+    if code != 0:
         sys.exit("the unmutated tests fail (or import the package from elsewhere): fix that first")
-    print(f"baseline passed in {time.monotonic() - started:.1f} s")
+    selection = work / ".mutation-selection.json"
+    covered = _selection.build(work, data, files, selection)
+    print(f"baseline with coverage passed in {time.monotonic() - started:.1f} s: {covered}")
+    return selection
 
 
 def _rerun_survivors(work: Path, command: list[str], per_mutant: float) -> None:
@@ -224,8 +251,8 @@ def main() -> int:
         sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
         server = _start_server(work, sock)
         try:
-            command = _test_command(sock, modules, tests)
-            _check_baseline(work, command)
+            selection = _record_coverage(work, sock, modules, tests)
+            command = _test_command(sock, modules, tests, selection)
             (work / "mutation.toml").write_text(_config(modules, command, args.per_mutant))
             cosmic_ray = str(bin_dir / "cosmic-ray")
             subprocess.run(
