@@ -16,7 +16,9 @@ kills the child's whole process group (sandbox servers that tests start included
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
+import importlib.metadata
 import json
 import os
 import select
@@ -97,7 +99,13 @@ def _run_child(request: dict[str, Any]) -> None:
     os.dup2(log, 2)
     os.chdir(cwd)
     sys.path.insert(0, cwd)
-    sys.dont_write_bytecode = True  # a mutant of the same size and second must never hit a .pyc
+    # Compiled files are cached for everything (a child that compiles the whole import graph
+    # costs seconds) except the mutated modules: a mutant of the same size written in the same
+    # second as the last one would otherwise run from the previous mutant's .pyc.
+    for module in request.get("fresh", []):
+        path = Path(cwd, module)
+        for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+            cached.unlink(missing_ok=True)
     code = 1
     try:
         import pytest
@@ -142,6 +150,13 @@ def serve(socket_path: str) -> None:
     for name in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    # pytest's plugins (anyio, hypothesis, timeout...) too: loading them cost ~0.6 s per child.
+    for entry in importlib.metadata.entry_points(group="pytest11"):
+        with contextlib.suppress(Exception):
+            entry.load()
+    # Everything imported so far lives as long as the server: keep it out of the collector's
+    # scans, or pytest's two gc.collect() calls at exit take a second per child.
+    gc.freeze()
     if "offer_analytics" in sys.modules:
         raise SystemExit("the fork server must not import offer_analytics before forking")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -198,9 +213,10 @@ def main(argv: list[str]) -> int:
                     return 0
                 tests = int(options["--tests"])
                 pytest_args = [*pytest_args[: len(pytest_args) - tests], *chosen]
-        return run(argv[1], pytest_args, first=options.get("--first", ""))
+        fresh = [f for f in options.get("--fresh", "").split(",") if f]
+        return run(argv[1], pytest_args, first=options.get("--first", ""), fresh=fresh)
     print("usage: _forkserver.py serve SOCKET | run SOCKET [--first STEM] [--select FILE")
-    print("       --tests N] -- PYTEST_ARGS")
+    print("       --tests N] [--fresh MODULE,...] -- PYTEST_ARGS")
     return 2
 
 

@@ -76,6 +76,7 @@ def _test_command(
     # Tests of the mutated module's own file run first (tools/_forkserver.py orders them).
     first = Path(modules[0]).stem.lstrip("_") if modules[0].endswith(".py") else ""
     client = [sys.executable, str(Path("tools") / "_forkserver.py"), "run", str(sock)]
+    client += ["--fresh", ",".join(_module_files(ROOT, modules))]
     if selection is not None:  # each mutant runs only the tests that execute its statement
         client += ["--select", str(selection), "--tests", str(len(tests))]
     # -x: one failing test kills the mutant; doctests stay out (they run in the normal suite).
