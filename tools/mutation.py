@@ -38,7 +38,15 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "timestamps": (["decode/_timestamps.py"], ["tests/decode"]),
     "pages": (["decode/_pages.py"], ["tests/decode", "tests/load/test_sink.py"]),
     "schema": (["schema.py"], ["tests/test_schema_outcomes.py", "tests/decode"]),
-    "rate_gate": (["bindbee/_rate_gate.py"], ["tests/bindbee"]),
+    "rate_gate": (
+        [
+            "bindbee/_rate_gate.py",
+            "bindbee/_rate_window.py",
+            "bindbee/_window_credit.py",
+            "bindbee/_rate_headers.py",
+        ],
+        ["tests/bindbee"],
+    ),
 }
 
 
