@@ -3,13 +3,13 @@
 Decoding (Polars and pyarrow, mostly outside the GIL) and fetching (the event loop) then overlap.
 One decode call costs ~20-30 ms of fixed work (building and planning its Polars queries) before
 the first offer, as much as ~10,000 offers: pages are therefore decoded in chunks of a few MB,
-and the pages of all connectors of a load share a chunk (grouped by connector before decoding, so
-that each connector's rows are one slice of the chunk's frame). Decoding per connector in chunks of 8 pages instead cost a 16-connector load more
-client CPU than the HTTP itself (bench/BENCHMARKS.md). A chunk that fails to decode (a page not
-shaped like offers, a timestamp under ``strict=True``) is reported at once through ``on_error``,
-so that the loader can stop fetching instead of finding out after the last page. What a chunk
-leaves behind is only its rows (:mod:`offer_analytics.load._memory`): a 1M-offer load's peak
-memory is measured in bench/BENCHMARKS.md.
+and the pages of all connectors of a load share a chunk (grouped by connector before decoding,
+so that each connector's rows are one slice of the chunk's frame). Decoding per connector in
+chunks of 8 pages instead cost a 16-connector load more client CPU than the HTTP itself
+(bench/BENCHMARKS.md). A chunk that fails to decode (a page not shaped like offers, a timestamp
+under ``strict=True``) is reported at once through ``on_error``, so that the loader can stop
+fetching instead of finding out after the last page. What a chunk leaves behind is only its rows
+(:mod:`offer_analytics.load._memory`); a 1M-offer load's peak memory is in bench/BENCHMARKS.md.
 
 Each connector sees a :class:`PageSink`: it hands over its pages and, at the end, gets its own
 frames and decode stats back.
