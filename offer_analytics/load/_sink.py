@@ -3,11 +3,13 @@
 Decoding (Polars and pyarrow, mostly outside the GIL) and fetching (the event loop) then overlap.
 One decode call costs ~20-30 ms of fixed work (building and planning its Polars queries) before
 the first offer, as much as ~10,000 offers: pages are therefore decoded in chunks of a few MB,
-and the pages of all connectors of a load share a chunk (the ``connector`` column is set per page
-afterwards). Decoding per connector in chunks of 8 pages instead cost a 16-connector load more
-client CPU than the HTTP itself (bench/BENCHMARKS.md). A chunk that fails to decode (a page not
-shaped like offers, a timestamp under ``strict=True``) is reported at once through ``on_error``,
-so that the loader can stop fetching instead of finding out after the last page.
+and the pages of all connectors of a load share a chunk (grouped by connector before decoding,
+so that each connector's rows are one slice of the chunk's frame). Decoding per connector in
+chunks of 8 pages instead cost a 16-connector load more client CPU than the HTTP itself
+(bench/BENCHMARKS.md). A chunk that fails to decode (a page not shaped like offers, a timestamp
+under ``strict=True``) is reported at once through ``on_error``, so that the loader can stop
+fetching instead of finding out after the last page. What a chunk leaves behind is only its rows
+(:mod:`offer_analytics.load._memory`); a 1M-offer load's peak memory is in bench/BENCHMARKS.md.
 
 Each connector sees a :class:`PageSink`: it hands over its pages and, at the end, gets its own
 frames and decode stats back.
@@ -23,6 +25,7 @@ from typing import Any, Final
 import polars as pl
 
 from offer_analytics.decode import DecodeStats
+from offer_analytics.load._memory import owned_strings, return_freed_memory
 
 __all__ = ["PageDecoder", "PageSink", "merge_unparsed", "wrap_single_offer"]
 
@@ -126,24 +129,40 @@ class PageDecoder:
             self._on_error(error)
 
     def _decode_chunk(self, chunk: _Chunk) -> _Decoded:
+        try:
+            return self._decode_pages(chunk)
+        finally:
+            # The page bodies go before the next chunk's arrive, and with them the reader's
+            # transient buffers: the memory a long load holds is then its rows and little else.
+            chunk.clear()
+            return_freed_memory()
+
+    def _decode_pages(self, chunk: _Chunk) -> _Decoded:
         labels = list(dict.fromkeys(label for label, _, _ in chunk))
+        # Each connector's pages together, in arrival order: its rows then come out as one slice
+        # of the chunk's frame, sharing its buffers, where a partition would copy them.
+        rank = {label: n for n, label in enumerate(labels)}
+        chunk.sort(key=lambda page: rank[page[0]])
         counts = [items for _, _, items in chunk]
         if len(labels) > 1 and None in counts:
-            return _merge(self._decode_chunk([p for p in chunk if p[0] == lb]) for lb in labels)
+            return _merge(self._decode_pages([p for p in chunk if p[0] == lb]) for lb in labels)
         frame, stats = self._decode([body for _, body, _ in chunk], connector=labels[0])
+        # Kept until the load ends: strings in buffers of their own, not pinning the reader's.
+        frame = owned_strings(frame)
         if len(labels) == 1:
             return {labels[0]: frame}, {labels[0]: stats}
         if sum(n or 0 for n in counts) != frame.height:  # miscounted: no row may go astray
-            return _merge(self._decode_chunk([p for p in chunk if p[0] == lb]) for lb in labels)
-        per_page = pl.Series("connector", [label for label, _, _ in chunk], pl.String)
-        column = per_page.gather(
-            pl.Series(counts, dtype=pl.UInt32)
-            .cum_sum()
-            .search_sorted(pl.int_range(frame.height, eager=True, dtype=pl.UInt32), side="right")
-        )
-        frame = frame.with_columns(column)
-        parts = frame.partition_by("connector", as_dict=True, maintain_order=True)
-        frames = {str(key[0]): part for key, part in parts.items()}
+            return _merge(self._decode_pages([p for p in chunk if p[0] == lb]) for lb in labels)
+        rows = dict.fromkeys(labels, 0)
+        for label, _, items in chunk:
+            rows[label] += items or 0
+        frames: dict[str, pl.DataFrame] = {}
+        start = 0
+        for label, height in rows.items():
+            if height:
+                part = frame.slice(start, height)
+                frames[label] = part.with_columns(pl.lit(label, pl.String).alias("connector"))
+            start += height
         return frames, {label: _stats_of(stats, part) for label, part in frames.items()}
 
     async def results(self, label: str) -> tuple[list[pl.DataFrame], list[DecodeStats]]:
