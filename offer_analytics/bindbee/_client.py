@@ -8,7 +8,7 @@ both. A task waiting
 for its connector's budget holds no in-flight slot, so one slow connector never starves the
 others. Responses come back as raw bytes plus what a parser read from them: the decoder wants the
 bytes, the loader needs the cursor. The parser (``json.loads`` unless the caller passes a cheaper
-one, e.g. :func:`~offer_analytics.decode._page_head.read_page_head`) also vets the body: a
+one, e.g. :func:`~offer_analytics.load._list_page.read_list_page`) also vets the body: a
 ``ValueError`` from it means the body broke off or is not JSON, and the request is tried again.
 Each attempt is bounded in time and size (:mod:`offer_analytics.bindbee._exchange`).
 """
