@@ -44,6 +44,7 @@ from offer_analytics.bindbee._exchange import (
     RawResponse,
     fetch,
     parse_body,
+    request_url,
 )
 from offer_analytics.bindbee._in_flight import InFlightCap
 from offer_analytics.bindbee._rate_gate import ClockLead, RateGate
@@ -210,15 +211,19 @@ class BindbeeClient:
             keepalive_expiry=KEEPALIVE_EXPIRY_S,
         )
         # Auth headers are set per request: the client itself holds no secret in its headers.
+        # Plain http (a loopback sandbox, the only one allowed) needs no CA bundle: loading it
+        # costs ~0.1 s the first time. No redirect is followed, so TLS never comes up later.
+        tls = self.base_url.startswith("https:")
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            verify=_tls_context(),
+            verify=_tls_context() if tls else False,
             limits=limits,
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
             headers={"accept": "application/json", "user-agent": "offer-analytics"},
         )
+        self._url_prefix = str(self._http.base_url)
 
     def __repr__(self) -> str:
         # getattr: tools that record a traceback's locals call repr on a client whose __init__
@@ -274,7 +279,7 @@ class BindbeeClient:
 
     def offer_url_length(self, params: Mapping[str, str]) -> int:
         """Length of the full list-endpoint URL for these query parameters."""
-        return len(str(httpx.URL(self.base_url + OFFERS_PATH, params=dict(params))))
+        return len(request_url(self._url_prefix, OFFERS_PATH, params))
 
     @staticmethod
     def offer_path(offer_id: str) -> str:
@@ -352,8 +357,8 @@ class BindbeeClient:
                 stats.requests += 1
                 raw = await fetch(
                     self._http,
-                    path,
-                    params or {},
+                    request_url(self._url_prefix, path, params or {}),
+                    path=path,
                     auth=self._auth(connector),
                     label=connector.label,
                     deadline_s=self.request_deadline_s,
