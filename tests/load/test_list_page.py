@@ -4,12 +4,13 @@ same cursor, count and ids, and the same verdict ("retry" or "never parses") on 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from offer_analytics.decode._page_head import read_page_head
+from offer_analytics.decode._page_head import PageHead, read_page_head
 from offer_analytics.errors import SchemaError
 from offer_analytics.load._list_page import ListPage, read_list_page
 
@@ -27,16 +28,16 @@ pages = st.fixed_dictionaries({"items": items}, optional={"cursor": cursors}).ma
 bodies = pages | pages.map(lambda body: body[: len(body) // 2]) | st.binary(max_size=60)
 
 
-def _outcome(read: object, body: bytes) -> object:
+def _outcome(read: Callable[..., ListPage | PageHead], body: bytes) -> object:
     try:
-        page = read(body, label="acme")  # type: ignore[operator]
+        page = read(body, label="acme")
     except SchemaError as exc:
         return ("never parses", str(exc))
     except (ValueError, RecursionError) as exc:
         return ("retry or sorted by parse_body", type(exc).__name__)
     if isinstance(page, ListPage):
         return page.cursor, page.items, list(page.ids), page.signature
-    return page.cursor, page.items, page.ids(), page.signature()  # type: ignore[attr-defined]
+    return page.cursor, page.items, page.ids(), page.signature()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
