@@ -222,7 +222,7 @@ class FetchJob:
             sink.add(response.body, items=head.items)
             self._received_page(label, head.items)
             if found is not None:
-                found.update(head.ids)
+                found.update(head.ids())
             if cursor is None or (wanted is not None and found is not None and wanted <= found):
                 return
             loop.check(cursor, head)

@@ -16,6 +16,7 @@ the full reader, whose errors tell "retry" from "never parses": both paths fail 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -48,16 +49,18 @@ class ListPage:
         The next page's cursor, ``None`` at the end of the listing (an empty cursor too).
     items
         Number of offers on the page.
-    ids
-        The ids of the page's offers (those that have one).
     signature
         First id, last id and count: the same for a page served twice; None when empty.
     """
 
     cursor: str | None
     items: int
-    ids: tuple[str, ...]
     signature: tuple[str | None, str | None, int] | None
+    _ids: Callable[[], list[str]]
+
+    def ids(self) -> list[str]:
+        """The ids of the page's offers (those that have one); only id batches ask."""
+        return self._ids()
 
 
 def read_list_page(body: bytes, *, label: str = "default") -> ListPage:
@@ -83,8 +86,8 @@ def read_list_page(body: bytes, *, label: str = "default") -> ListPage:
     Examples
     --------
     >>> page = read_list_page(b'{"cursor":"c2","page_size":2,"items":[{"id":"a"},{"id":"b"}]}')
-    >>> page.cursor, page.items, page.ids, page.signature
-    ('c2', 2, ('a', 'b'), ('a', 'b', 2))
+    >>> page.cursor, page.items, page.ids(), page.signature
+    ('c2', 2, ['a', 'b'], ('a', 'b', 2))
     >>> read_list_page(b'{"cursor": "", "items": [{"status": "SENT"}]}').cursor is None
     True
     >>> read_list_page(b'{"cursor": null, "items": [{"id": "a"')  # doctest: +ELLIPSIS
@@ -99,8 +102,11 @@ def read_list_page(body: bytes, *, label: str = "default") -> ListPage:
         head = _DECODER.decode(body)
     except Exception:  # any doubt: the full reader decides, with its own errors
         slow = read_page_head(body, label=label)
-        return ListPage(slow.cursor, slow.items, tuple(slow.ids()), slow.signature())
+        return ListPage(slow.cursor, slow.items, slow.signature(), slow.ids)
     items = head.items
     signature = (items[0].id, items[-1].id, len(items)) if items else None
-    ids = tuple(item.id for item in items if item.id is not None)
-    return ListPage(head.cursor or None, len(items), ids, signature)
+    return ListPage(head.cursor or None, len(items), signature, lambda: _ids(items))
+
+
+def _ids(items: list[_Item]) -> list[str]:
+    return [item.id for item in items if item.id is not None]

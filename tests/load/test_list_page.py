@@ -36,7 +36,7 @@ def _outcome(read: Callable[..., ListPage | PageHead], body: bytes) -> object:
     except (ValueError, RecursionError) as exc:
         return ("retry or sorted by parse_body", type(exc).__name__)
     if isinstance(page, ListPage):
-        return page.cursor, page.items, list(page.ids), page.signature
+        return page.cursor, page.items, page.ids(), page.signature
     return page.cursor, page.items, page.ids(), page.signature()
 
 
