@@ -126,7 +126,9 @@ def run_scenario(sc: Scenario, repeats: int) -> None:
         )
         rtts = []
         for _ in range(repeats):
-            # Probes spend this window's budget; every run waits for the next whole one.
+            # Probes on a fresh window (the last run may have spent this one); every run
+            # then waits for the next whole window.
+            box.wait_for_window_start()
             rtt = round_trip_s(work, probes=min(5, sc.limit - 2))
             rtts.append(rtt)
             for name, contender in CONTENDERS.items():  # round-robin: load falls on all alike
