@@ -10,14 +10,16 @@ connectors: the demand grows by 33 requests/s per connector, and throughput shou
 until something in the client (or the sandbox, which shares the 2 cores) gives out.
 
 Variants, round-robin within each repeat: the shipped client (httpx's transport, 16 requests in
-flight), httpx's transport with 32 in flight, and aiohttp's transport under the httpx API
-(``httpx-aiohttp``) with 64 in flight. Columns: median wall seconds, ratio to the bound, pages/s
+flight), the same with at most 4 idle connections kept (httpcore's pool checks every pooled
+connection on every request and response: fewer pooled connections, less of that work, more
+reconnecting), and aiohttp's transport under the httpx API (``httpx-aiohttp``) with 64 in
+flight. Columns: median wall seconds, ratio to the bound, pages/s
 and offers/s, and the client process's CPU milliseconds per request (all its threads: HTTP,
 gates, decoding).
 
-Shards: the 100 connectors split over 2 and 4 processes (plain multiprocessing, disjoint
-connector sets, one client each), all started on the same window; their pages over the slowest
-shard's wall time.
+Shards: the 100 connectors split over 2 (``--processes``) processes (plain multiprocessing,
+disjoint connector sets, one client each), all started on the same window; their pages over the
+slowest shard's wall time.
 
 ``--profile N`` profiles one load of N connectors (shipped client) with cProfile instead.
 """
@@ -36,6 +38,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import psutil
 
 from bench._sandbox_process import Sandbox, sandbox_process
@@ -60,8 +63,9 @@ def load(box: Sandbox, labels: list[str], variant: str) -> Run:
     """One listing load of these connectors; wall and client CPU measured around all of it."""
     transport: Any = None
     concurrency = 16
-    if variant == "httpx, 32 in flight":
-        concurrency = 32
+    if variant == "httpx, 16 in flight, 4 kept alive":
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=4, keepalive_expiry=4.0)
+        transport = httpx.AsyncHTTPTransport(limits=limits)
     elif variant == "aiohttp, 64 in flight":
         from httpx_aiohttp import AiohttpTransport
 
@@ -91,7 +95,11 @@ def load(box: Sandbox, labels: list[str], variant: str) -> Run:
     return Run(seconds, cpu_s, server_cpu_s, report.pages, frame.height, report.rate_limited)
 
 
-VARIANTS = ("httpx, 16 in flight (shipped)", "httpx, 32 in flight", "aiohttp, 64 in flight")
+VARIANTS = (
+    "httpx, 16 in flight (shipped)",
+    "httpx, 16 in flight, 4 kept alive",
+    "aiohttp, 64 in flight",
+)
 
 
 def bench_connectors(box: Sandbox, repeats: int, counts: list[int]) -> None:
@@ -126,13 +134,14 @@ def _shard(box: Sandbox, labels: list[str], start_at: float, out: Any) -> None:
     out.put(load(box, labels, VARIANTS[0]))
 
 
-def bench_shards(box: Sandbox, repeats: int) -> None:
-    print(f"\n### {len(box.tokens)} connectors in 1, 2 and 4 processes (shipped client in each)\n")
+def bench_shards(box: Sandbox, repeats: int, process_counts: list[int]) -> None:
+    counts = ", ".join(map(str, process_counts))
+    print(f"\n### {len(box.tokens)} connectors in {counts} processes (shipped client in each)\n")
     print("| processes | wall s (slowest shard) | ratio to bound | pages/s | offers/s |")
     print("|---:|---:|---:|---:|---:|")
     labels = sorted(box.tokens)
     context = multiprocessing.get_context("spawn")
-    for processes in (1, 2, 4):
+    for processes in process_counts:
         walls: list[float] = []
         for _ in range(repeats):
             # Start every shard just after a window starts (spawning takes a second or two).
@@ -177,6 +186,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--only", default="connectors,shards")
     parser.add_argument("--counts", default=",".join(map(str, COUNTS)))
+    parser.add_argument("--processes", default="1,2,4")
     args = parser.parse_args()
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     print(f"uptime before: {uptime.strip()}; {os.cpu_count()} cores")
@@ -194,7 +204,7 @@ def main() -> None:
         if "connectors" in args.only:
             bench_connectors(box, args.repeats, counts)
         if "shards" in args.only:
-            bench_shards(box, args.repeats)
+            bench_shards(box, args.repeats, [int(p) for p in args.processes.split(",")])
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     print(f"\nuptime after: {uptime.strip()}")
 

@@ -1,15 +1,16 @@
 """BindbeeClient: one shared HTTP client that knows the budget, the retry rules and the errors.
 
 Every attempt of a request passes, in this order, the connector's
-:class:`~offer_analytics.bindbee._rate_gate.RateGate` (its request budget) and a global cap on
-requests in flight (one ``httpx.AsyncClient`` slows down as its open connections grow:
-bench/bench_load.py puts the knee at 8-16 in flight on 2 shared cores); the retry policy wraps
-both. A task waiting
-for its connector's budget holds no in-flight slot, so one slow connector never starves the
-others. Responses come back as raw bytes plus what a parser read from them: the decoder wants the
-bytes, the loader needs the cursor. The parser (``json.loads`` unless the caller passes a cheaper
-one, e.g. :func:`~offer_analytics.decode._page_head.read_page_head`) also vets the body: a
-``ValueError`` from it means the body broke off or is not JSON, and the request is tried again.
+:class:`~offer_analytics.bindbee._rate_gate.RateGate` (its request budget) and a cap on requests
+in flight across the client (one ``httpx.AsyncClient`` slows down as its open connections grow:
+bench/bench_load.py puts the knee at 8-16 in flight on 2 shared cores), which one connector may
+exceed with budget its gate knows is left (:mod:`offer_analytics.bindbee._in_flight`); the retry
+policy wraps both. A task waiting for its connector's budget holds no in-flight slot, so one slow
+connector never starves the others. Responses come back as raw bytes plus what a parser read
+from them: the decoder wants the bytes, the loader needs the cursor. The parser (``json.loads``
+unless the caller passes a cheaper one, e.g.
+:func:`~offer_analytics.load._list_page.read_list_page`) also vets the body: a ``ValueError``
+from it means the body broke off or is not JSON, and the request is tried again.
 Each attempt is bounded in time and size (:mod:`offer_analytics.bindbee._exchange`).
 """
 
@@ -43,7 +44,9 @@ from offer_analytics.bindbee._exchange import (
     RawResponse,
     fetch,
     parse_body,
+    request_url,
 )
+from offer_analytics.bindbee._in_flight import InFlightCap
 from offer_analytics.bindbee._rate_gate import ClockLead, RateGate
 from offer_analytics.bindbee._redact import Redactor
 from offer_analytics.bindbee._retry import RetryPolicy, should_retry
@@ -71,6 +74,9 @@ __all__ = [
 #: Requests in flight across all connectors. bench/bench_load.py found the knee of one client on
 #: 2 shared cores at 8-16 in flight (pages/s fall by a fifth at 32 and by half at 48-64).
 DEFAULT_CONCURRENCY: Final = 16
+#: Requests in flight at most while one connector's known budget asks for more than
+#: ``concurrency`` at once (a window of id batches): four times it, but no more than this.
+MAX_BURST: Final = 64
 #: A slow page of 200 offers with raw data may take a while; a dead connection must not hang.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=10.0, pool=60.0)
 #: Shorter than any sane server keep-alive (uvicorn's default is 5 s), so that the client drops an
@@ -117,7 +123,13 @@ class BindbeeClient:
         The API host; defaults to ``BINDBEE_BASE_URL`` or ``https://api.bindbee.dev``. Plain
         ``http://`` is refused except to a loopback address.
     concurrency
-        Requests in flight at most, across all connectors.
+        Requests in flight at most, across all connectors, except where a connector's known
+        budget asks for more at once (see ``burst``).
+    burst
+        Requests in flight at most while one connector has more requests than ``concurrency``
+        let through on budget its gate knows is left (a window of id batches then goes out at
+        once); ``None``: four times ``concurrency``, at most 64. ``burst=concurrency`` turns
+        this off. Requests sent while the budget is unknown never burst.
     timeout
         httpx timeouts per network operation (connect, each read...).
     request_deadline_s
@@ -157,6 +169,7 @@ class BindbeeClient:
         api_key: str | Sealed[str] | None = None,
         base_url: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        burst: int | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing it is safe
@@ -177,6 +190,7 @@ class BindbeeClient:
         )
         self.base_url = resolve_base_url(base_url)
         self.concurrency = concurrency
+        self.burst = max(concurrency, min(4 * concurrency, MAX_BURST) if burst is None else burst)
         self.retry = retry
         self.request_deadline_s = request_deadline_s
         self._rate_limit = rate_limit
@@ -188,22 +202,28 @@ class BindbeeClient:
         self._redact = Redactor([self._api_key.open()])
         self._clock_lead = ClockLead()  # one server, one clock: every gate learns from all
         self._auths: dict[str, BindbeeAuth] = {}
-        self._semaphore: asyncio.Semaphore | None = None
+        self._in_flight = InFlightCap(base=concurrency, burst=self.burst)
+        # Connections beyond ``concurrency`` (a burst) are closed when idle: every open
+        # connection costs httpx's pool some work on every request.
         limits = httpx.Limits(
-            max_connections=concurrency,
+            max_connections=self.burst,
             max_keepalive_connections=concurrency,
             keepalive_expiry=KEEPALIVE_EXPIRY_S,
         )
         # Auth headers are set per request: the client itself holds no secret in its headers.
+        # Plain http (a loopback sandbox, the only one allowed) needs no CA bundle: loading it
+        # costs ~0.1 s the first time. No redirect is followed, so TLS never comes up later.
+        tls = self.base_url.startswith("https:")
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            verify=_tls_context(),
+            verify=_tls_context() if tls else False,
             limits=limits,
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
             headers={"accept": "application/json", "user-agent": "offer-analytics"},
         )
+        self._url_prefix = str(self._http.base_url)
 
     def __repr__(self) -> str:
         # getattr: tools that record a traceback's locals call repr on a client whose __init__
@@ -259,7 +279,7 @@ class BindbeeClient:
 
     def offer_url_length(self, params: Mapping[str, str]) -> int:
         """Length of the full list-endpoint URL for these query parameters."""
-        return len(str(httpx.URL(self.base_url + OFFERS_PATH, params=dict(params))))
+        return len(request_url(self._url_prefix, OFFERS_PATH, params))
 
     @staticmethod
     def offer_path(offer_id: str) -> str:
@@ -327,24 +347,25 @@ class BindbeeClient:
         parse: BodyParser,
     ) -> JSONResponse:
         gate = self.gate(connector)
-        if self._semaphore is None:
-            # Created lazily inside the running loop: load_offers may run us in another thread.
-            self._semaphore = asyncio.Semaphore(self.concurrency)
         permit = await gate.acquire()
         stats.budget_wait_s += permit.waited_s
         raw: RawResponse | None = None
+        known = permit.known
         try:
-            async with self._semaphore:
+            await self._in_flight.acquire(gate, known=known)  # the gate: no token in a local
+            try:
                 stats.requests += 1
                 raw = await fetch(
                     self._http,
-                    path,
-                    params or {},
+                    request_url(self._url_prefix, path, params or {}),
+                    path=path,
                     auth=self._auth(connector),
                     label=connector.label,
                     deadline_s=self.request_deadline_s,
                     redact=self._redact,
                 )
+            finally:
+                self._in_flight.release(gate, known=known)
         finally:
             if raw is None:
                 gate.release(permit, status=None, headers={})

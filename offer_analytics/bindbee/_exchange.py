@@ -16,6 +16,8 @@ a body cut short or not JSON (an HTML page behind a proxy) is a
 from __future__ import annotations
 
 import asyncio
+import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -30,6 +32,7 @@ __all__ = [
     "RawResponse",
     "fetch",
     "parse_body",
+    "request_url",
 ]
 
 #: Largest response body read, decompressed. A 200-offer page with raw data and custom fields is
@@ -43,6 +46,47 @@ _KEPT_HEADERS: Final = frozenset(
 )
 
 
+#: Characters a query value carries as they are (RFC 3986 unreserved): uuids, cursors, numbers.
+_PLAIN: Final = re.compile(r"[A-Za-z0-9._~-]*")
+
+
+def _quoted(value: str) -> str:
+    if _PLAIN.fullmatch(value):
+        return value
+    if _PLAIN.fullmatch(value.replace(",", "")):  # a list of plain ids
+        return value.replace(",", "%2C")
+    return urllib.parse.quote_plus(value)
+
+
+def request_url(prefix: str, path: str, params: Mapping[str, str]) -> str:
+    """The whole URL of a request, its query encoded exactly as httpx would encode ``params``.
+
+    httpx builds a request URL from a path and a ``params`` mapping by encoding the query and
+    then parsing and checking the whole URL again, character by character: ~0.2 ms per listing
+    request and ~0.4 ms per id batch of 20 on this machine, paid on the event loop for every
+    request. Handing it the finished URL leaves one parse (bench/BENCHMARKS.md).
+
+    Parameters
+    ----------
+    prefix
+        The client's base URL (scheme, host, maybe a path).
+    path
+        The request's path (``/api/ats/v1/offers``).
+    params
+        The query parameters.
+
+    Examples
+    --------
+    >>> request_url("https://h.io/", "/api/offers", {"ids": "a-1,b-2", "cursor": "x y+z=="})
+    'https://h.io/api/offers?ids=a-1%2Cb-2&cursor=x+y%2Bz%3D%3D'
+    """
+    url = prefix.rstrip("/") + "/" + path.lstrip("/")
+    if not params:
+        return url
+    query = "&".join(f"{_quoted(name)}={_quoted(value)}" for name, value in params.items())
+    return f"{url}?{query}"
+
+
 @dataclass(frozen=True, slots=True)
 class RawResponse:
     """What one attempt received: status, the rate-limit headers, the whole body."""
@@ -54,13 +98,9 @@ class RawResponse:
 
 
 async def _read(
-    http: httpx.AsyncClient,
-    path: str,
-    params: Mapping[str, str],
-    auth: httpx.Auth,
-    redact: Callable[[str], str],
+    http: httpx.AsyncClient, url: str, auth: httpx.Auth, redact: Callable[[str], str]
 ) -> RawResponse:
-    async with http.stream("GET", path, params=dict(params), auth=auth) as response:
+    async with http.stream("GET", url, auth=auth) as response:
         # Redacted: a hostile server could echo a token in a header we keep.
         headers = {
             name: redact(value)
@@ -82,15 +122,16 @@ async def _read(
 
 async def fetch(
     http: httpx.AsyncClient,
-    path: str,
-    params: Mapping[str, str],
+    url: str,
     *,
+    path: str,
     auth: httpx.Auth,
     label: str,
     deadline_s: float,
     redact: Callable[[str], str],
 ) -> RawResponse:
-    """Send one GET and read its whole answer within ``deadline_s`` seconds.
+    """Send one GET of ``url`` (see :func:`request_url`) and read its whole answer within
+    ``deadline_s`` seconds; ``path`` names the request in errors.
 
     Raises
     ------
@@ -99,7 +140,7 @@ async def fetch(
     """
     try:
         async with asyncio.timeout(deadline_s):
-            return await _read(http, path, params, auth, redact)
+            return await _read(http, url, auth, redact)
     except TimeoutError:
         reason = f"took longer than {deadline_s:g} s in all (the server sends too slowly)"
     except httpx.TimeoutException as exc:

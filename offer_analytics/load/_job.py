@@ -23,7 +23,6 @@ from offer_analytics.bindbee._client import (
 )
 from offer_analytics.bindbee._credentials import Connector
 from offer_analytics.bindbee._status_errors import validation_locations
-from offer_analytics.decode._page_head import PageHead, read_page_head
 from offer_analytics.errors import (
     CursorLoopError,
     NotFoundError,
@@ -33,6 +32,7 @@ from offer_analytics.errors import (
     TransportError,
 )
 from offer_analytics.load._id_batches import batch_ids
+from offer_analytics.load._list_page import ListPage, read_list_page
 from offer_analytics.load._progress import ProgressCallback, ProgressUpdate
 from offer_analytics.load._sink import PageSink, wrap_single_offer
 
@@ -211,13 +211,13 @@ class FetchJob:
         label = connector.label
         loop = _LoopCheck(label)
         cursor: str | None = None
-        parse = partial(read_page_head, label=label)
+        parse = partial(read_list_page, label=label)
         while True:
             query = {**params, "page_size": str(self.page_size(label))}
             if cursor is not None:
                 query["cursor"] = cursor  # opaque: sent back exactly as received
             response = await self._get(connector, self.path, query, parse)
-            head: PageHead = response.data
+            head: ListPage = response.data
             cursor = head.cursor
             sink.add(response.body, items=head.items)
             self._received_page(label, head.items)
@@ -353,11 +353,11 @@ class _LoopCheck:
         self._empty = 0
         self._offers = 0
 
-    def check(self, cursor: str, head: PageHead) -> None:
+    def check(self, cursor: str, head: ListPage) -> None:
         """Record a page that came with ``cursor``; raise if the chain loops."""
         self._offers += head.items
         self._empty = self._empty + 1 if head.items == 0 else 0
-        signature = head.signature()
+        signature = head.signature
         if cursor in self._cursors:
             what = "repeated a cursor"
         elif signature in self._pages:

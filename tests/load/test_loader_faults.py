@@ -338,7 +338,7 @@ def test_list_pages_are_not_parsed_into_python_objects(monkeypatch: pytest.Monke
     frame, report = load("https://api.test", "key", TOKENS, transport=transport, page_size=20)
     assert frame.height == sum(len(offers) for offers in DATA.values())
     assert report.pages > 3
-    assert calls[0] == 0, "the cursor and ids come from Polars, not from json.loads"
+    assert calls[0] == 0, "the cursor and ids are read without json.loads"
 
 
 @pytest.mark.parametrize(
