@@ -338,3 +338,24 @@ def test_year_one_timestamps_in_many_groups_give_every_group_its_own_curve() -> 
     assert curve.select("connector", "time_days", "at_risk", "events").rows() == [
         row for name in names for row in ((name, 0.0, 1, 0), (name, days, 1, 1))
     ]
+
+
+def test_durations_of_centuries_keep_their_group_and_their_exact_microseconds() -> None:
+    # Two groups share one Int64 sort key here; it holds 2025 years in microseconds exactly,
+    # past the 2**53 that a float would round, so no row may change group or time.
+    frame = offers(
+        [
+            ("acme", "accepted", "2026-01-01T00:00", "2026-01-02T00:00:00.000001"),
+            ("globex", "declined", "0001-01-01T00:00", "2026-01-01T00:00"),
+            ("globex", "accepted", "0001-01-01T00:00", "2026-01-01T00:00:00.000003"),
+        ]
+    )
+    curve = survival_curve(frame, by="connector", as_of=AS_OF)
+    years = (datetime(2026, 1, 1) - datetime(1, 1, 1)) // timedelta(microseconds=1)
+    assert curve.select("connector", "time_days", "at_risk", "events").rows() == [
+        ("acme", 0.0, 1, 0),
+        ("acme", 86_400_000_001 / 86_400_000_000, 1, 1),
+        ("globex", 0.0, 2, 0),
+        ("globex", years / 86_400_000_000, 2, 1),
+        ("globex", (years + 3) / 86_400_000_000, 1, 1),
+    ]
