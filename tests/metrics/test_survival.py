@@ -359,3 +359,17 @@ def test_durations_of_centuries_keep_their_group_and_their_exact_microseconds() 
         ("globex", years / 86_400_000_000, 2, 1),
         ("globex", (years + 3) / 86_400_000_000, 1, 1),
     ]
+
+
+def test_a_single_offer_without_groups_gets_its_row() -> None:
+    frame = offers([(None, "pending", "2026-01-11T00:00", None)])
+    result = time_to_close(frame, as_of=AS_OF)
+    assert result.select("n", "n_closed", "n_open", "n_invalid", "km_median_days").rows() == [
+        (1, 0, 1, 0, None)
+    ]
+
+
+@pytest.mark.parametrize("order", ["count", "size"])
+def test_time_to_close_refuses_an_unknown_order_naming_the_choices(order: str) -> None:
+    with pytest.raises(ValueError, match="order must be 'keys' or 'n'"):
+        time_to_close(HAND, by="connector", as_of=AS_OF, order=order)  # type: ignore[arg-type]
