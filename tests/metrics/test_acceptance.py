@@ -163,6 +163,28 @@ def test_wilson_interval_matches_statsmodels_over_a_grid() -> None:
     assert max(abs(got["rate_upper"].to_numpy() - high)) < 1e-12
 
 
+def test_wilson_bounds_stay_inside_0_1_where_rounding_would_overshoot() -> None:
+    # Unclipped, 0 of 21 gives a lower bound of -1.4e-17 and 9 of 9 an upper bound of
+    # 1.0000000000000002: the documented max(0, .) and min(1, .) must hold to the last bit.
+    frame = pl.DataFrame({"k": [0, 0, 9, 26], "n": [21, 22, 9, 26]})
+    got = frame.select(*wilson_interval("k", "n"))
+    assert got["rate_lower"].to_list()[:2] == [0.0, 0.0]
+    assert got["rate_upper"].to_list()[2:] == [1.0, 1.0]
+
+
+def test_wilson_bounds_are_null_when_n_is_zero_null_or_negative() -> None:
+    # A negative number of trials is no rate to bound either: null, never a number.
+    frame = pl.DataFrame({"k": [0, 1, 0, 2], "n": [0, None, -5, -3]})
+    got = frame.select(*wilson_interval("k", "n"))
+    assert got.rows() == [(None, None)] * 4
+
+
+@pytest.mark.parametrize("confidence", [0.0, 1.0, -0.5, 1.5])
+def test_wilson_confidence_must_be_strictly_between_0_and_1(confidence: float) -> None:
+    with pytest.raises(ValueError, match="confidence must be strictly between 0 and 1, got"):
+        wilson_interval("k", "n", confidence=confidence)
+
+
 def test_rate_and_bounds_are_null_when_n_is_zero(offers: OffersFactory) -> None:
     result = acceptance_rates(offers([{"outcome": "pending"}, {"outcome": "draft"}]))
     assert result.select("pending", "n", "rate", "rate_lower", "rate_upper").rows() == [

@@ -307,3 +307,69 @@ def test_many_groups_with_long_durations_sort_on_two_columns(
 def test_grouping_by_an_internal_column_name_is_refused() -> None:
     with pytest.raises(ValueError, match="time_days"):
         survival_curve(HAND.rename({"connector": "time_days"}), by="time_days", as_of=AS_OF)
+
+
+def test_durations_are_exact_to_the_microsecond_in_every_group() -> None:
+    # The longest duration is one day and one microsecond (an odd count of microseconds).
+    frame = offers(
+        [
+            ("acme", "accepted", "2026-01-01T00:00", "2026-01-02T00:00:00.000001"),
+            ("acme", "pending", "2026-01-31T12:00", None),
+            ("globex", "declined", "2026-01-31T00:00", "2026-01-31T06:00"),
+        ]
+    )
+    curve = survival_curve(frame, by="connector", as_of=datetime(2026, 2, 1))
+    assert curve.select("connector", "time_days", "at_risk", "events", "censored").rows() == [
+        ("acme", 0.0, 2, 0, 0),
+        ("acme", 0.5, 2, 0, 1),
+        ("acme", 86_400_000_001 / 86_400_000_000, 1, 1, 0),
+        ("globex", 0.0, 1, 0, 0),
+        ("globex", 0.25, 1, 1, 0),
+    ]
+
+
+def test_year_one_timestamps_in_many_groups_give_every_group_its_own_curve() -> None:
+    # A year-1 sentinel sent_at (how some systems say "unknown") in 150 groups: group number x
+    # 2025 years in microseconds is past Int64's range, which must not wrap any group's rows.
+    names = [f"team{i:03d}" for i in range(150)]
+    frame = offers([(name, "accepted", "0001-01-01T00:00", "2026-01-01T00:00") for name in names])
+    curve = survival_curve(frame, by="connector", as_of=AS_OF)
+    days = float((datetime(2026, 1, 1) - datetime(1, 1, 1)).days)
+    assert curve.select("connector", "time_days", "at_risk", "events").rows() == [
+        row for name in names for row in ((name, 0.0, 1, 0), (name, days, 1, 1))
+    ]
+
+
+def test_durations_of_centuries_keep_their_group_and_their_exact_microseconds() -> None:
+    # Two groups share one Int64 sort key here; it holds 2025 years in microseconds exactly,
+    # past the 2**53 that a float would round, so no row may change group or time.
+    frame = offers(
+        [
+            ("acme", "accepted", "2026-01-01T00:00", "2026-01-02T00:00:00.000001"),
+            ("globex", "declined", "0001-01-01T00:00", "2026-01-01T00:00"),
+            ("globex", "accepted", "0001-01-01T00:00", "2026-01-01T00:00:00.000003"),
+        ]
+    )
+    curve = survival_curve(frame, by="connector", as_of=AS_OF)
+    years = (datetime(2026, 1, 1) - datetime(1, 1, 1)) // timedelta(microseconds=1)
+    assert curve.select("connector", "time_days", "at_risk", "events").rows() == [
+        ("acme", 0.0, 1, 0),
+        ("acme", 86_400_000_001 / 86_400_000_000, 1, 1),
+        ("globex", 0.0, 2, 0),
+        ("globex", years / 86_400_000_000, 2, 1),
+        ("globex", (years + 3) / 86_400_000_000, 1, 1),
+    ]
+
+
+def test_a_single_offer_without_groups_gets_its_row() -> None:
+    frame = offers([(None, "pending", "2026-01-11T00:00", None)])
+    result = time_to_close(frame, as_of=AS_OF)
+    assert result.select("n", "n_closed", "n_open", "n_invalid", "km_median_days").rows() == [
+        (1, 0, 1, 0, None)
+    ]
+
+
+@pytest.mark.parametrize("order", ["count", "size"])
+def test_time_to_close_refuses_an_unknown_order_naming_the_choices(order: str) -> None:
+    with pytest.raises(ValueError, match="order must be 'keys' or 'n'"):
+        time_to_close(HAND, by="connector", as_of=AS_OF, order=order)  # type: ignore[arg-type]
