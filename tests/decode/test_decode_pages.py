@@ -503,3 +503,17 @@ def test_a_page_longer_than_a_mebibyte_decodes() -> None:
     frame, stats = decode_pages(pages)
     assert stats.offers == frame.height == 12_000
     assert frame["id"].to_list() == [o["id"] for o in many * 3]
+
+
+def test_a_page_decodes_wherever_it_falls_in_the_readers_blocks() -> None:
+    # The worst place for a long page: it starts on the last byte a block of its own length
+    # would hold, so a block sized to the page alone could not contain any line end.
+    many = page([offer(f"o{i}", remote_id="r" * 100) for i in range(3_000)])
+    long = many + b" " * (2 - len(many) % 4 + 4)  # a length with bit 1 set: 4k + 2
+    short = page([offer("first")])
+    short += b" " * (len(long) - 4 - len(short))  # ends 3 bytes before the long one's length
+    assert len(long) > 1 << 20
+    assert len(long) % 4 == 2
+    assert len(short) == len(long) - 4
+    frame, _ = decode_pages([short, long])
+    assert frame.height == 3_001
