@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import polars as pl
@@ -120,3 +121,34 @@ def test_restating_the_default_mapping_changes_nothing() -> None:
     offers = [{"id": "a", "status": "DENIED", "sent_at": None}]
     for mapping in ({"DENIED": "declined"}, dict(DEFAULT_OUTCOME_MAPPING)):
         assert offers_to_frame(offers, outcome_mapping=mapping)["outcome"].to_list() == ["draft"]
+
+
+def test_keys_differing_only_by_case_must_agree_whichever_comes_first() -> None:
+    for first, second in (("pending", "declined"), ("declined", "pending")):
+        with pytest.raises(ConfigurationError, match="case-insensitive"):
+            resolve_outcome_mapping({"offer-out": first, "OFFER-OUT": second})
+
+
+def test_keys_that_agree_are_accepted_when_the_mapping_is_read_from_json() -> None:
+    # Strings read from a file are equal, not the same objects: agreement is by value.
+    mapping = json.loads('{"offer-out": "pending", "OFFER-OUT": "pending"}')
+    assert resolve_outcome_mapping(mapping)["OFFER-OUT"] == "pending"
+
+
+@pytest.mark.parametrize("outcome", [o for o in OUTCOMES if o != "declined"])
+def test_mapping_denied_to_any_other_outcome_replaces_the_internal_denial_rule(
+    outcome: str,
+) -> None:
+    rows: list[tuple[str | None, datetime | None]] = [("DENIED", None), ("DENIED", SENT)]
+    assert outcomes(rows, {"denied": outcome}) == [outcome, outcome]
+
+
+def test_restating_the_default_read_from_json_keeps_the_internal_denial_rule() -> None:
+    mapping = json.loads('{"DENIED": "declined"}')
+    assert outcomes([("DENIED", None), ("DENIED", SENT)], mapping) == ["draft", "declined"]
+
+
+def test_only_denied_depends_on_whether_the_offer_was_sent() -> None:
+    statuses = [s for s, *_ in DEFAULT_TABLE if s is not None and s.upper() != "DENIED"]
+    sent = outcomes([(status, SENT) for status in statuses])
+    assert outcomes([(status, None) for status in statuses]) == sent

@@ -452,3 +452,68 @@ def test_expand_text_with_picked_fields_names_the_relations() -> None:
 
     schema = offers_schema(expand="application[id,name],creator")
     assert list(schema)[-2:] == ["application_data", "creator_data"]
+
+
+# -- rules pinned by mutation testing -------------------------------------------------------
+
+
+@pytest.mark.parametrize("line_break", [b"\n", b"\r", b"\r\n"], ids=["lf", "cr", "crlf"])
+def test_pretty_printed_pages_larger_than_a_reader_block_decode_the_same(
+    line_break: bytes,
+) -> None:
+    # The reader cuts its input into blocks of about 1 MiB at line ends: a line break inside a
+    # page must not be taken for the end of that page.
+    items = [offer(f"o{i}", status="DRAFT" if i % 3 else "SENT") for i in range(4_000)]
+    pretty = [page(items[i::2], indent=2).replace(b"\n", line_break) for i in range(2)]
+    assert sum(map(len, pretty)) > 1 << 20
+    compact = [page(items[i::2]) for i in range(2)]
+    assert decode_pages(pretty)[0].equals(decode_pages(compact)[0])
+
+
+def test_kind_is_compared_by_value_not_identity() -> None:
+    # A kind read from a file or the command line is an equal string, not the literal itself.
+    kind = json.loads('"offer"')
+    frame, _ = decode_pages([json.dumps(offer("o1")).encode()], kind=kind)
+    assert frame["id"].to_list() == ["o1"]
+    with pytest.raises(SchemaError, match="o2: status is a number") as info:
+        decode_pages([json.dumps(offer("o2", status=5)).encode()], kind=kind)
+    assert (info.value.offer_id, info.value.field) == ("o2", "status")
+
+
+def test_a_null_field_does_not_hide_a_wrong_one_after_it() -> None:
+    item = offer("o2", sent_at=None, status=5)  # sent_at comes before status in the offer
+    assert list(item).index("sent_at") < list(item).index("status")
+    with pytest.raises(SchemaError, match="o2: status is a number") as info:
+        decode_pages([page([offer("o1"), item])])
+    assert (info.value.offer_id, info.value.field) == ("o2", "status")
+
+
+def test_a_valid_expanded_object_is_never_blamed_for_a_later_error() -> None:
+    items = [offer("o1", creator={"id": "u-2"}), offer("o2", status=5)]
+    with pytest.raises(SchemaError, match="o2: status is a number") as info:
+        decode_pages([page(items)], expand=["creator"])
+    assert (info.value.offer_id, info.value.field) == ("o2", "status")
+
+
+def test_a_page_longer_than_a_mebibyte_decodes() -> None:
+    # The reader's blocks grow with the longest page (a page must not span three blocks).
+    many = [offer(f"o{i}", remote_id="r" * 100) for i in range(4_000)]
+    pages = [page(many)] * 3
+    assert len(pages[0]) > 1 << 20
+    frame, stats = decode_pages(pages)
+    assert stats.offers == frame.height == 12_000
+    assert frame["id"].to_list() == [o["id"] for o in many * 3]
+
+
+def test_a_page_decodes_wherever_it_falls_in_the_readers_blocks() -> None:
+    # The worst place for a long page: it starts on the last byte a block of its own length
+    # would hold, so a block sized to the page alone could not contain any line end.
+    many = page([offer(f"o{i}", remote_id="r" * 100) for i in range(3_000)])
+    long = many + b" " * (2 - len(many) % 4 + 4)  # a length with bit 1 set: 4k + 2
+    short = page([offer("first")])
+    short += b" " * (len(long) - 4 - len(short))  # ends 3 bytes before the long one's length
+    assert len(long) > 1 << 20
+    assert len(long) % 4 == 2
+    assert len(short) == len(long) - 4
+    frame, _ = decode_pages([short, long])
+    assert frame.height == 3_001

@@ -173,3 +173,31 @@ def test_near_the_ends_of_the_calendar_python_and_the_parser_agree(
     except OverflowError:
         expected = None
     assert parse([text]) == [expected]
+
+
+@pytest.mark.parametrize(
+    "blanks",
+    [
+        "2024-03-01T14:00:00 ",
+        "2024-03-01 14:00:00 ",
+        "2024-03-01 14:00:00 UTC",
+        "2024-03-01 14:00:00 +02:00",
+    ],
+)
+def test_surrounding_blanks_and_trailing_text_are_unparseable(blanks: str) -> None:
+    # The wall clock alone is well formed: only the whole value decides.
+    assert parse([blanks, "2024-03-01 14:00:00"]) == [None, datetime(2024, 3, 1, 14, tzinfo=UTC)]
+
+
+def test_a_written_date_in_year_0000_is_unparseable() -> None:
+    frame = pl.DataFrame({"d": ["0000-01-01", "0001-01-01", "9999-12-31"]})
+    out = parse_timestamps(frame, [], dates=["d"])
+    assert out["d"].to_list() == [None, date(1, 1, 1), date(9999, 12, 31)]
+
+
+def test_instants_in_the_first_and_last_years_python_holds_are_kept() -> None:
+    first, last = "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"
+    assert parse([first, last]) == [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
