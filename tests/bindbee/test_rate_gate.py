@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
+import random
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -658,3 +660,410 @@ def test_a_clock_lead_learned_on_one_connector_protects_the_others() -> None:
 
     vt.run(main())
     assert first.reset_margin_s == second.reset_margin_s == pytest.approx(0.02 + 2)
+
+
+# --- Edges of the rules, each pinned on its boundary ---------------------------------------------
+
+
+def test_the_defaults_are_bindbees_budget() -> None:
+    gate = RateGate()
+    assert (gate.limit, gate.window_s, gate.headroom) == (200, 60.0, 0)
+    assert gate.reset_margin_s == pytest.approx(0.02)
+    assert gate.interval_s == pytest.approx(60.0 / 199)
+    assert gate.credit is None
+    assert gate.blocked_until == -math.inf
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"limit": 0}, {"window_s": 0.0}, {"reset_margin_s": -0.01}, {"max_pause_s": 0.0}],
+    ids=["limit-0", "window-0", "negative-margin", "max-pause-0"],
+)
+def test_a_gate_refuses_a_limit_below_one_and_no_window_margin_or_pause(
+    options: dict[str, float],
+) -> None:
+    with pytest.raises(ValueError, match="RateGate needs"):
+        RateGate(**options)  # type: ignore[arg-type]
+
+
+def test_a_gate_takes_a_limit_of_one_a_short_window_no_margin_and_a_short_pause() -> None:
+    gate = RateGate(limit=1, window_s=0.5, reset_margin_s=0.0, max_pause_s=0.5)
+    assert (gate.limit, gate.window_s, gate.reset_margin_s) == (1, 0.5, 0.0)
+
+
+def test_the_gate_takes_its_options_by_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        RateGate(200)  # type: ignore[call-arg]
+    gate = VirtualTime().gate()
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        with pytest.raises(TypeError):
+            gate.release(permit, 200, {})  # type: ignore[call-arg]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_with_a_limit_of_one_or_two_blind_requests_go_a_whole_window_apart(limit: int) -> None:
+    assert RateGate(limit=limit, window_s=6.0).interval_s == 6.0
+
+
+def test_a_negative_headroom_counts_as_none() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0, headroom=-5)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=7, reset_in=5))
+
+    vt.run(main())
+    assert (gate.headroom, gate.credit) == (0, 7)
+
+
+def test_the_credit_is_never_negative() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> int | None:
+        first = await gate.acquire()
+        await gate.acquire()  # still in flight when the first says nothing is left
+        gate.release(first, status=200, headers=limit_headers(vt, remaining=0, reset_in=5))
+        return gate.credit
+
+    assert vt.run(main()) == 0
+
+
+@pytest.mark.parametrize(
+    ("window_s", "longest"), [(6.0, 60.0), (45.0, 90.0)], ids=["at-least-a-minute", "two-windows"]
+)
+def test_the_longest_pause_is_two_windows_but_at_least_a_minute(
+    window_s: float, longest: float
+) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=window_s)
+
+    async def main() -> float:
+        await vt.sleep(1.0)
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers={"Retry-After": "3600"})
+        await gate.acquire()
+        return vt.now - 1.0
+
+    assert vt.run(main()) == longest
+    assert gate.notes == [
+        f"The server asked for a pause of 3,600 s (Retry-After); waiting {longest:g} s at most "
+        "before trying again."
+    ]
+
+
+def test_a_pause_of_exactly_max_pause_is_obeyed_without_a_note() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=6.0, max_pause_s=5.0)
+
+    async def main() -> float:
+        await vt.sleep(1.0)
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers={"Retry-After": "5"})
+        await gate.acquire()
+        return vt.now - 1.0
+
+    assert vt.run(main()) == 5.0
+    assert gate.notes == []
+
+
+def test_blocked_until_is_when_a_429_lets_requests_go_again() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=6.0)
+
+    async def main() -> None:
+        await vt.sleep(1.0)
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers={"Retry-After": "2"})
+
+    vt.run(main())
+    assert gate.blocked_until == 3.0
+
+
+@pytest.mark.parametrize("jitter", ["none", "most"])
+def test_429s_without_a_hint_back_off_from_a_second_doubling_to_a_minute_plus_half_jitter(
+    jitter: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The jitter at either end of its range: nothing added, or half the pause.
+    monkeypatch.setattr(random, "uniform", lambda low, high: low if jitter == "none" else high)
+    vt = VirtualTime()
+    gate = vt.gate(limit=20, window_s=1.0)  # the default backoff: from 1 s, at most 60 s
+    waits: list[float] = []
+
+    async def main() -> None:
+        for _ in range(9):
+            start = vt.now
+            permit = await gate.acquire()
+            waits.append(vt.now - start)
+            gate.release(permit, status=429, headers={})
+
+    vt.run(main())
+    factor = 1.0 if jitter == "none" else 1.5
+    assert waits == pytest.approx([0.0] + [p * factor for p in (1, 2, 4, 8, 16, 32, 60, 60)])
+
+
+def hinted_429(vt: VirtualTime, *, reset_in: int, retry_after: str | None) -> dict[str, str]:
+    headers = {"X-RateLimit-Reset": str(int(WALL_EPOCH + vt.now) + reset_in)}
+    if retry_after is not None:
+        headers["Retry-After"] = retry_after
+    return headers
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited"),
+    [("5", 5.0), (None, 1.0)],
+    ids=["retry-after-obeyed", "backoff-without-retry-after"],
+)
+def test_a_429_at_the_very_reset_is_no_sooner_than_retry_after_nor_a_reason_to_retry_at_once(
+    retry_after: str | None, waited: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: low)  # no jitter
+    vt = VirtualTime()
+    gate = vt.gate(limit=20, window_s=6.0, reset_margin_s=0.0)
+
+    async def main() -> float:
+        await vt.sleep(3.0)
+        permit = await gate.acquire()
+        # The window ends right now: Reset minus the wall clock is exactly zero.
+        gate.release(
+            permit, status=429, headers=hinted_429(vt, reset_in=0, retry_after=retry_after)
+        )
+        await gate.acquire()
+        return vt.now - 3.0
+
+    assert vt.run(main()) == waited
+
+
+@pytest.mark.parametrize("retry_after", ["60", None], ids=["flat-retry-after", "no-retry-after"])
+def test_a_429_whose_window_ends_within_a_second_waits_only_for_it(
+    retry_after: str | None,
+) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=20, window_s=6.0)
+
+    async def main() -> float:
+        await vt.sleep(2.5)
+        permit = await gate.acquire()
+        # The window ends at the next whole second: 0.5 s away.
+        gate.release(
+            permit, status=429, headers=hinted_429(vt, reset_in=1, retry_after=retry_after)
+        )
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == pytest.approx(3.0 + gate.reset_margin_s)
+
+
+def test_a_window_ending_exactly_when_retry_after_does_is_not_sooner() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=20, window_s=6.0, reset_margin_s=0.0)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers=hinted_429(vt, reset_in=200, retry_after="200"))
+
+    vt.run(main())
+    # Both name a pause past the cap; the one obeyed, and named in the note, is Retry-After.
+    assert gate.notes == [
+        "The server asked for a pause of 200 s (Retry-After); waiting 60 s at most before trying "
+        "again."
+    ]
+
+
+def test_a_request_exactly_at_reset_waits_for_the_margin_even_with_credit_left() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)
+    sent: list[float] = []
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=50, reset_in=1))
+        for at in (0.5, 1.0):  # inside the window, then exactly at its Reset
+            await vt.sleep(at - vt.now)
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers={})
+
+    vt.run(main())
+    assert sent == [0.5, 1.25]
+
+
+@pytest.mark.parametrize(
+    ("answered_at", "next_sent"),
+    [(1.1, 1.25), (1.25, 5.0)],
+    ids=["inside-the-margin", "at-reset-plus-margin"],
+)
+def test_an_answer_arriving_at_reset_plus_the_margin_is_about_a_window_that_is_over(
+    answered_at: float, next_sent: float
+) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=3, window_s=10.0, reset_margin_s=0.25)  # paced 5 s apart when blind
+    sent: list[float] = []
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        await vt.sleep(answered_at)
+        # Reset was 1 s after the request went out: the answer comes inside the margin that
+        # follows it, or exactly at the margin's end, when that window is over.
+        headers = {"X-RateLimit-Remaining": "5", "X-RateLimit-Reset": str(int(WALL_EPOCH) + 1)}
+        gate.release(permit, status=200, headers=headers)
+        permit = await gate.acquire()
+        sent.append(vt.now)
+        gate.release(permit, status=200, headers={})
+
+    vt.run(main())
+    # Inside the margin the window's snapshot holds the next request until the margin's end;
+    # after it, the answer teaches nothing and the next request keeps its paced slot.
+    assert sent == [next_sent]
+    assert gate.credit is None
+
+
+@pytest.mark.parametrize(
+    ("limit", "next_sent"), [("11", 1.0), ("201", 0.05)], ids=["lower", "higher"]
+)
+def test_a_limit_announced_by_the_server_respaces_the_next_blind_request(
+    limit: str, next_sent: float
+) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=101, window_s=10.0)  # paced 0.1 s apart until told otherwise
+    sent: list[float] = []
+
+    async def main() -> None:
+        for _ in range(2):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers={"X-RateLimit-Limit": limit})
+
+    vt.run(main())
+    assert sent == pytest.approx([0.0, next_sent])
+
+
+def test_an_answer_without_news_before_a_request_was_sent_is_inside_its_count() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> int | None:
+        before = await gate.acquire()
+        gate.release(before, status=200, headers={})
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=10, reset_in=5))
+        return gate.credit
+
+    assert vt.run(main()) == 10
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [(None, {}), (200, {}), (429, {"X-RateLimit-Remaining": "0", "Retry-After": "1"})],
+    ids=["no-response", "no-headers", "refused"],
+)
+def test_every_answer_without_news_after_a_request_was_sent_may_be_outside_its_count(
+    status: int | None, headers: dict[str, str]
+) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> int | None:
+        first, second, third = [await gate.acquire() for _ in range(3)]
+        # Two answers that do not say how the server counted them; a refusal's own Remaining
+        # says nothing about whether it arrived before the first.
+        reset = {
+            "X-RateLimit-Reset": limit_headers(vt, remaining=0, reset_in=5)["X-RateLimit-Reset"]
+        }
+        for permit in (second, third):
+            gate.release(permit, status=status, headers={**headers, **reset} if headers else {})
+        gate.release(first, status=200, headers=limit_headers(vt, remaining=10, reset_in=5))
+        return gate.credit
+
+    assert vt.run(main()) == 8
+
+
+def test_a_first_answer_with_remaining_or_reset_alone_leaves_the_budget_unknown() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+    full = limit_headers(vt, remaining=5, reset_in=5)
+    credits = []
+
+    async def main() -> None:
+        for name in full:
+            permit = await gate.acquire()
+            gate.release(permit, status=200, headers={name: full[name]})
+            credits.append(gate.credit)
+
+    vt.run(main())
+    assert credits == [None, None]
+
+
+def test_a_429_on_a_blind_request_adds_no_headroom() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=6.0)
+
+    async def main() -> None:
+        permit = await gate.acquire()  # nothing known about the budget yet
+        gate.release(permit, status=429, headers={"Retry-After": "1"})
+
+    vt.run(main())
+    assert gate.headroom == 0
+
+
+def test_a_429_the_clock_lead_explains_adds_no_headroom() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=6.0, reset_margin_s=0.25)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=5, reset_in=1))
+        await vt.sleep(0.5)
+        permit = await gate.acquire()  # on credit, half a second before Reset by this clock
+        # Refused in a window the server says ended at the previous second: the client's clock
+        # runs half a second ahead, which explains the refusal.
+        gate.release(permit, status=429, headers=hinted_429(vt, reset_in=0, retry_after="1"))
+
+    vt.run(main())
+    assert gate.headroom == 0
+    assert gate.reset_margin_s == pytest.approx(0.75)
+
+
+def test_a_clock_lead_is_never_taken_for_more_than_a_window() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=6.0, reset_margin_s=0.25)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=5, reset_in=-100))
+
+    vt.run(main())
+    assert gate.reset_margin_s == pytest.approx(6.25)
+
+
+def story_from(start: float) -> list[float]:
+    """Send times, counted from ``start``: blind, a window with one left, its Reset, then blind."""
+    vt = VirtualTime()
+    vt.now = start
+    gate = vt.gate(limit=11, window_s=10.0, reset_margin_s=0.25)  # paced 1 s apart
+    sent: list[float] = []
+
+    async def one(headers: dict[str, str]) -> None:
+        permit = await gate.acquire()
+        sent.append(vt.now - start)
+        gate.release(permit, status=200, headers=headers)
+
+    async def main() -> None:
+        await one({})
+        await one(limit_headers(vt, remaining=1, reset_in=3))
+        await one({})  # the last of the window, at once
+        await one({})  # waits for Reset and the margin
+        await one({})  # paced
+
+    vt.run(main())
+    return sent
+
+
+def test_the_gate_reads_only_differences_of_its_monotonic_clock() -> None:
+    # A monotonic clock's zero is arbitrary: the same story told on a clock that reads negative.
+    assert story_from(0.0) == story_from(-1_000.0) == pytest.approx([0.0, 1.0, 1.0, 3.25, 4.25])
