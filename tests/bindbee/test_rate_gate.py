@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from offer_analytics.bindbee._rate_gate import ClockLead, RateGate, parse_retry_after
+from offer_analytics.bindbee._rate_gate import ClockLead, Permit, RateGate, parse_retry_after
 from offer_analytics.bindbee._rate_headers import RateLimitHeaders, read_headers
 
 T = TypeVar("T")
@@ -1067,3 +1067,127 @@ def story_from(start: float) -> list[float]:
 def test_the_gate_reads_only_differences_of_its_monotonic_clock() -> None:
     # A monotonic clock's zero is arbitrary: the same story told on a clock that reads negative.
     assert story_from(0.0) == story_from(-1_000.0) == pytest.approx([0.0, 1.0, 1.0, 3.25, 4.25])
+
+
+@pytest.mark.parametrize(
+    ("arrives", "next_sent"),
+    [(0.3125, 0.5), (0.32, 0.57)],
+    ids=["a-quarter-interval-late", "later-than-that"],
+)
+def test_a_blind_request_a_little_late_keeps_the_planned_pace_a_later_one_spaces_from_now(
+    arrives: float, next_sent: float
+) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=5, window_s=1.0)  # blind: 0.25 s apart, the next slot at 0.25
+    sent: list[float] = []
+
+    async def main() -> None:
+        gate.release(await gate.acquire(), status=200, headers={})
+        await vt.sleep(arrives)
+        for _ in range(2):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers={})
+
+    vt.run(main())
+    # Up to a quarter interval late is timer lag, made up from the planned slot; later than
+    # that, the request starts a new spacing.
+    assert sent == pytest.approx([arrives, next_sent])
+
+
+def test_an_answer_repeating_the_lowest_remaining_vouches_only_for_itself() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> int | None:
+        first, lost = await gate.acquire(), await gate.acquire()
+        gate.release(first, status=200, headers=limit_headers(vt, remaining=10, reset_in=5))
+        gate.release(lost, status=None, headers={})  # in flight at that answer; no news since
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=10, reset_in=5))
+        return gate.credit
+
+    # The repeated 10 shows that the later request cost nothing more; it says nothing about
+    # the lost one, which may still be outside the count.
+    assert vt.run(main()) == 9
+
+
+def test_a_late_answer_about_the_previous_window_spends_none_of_the_new_ones_budget() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> int | None:
+        older, newer = await gate.acquire(), await gate.acquire()
+        gate.release(newer, status=200, headers=limit_headers(vt, remaining=90, reset_in=20))
+        # Counted in the window before (its Reset is earlier), answered after the new one's news.
+        gate.release(older, status=200, headers=limit_headers(vt, remaining=5, reset_in=10))
+        return gate.credit
+
+    assert vt.run(main()) == 90
+
+
+def test_a_permit_shows_only_its_wait() -> None:
+    vt = VirtualTime()
+    gate = vt.gate()
+
+    async def main() -> str:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers={})
+        return repr(permit)
+
+    assert vt.run(main()) == "Permit(waited_s=0.0)"
+
+
+def test_a_5xx_is_no_rate_limit_it_neither_pauses_nor_counts() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=6.0)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=503, headers={"Retry-After": "30"})  # the retry policy's
+        await gate.acquire()
+
+    vt.run(main())
+    assert (gate.rate_limited, gate.blocked_until) == (0, -math.inf)
+    assert vt.now == pytest.approx(gate.interval_s)
+
+
+def test_a_429_on_credit_sent_exactly_at_its_reset_is_not_explained_by_the_clock() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=6.0)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=5, reset_in=6))
+        await vt.sleep(3.0)
+        permit = await gate.acquire()  # on credit
+        # Refused in a window that ends exactly when the client sent it: not after it, so no
+        # clock lead explains the refusal; requests the gate cannot see do.
+        gate.release(permit, status=429, headers=hinted_429(vt, reset_in=0, retry_after="1"))
+
+    vt.run(main())
+    assert gate.headroom == 1
+    assert gate.reset_margin_s == pytest.approx(0.02)
+
+
+def test_permits_are_told_apart_by_identity_not_by_their_fields() -> None:
+    first, second = VirtualTime(), VirtualTime()
+
+    async def main() -> set[Permit]:
+        # Two connectors' first permits, at the same moment: equal fields, distinct requests.
+        a, b = await first.gate().acquire(), await second.gate().acquire()
+        return {a, b}
+
+    assert len(asyncio.run(main())) == 2
+
+
+def test_the_headroom_is_kept_out_of_the_credit() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0, headroom=2)
+
+    async def main() -> int | None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=7, reset_in=5))
+        return gate.credit
+
+    assert vt.run(main()) == 5

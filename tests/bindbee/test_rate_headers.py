@@ -66,3 +66,8 @@ def test_the_readers_take_now_by_keyword_only() -> None:
         parse_retry_after("1", NOW)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         read_headers({}, NOW)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("value", ["-5", "-0.5", "0"])
+def test_a_reset_of_zero_or_less_is_not_said(value: str) -> None:
+    assert read_headers({"X-RateLimit-Reset": value}, now=NOW).reset is None

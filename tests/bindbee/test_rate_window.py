@@ -54,3 +54,10 @@ def test_the_observations_are_taken_by_keyword_only() -> None:
         ClockLead().observe(101.0, 100.0, 60.0)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         WindowLength(60.0).observe(1_700_000_006.0, None)  # type: ignore[call-arg]
+
+
+def test_the_step_between_resets_is_their_difference_however_far_apart() -> None:
+    window = WindowLength(60.0)
+    window.observe(reset=1_700_000_000.0, policy_s=None)
+    window.observe(reset=3_500_000_000.0, policy_s=None)  # more than twice the first
+    assert window.seconds == 1_800_000_000.0
