@@ -875,7 +875,10 @@ def test_a_window_ending_exactly_when_retry_after_does_is_not_sooner() -> None:
     ]
 
 
-def test_a_request_exactly_at_reset_waits_for_the_margin_even_with_credit_left() -> None:
+@pytest.mark.parametrize("at", [1.0, 1.1], ids=["exactly-at-reset", "inside-the-margin"])
+def test_a_request_at_reset_or_inside_the_margin_waits_for_its_end_even_with_credit_left(
+    at: float,
+) -> None:
     vt = VirtualTime()
     gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)
     sent: list[float] = []
@@ -883,8 +886,8 @@ def test_a_request_exactly_at_reset_waits_for_the_margin_even_with_credit_left()
     async def main() -> None:
         permit = await gate.acquire()
         gate.release(permit, status=200, headers=limit_headers(vt, remaining=50, reset_in=1))
-        for at in (0.5, 1.0):  # inside the window, then exactly at its Reset
-            await vt.sleep(at - vt.now)
+        for when in (0.5, at):  # inside the window, then at its Reset or just past it
+            await vt.sleep(when - vt.now)
             permit = await gate.acquire()
             sent.append(vt.now)
             gate.release(permit, status=200, headers={})
@@ -895,8 +898,8 @@ def test_a_request_exactly_at_reset_waits_for_the_margin_even_with_credit_left()
 
 @pytest.mark.parametrize(
     ("answered_at", "next_sent"),
-    [(1.1, 1.25), (1.25, 5.0)],
-    ids=["inside-the-margin", "at-reset-plus-margin"],
+    [(1.1, 1.25), (1.25, 5.0), (2.0, 5.0)],
+    ids=["inside-the-margin", "at-reset-plus-margin", "after-the-margin"],
 )
 def test_an_answer_arriving_at_reset_plus_the_margin_is_about_a_window_that_is_over(
     answered_at: float, next_sent: float
@@ -1183,11 +1186,43 @@ def test_permits_are_told_apart_by_identity_not_by_their_fields() -> None:
 
 def test_the_headroom_is_kept_out_of_the_credit() -> None:
     vt = VirtualTime()
-    gate = vt.gate(limit=100, window_s=10.0, headroom=2)
+    gate = vt.gate(limit=100, window_s=10.0, headroom=3)
 
     async def main() -> int | None:
         permit = await gate.acquire()
-        gate.release(permit, status=200, headers=limit_headers(vt, remaining=7, reset_in=5))
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=8, reset_in=5))
         return gate.credit
 
     assert vt.run(main()) == 5
+
+
+def test_a_429_whose_window_ends_after_retry_after_obeys_retry_after() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=20, window_s=6.0)
+
+    async def main() -> float:
+        permit = await gate.acquire()
+        gate.release(permit, status=429, headers=hinted_429(vt, reset_in=5, retry_after="2"))
+        await gate.acquire()
+        return vt.now
+
+    assert vt.run(main()) == 2.0
+
+
+def test_requests_arriving_after_a_window_is_over_are_paced_until_news() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=11, window_s=10.0, reset_margin_s=0.25)  # paced 1 s apart when blind
+    sent: list[float] = []
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=5, reset_in=1))
+        await vt.sleep(2.0)  # idle past Reset and the margin: that window's credit is gone
+        for _ in range(2):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers={})
+
+    vt.run(main())
+    assert sent == pytest.approx([2.0, 3.0])
+    assert gate.credit is None
