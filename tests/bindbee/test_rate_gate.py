@@ -7,7 +7,7 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import pytest
@@ -664,6 +664,32 @@ def test_a_clock_lead_learned_on_one_connector_protects_the_others() -> None:
 
 # --- Edges of the rules, each pinned on its boundary ---------------------------------------------
 
+Headers = Callable[[VirtualTime], dict[str, str]]
+
+
+def one_answer(
+    status: int | None,
+    headers: Headers,
+    *,
+    start: float = 0.0,
+    then_wait: bool = False,
+    **options: Any,
+) -> tuple[RateGate, float]:
+    """A gate whose first request, sent at ``start``, got this answer; with ``then_wait``, also
+    how long the next request then waited."""
+    vt = VirtualTime()
+    gate = vt.gate(**options)
+
+    async def main() -> float:
+        await vt.sleep(start)
+        permit = await gate.acquire()
+        gate.release(permit, status=status, headers=headers(vt))
+        if then_wait:
+            await gate.acquire()
+        return vt.now - start
+
+    return gate, vt.run(main())
+
 
 def test_the_defaults_are_bindbees_budget() -> None:
     gate = RateGate()
@@ -710,14 +736,13 @@ def test_with_a_limit_of_one_or_two_blind_requests_go_a_whole_window_apart(limit
 
 
 def test_a_negative_headroom_counts_as_none() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=100, window_s=10.0, headroom=-5)
-
-    async def main() -> None:
-        permit = await gate.acquire()
-        gate.release(permit, status=200, headers=limit_headers(vt, remaining=7, reset_in=5))
-
-    vt.run(main())
+    gate, _ = one_answer(
+        200,
+        lambda vt: limit_headers(vt, remaining=7, reset_in=5),
+        limit=100,
+        window_s=10.0,
+        headroom=-5,
+    )
     assert (gate.headroom, gate.credit) == (0, 7)
 
 
@@ -740,17 +765,15 @@ def test_the_credit_is_never_negative() -> None:
 def test_the_longest_pause_is_two_windows_but_at_least_a_minute(
     window_s: float, longest: float
 ) -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=10, window_s=window_s)
-
-    async def main() -> float:
-        await vt.sleep(1.0)
-        permit = await gate.acquire()
-        gate.release(permit, status=429, headers={"Retry-After": "3600"})
-        await gate.acquire()
-        return vt.now - 1.0
-
-    assert vt.run(main()) == longest
+    gate, waited = one_answer(
+        429,
+        lambda vt: {"Retry-After": "3600"},
+        start=1.0,
+        then_wait=True,
+        limit=10,
+        window_s=window_s,
+    )
+    assert waited == longest
     assert gate.notes == [
         f"The server asked for a pause of 3,600 s (Retry-After); waiting {longest:g} s at most "
         "before trying again."
@@ -758,30 +781,15 @@ def test_the_longest_pause_is_two_windows_but_at_least_a_minute(
 
 
 def test_a_pause_of_exactly_max_pause_is_obeyed_without_a_note() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=10, window_s=6.0, max_pause_s=5.0)
-
-    async def main() -> float:
-        await vt.sleep(1.0)
-        permit = await gate.acquire()
-        gate.release(permit, status=429, headers={"Retry-After": "5"})
-        await gate.acquire()
-        return vt.now - 1.0
-
-    assert vt.run(main()) == 5.0
-    assert gate.notes == []
+    options: dict[str, Any] = {"limit": 10, "window_s": 6.0, "max_pause_s": 5.0}
+    gate, waited = one_answer(
+        429, lambda vt: {"Retry-After": "5"}, start=1.0, then_wait=True, **options
+    )
+    assert (waited, gate.notes) == (5.0, [])
 
 
 def test_blocked_until_is_when_a_429_lets_requests_go_again() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=10, window_s=6.0)
-
-    async def main() -> None:
-        await vt.sleep(1.0)
-        permit = await gate.acquire()
-        gate.release(permit, status=429, headers={"Retry-After": "2"})
-
-    vt.run(main())
+    gate, _ = one_answer(429, lambda vt: {"Retry-After": "2"}, start=1.0, limit=10, window_s=6.0)
     assert gate.blocked_until == 3.0
 
 
@@ -823,51 +831,44 @@ def test_a_429_at_the_very_reset_is_no_sooner_than_retry_after_nor_a_reason_to_r
     retry_after: str | None, waited: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(random, "uniform", lambda low, high: low)  # no jitter
-    vt = VirtualTime()
-    gate = vt.gate(limit=20, window_s=6.0, reset_margin_s=0.0)
-
-    async def main() -> float:
-        await vt.sleep(3.0)
-        permit = await gate.acquire()
-        # The window ends right now: Reset minus the wall clock is exactly zero.
-        gate.release(
-            permit, status=429, headers=hinted_429(vt, reset_in=0, retry_after=retry_after)
-        )
-        await gate.acquire()
-        return vt.now - 3.0
-
-    assert vt.run(main()) == waited
+    # The window ends right now: Reset minus the wall clock is exactly zero.
+    options: dict[str, Any] = {"limit": 20, "window_s": 6.0, "reset_margin_s": 0.0}
+    assert (
+        one_answer(
+            429,
+            lambda vt: hinted_429(vt, reset_in=0, retry_after=retry_after),
+            start=3.0,
+            then_wait=True,
+            **options,
+        )[1]
+        == waited
+    )
 
 
 @pytest.mark.parametrize("retry_after", ["60", None], ids=["flat-retry-after", "no-retry-after"])
 def test_a_429_whose_window_ends_within_a_second_waits_only_for_it(
     retry_after: str | None,
 ) -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=20, window_s=6.0)
-
-    async def main() -> float:
-        await vt.sleep(2.5)
-        permit = await gate.acquire()
-        # The window ends at the next whole second: 0.5 s away.
-        gate.release(
-            permit, status=429, headers=hinted_429(vt, reset_in=1, retry_after=retry_after)
-        )
-        await gate.acquire()
-        return vt.now
-
-    assert vt.run(main()) == pytest.approx(3.0 + gate.reset_margin_s)
+    # The window ends at the next whole second: 0.5 s away.
+    gate, waited = one_answer(
+        429,
+        lambda vt: hinted_429(vt, reset_in=1, retry_after=retry_after),
+        start=2.5,
+        then_wait=True,
+        limit=20,
+        window_s=6.0,
+    )
+    assert waited == pytest.approx(0.5 + gate.reset_margin_s)
 
 
 def test_a_window_ending_exactly_when_retry_after_does_is_not_sooner() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=20, window_s=6.0, reset_margin_s=0.0)
-
-    async def main() -> None:
-        permit = await gate.acquire()
-        gate.release(permit, status=429, headers=hinted_429(vt, reset_in=200, retry_after="200"))
-
-    vt.run(main())
+    gate, _ = one_answer(
+        429,
+        lambda vt: hinted_429(vt, reset_in=200, retry_after="200"),
+        limit=20,
+        window_s=6.0,
+        reset_margin_s=0.0,
+    )
     # Both name a pause past the cap; the one obeyed, and named in the note, is Retry-After.
     assert gate.notes == [
         "The server asked for a pause of 200 s (Retry-After); waiting 60 s at most before trying "
@@ -1003,14 +1004,8 @@ def test_a_first_answer_with_remaining_or_reset_alone_leaves_the_budget_unknown(
 
 
 def test_a_429_on_a_blind_request_adds_no_headroom() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=10, window_s=6.0)
-
-    async def main() -> None:
-        permit = await gate.acquire()  # nothing known about the budget yet
-        gate.release(permit, status=429, headers={"Retry-After": "1"})
-
-    vt.run(main())
+    # Nothing was known about the budget yet: the refusal says nothing about other clients.
+    gate, _ = one_answer(429, lambda vt: {"Retry-After": "1"}, limit=10, window_s=6.0)
     assert gate.headroom == 0
 
 
@@ -1033,14 +1028,13 @@ def test_a_429_the_clock_lead_explains_adds_no_headroom() -> None:
 
 
 def test_a_clock_lead_is_never_taken_for_more_than_a_window() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=10, window_s=6.0, reset_margin_s=0.25)
-
-    async def main() -> None:
-        permit = await gate.acquire()
-        gate.release(permit, status=200, headers=limit_headers(vt, remaining=5, reset_in=-100))
-
-    vt.run(main())
+    gate, _ = one_answer(
+        200,
+        lambda vt: limit_headers(vt, remaining=5, reset_in=-100),
+        limit=10,
+        window_s=6.0,
+        reset_margin_s=0.25,
+    )
     assert gate.reset_margin_s == pytest.approx(6.25)
 
 
@@ -1142,17 +1136,12 @@ def test_a_permit_shows_only_its_wait() -> None:
 
 
 def test_a_5xx_is_no_rate_limit_it_neither_pauses_nor_counts() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=10, window_s=6.0)
-
-    async def main() -> None:
-        permit = await gate.acquire()
-        gate.release(permit, status=503, headers={"Retry-After": "30"})  # the retry policy's
-        await gate.acquire()
-
-    vt.run(main())
+    # A 5xx's Retry-After is the retry policy's business, not the budget's.
+    gate, waited = one_answer(
+        503, lambda vt: {"Retry-After": "30"}, then_wait=True, limit=10, window_s=6.0
+    )
     assert (gate.rate_limited, gate.blocked_until) == (0, -math.inf)
-    assert vt.now == pytest.approx(gate.interval_s)
+    assert waited == pytest.approx(gate.interval_s)
 
 
 def test_a_429_on_credit_sent_exactly_at_its_reset_is_not_explained_by_the_clock() -> None:
@@ -1185,28 +1174,27 @@ def test_permits_are_told_apart_by_identity_not_by_their_fields() -> None:
 
 
 def test_the_headroom_is_kept_out_of_the_credit() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=100, window_s=10.0, headroom=3)
-
-    async def main() -> int | None:
-        permit = await gate.acquire()
-        gate.release(permit, status=200, headers=limit_headers(vt, remaining=8, reset_in=5))
-        return gate.credit
-
-    assert vt.run(main()) == 5
+    gate, _ = one_answer(
+        200,
+        lambda vt: limit_headers(vt, remaining=8, reset_in=5),
+        limit=100,
+        window_s=10.0,
+        headroom=3,
+    )
+    assert gate.credit == 5
 
 
 def test_a_429_whose_window_ends_after_retry_after_obeys_retry_after() -> None:
-    vt = VirtualTime()
-    gate = vt.gate(limit=20, window_s=6.0)
-
-    async def main() -> float:
-        permit = await gate.acquire()
-        gate.release(permit, status=429, headers=hinted_429(vt, reset_in=5, retry_after="2"))
-        await gate.acquire()
-        return vt.now
-
-    assert vt.run(main()) == 2.0
+    assert (
+        one_answer(
+            429,
+            lambda vt: hinted_429(vt, reset_in=5, retry_after="2"),
+            then_wait=True,
+            limit=20,
+            window_s=6.0,
+        )[1]
+        == 2.0
+    )
 
 
 def test_requests_arriving_after_a_window_is_over_are_paced_until_news() -> None:
