@@ -1214,3 +1214,18 @@ def test_requests_arriving_after_a_window_is_over_are_paced_until_news() -> None
     vt.run(main())
     assert sent == pytest.approx([2.0, 3.0])
     assert gate.credit is None
+
+
+def test_news_of_a_newer_window_replaces_the_current_one_at_once() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> int | None:
+        older, newer = await gate.acquire(), await gate.acquire()
+        gate.release(older, status=200, headers=limit_headers(vt, remaining=5, reset_in=10))
+        # Counted in the next window (its Reset is later), before this client's clock saw the
+        # first one end: that window's budget is what is left now.
+        gate.release(newer, status=200, headers=limit_headers(vt, remaining=90, reset_in=20))
+        return gate.credit
+
+    assert vt.run(main()) == 90
