@@ -65,7 +65,7 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
             return None
         try:
             moment = email.utils.parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):  # a year past C's int: no hint
             return None
         seconds = moment.timestamp() - now
     return seconds if seconds > 0 else None

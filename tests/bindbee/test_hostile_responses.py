@@ -75,7 +75,20 @@ def requests_sent(error: BaseException) -> int:
 # --- Retry-After and rate-limit headers ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["²", "٣", "1٣", " ５ ", "-3", "0", "soon"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "²",
+        "٣",
+        "1٣",
+        " ５ ",
+        "-3",
+        "0",
+        "soon",
+        "Thu, 01 Jan 99999999999 00:00:00 GMT",  # a year past C's int
+        "Thu, 01 Jan 99999 00:00:00 GMT",  # a year past datetime's
+    ],
+)
 def test_retry_after_that_is_not_ascii_digits_is_no_hint(value: str) -> None:
     assert parse_retry_after(value, now=0.0) is None
     assert read_headers({"retry-after": value}, now=0.0).retry_after is None
