@@ -89,7 +89,7 @@ def requests_sent(error: BaseException) -> int:
         "Thu, 01 Jan 99999 00:00:00 GMT",  # a year past datetime's
     ],
 )
-def test_retry_after_that_is_not_ascii_digits_is_no_hint(value: str) -> None:
+def test_retry_after_that_is_not_ascii_digits_or_a_usable_date_is_no_hint(value: str) -> None:
     assert parse_retry_after(value, now=0.0) is None
     assert read_headers({"retry-after": value}, now=0.0).retry_after is None
 
