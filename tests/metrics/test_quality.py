@@ -161,3 +161,35 @@ def test_all_null_columns_of_dtype_null_work() -> None:
     assert got["null_status"] == 1
     assert got["missing_application"] == 1
     assert got["closed_before_sent"] == 0
+
+
+def test_an_offer_closed_at_the_instant_it_was_sent_is_not_closed_before_sent(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [
+            {"id": "same", "outcome": "declined", "sent_at": "2024-01-01T09:00",
+             "closed_at": "2024-01-01T09:00"},
+            {"id": "early", "outcome": "declined", "sent_at": "2024-01-01T09:00",
+             "closed_at": "2024-01-01T08:59"},
+        ]
+    )  # fmt: skip
+    row = quality_report(frame).filter(check="closed_before_sent").row(0, named=True)
+    assert (row["n"], row["example_ids"]) == (1, ["early"])
+
+
+def test_an_enriched_frame_reports_unresolved_jobs_in_a_last_row(offers: OffersFactory) -> None:
+    frame = offers(
+        [
+            {"id": "ok", "application": "A", "outcome": "accepted"},
+            {"id": "lost", "application": "B", "outcome": "unknown", "status": "OFFERED"},
+            {"id": "noapp", "outcome": "pending"},
+        ]
+    ).with_columns(job_id=pl.Series(["J1", None, None], dtype=pl.String))
+    report = quality_report(frame, unparsed_timestamps={})
+    assert report["check"].to_list() == [*CHECKS, "unresolved_job"]
+    last = report.row(-1, named=True)
+    assert (last["n"], last["example_ids"], last["example_values"]) == (2, ["lost", "noapp"], [])
+    assert "could not be found" in last["description"]
+    unknown = report.filter(check="unknown_status").row(0, named=True)
+    assert unknown["example_values"] == [{"value": "OFFERED", "n": 1}]
