@@ -113,6 +113,8 @@ def test_pooling_leaves_nulls_null_and_never_counts_them_as_a_group() -> None:
 def test_pooling_a_value_already_named_other_joins_the_pool() -> None:
     values = ["a", "a", "a", "b", "b", "other"]
     assert _pooled(values, top=2) == ["a", "a", "a", "b", "b", "other"]
+    values = ["sales", "sales", "sales", "a", "a", "other", "b"]  # names on both sides of "other"
+    assert _pooled(values, top=2) == ["sales", "sales", "sales", "a", "a", "other", "other"]
     assert _pooled(["a", "a", "b", "rest"], top=1, other="rest") == ["a", "a", "rest", "rest"]
 
 
@@ -123,7 +125,15 @@ def test_pooling_rewrites_only_the_pooled_column() -> None:
 
 
 def test_pooled_rows_come_after_the_named_groups_and_before_the_null_group() -> None:
-    ranked = pl.DataFrame({"team": [None, "other", "b", "a"], "n": [9, 8, 7, 6]})
-    assert pooled_last(ranked, "team").rows() == [("b", 7), ("a", 6), ("other", 8), (None, 9)]
+    ranked = pl.DataFrame({"team": [None, "other", "sales", "a"], "n": [9, 8, 7, 6]})
+    assert pooled_last(ranked, "team").rows() == [("sales", 7), ("a", 6), ("other", 8), (None, 9)]
     custom = pl.DataFrame({"team": ["rest", None, "a"]})
     assert pooled_last(custom, "team", other="rest")["team"].to_list() == ["a", "rest", None]
+
+
+def test_pooling_options_are_keyword_only() -> None:
+    frame = pl.DataFrame({"department": ["a"]})
+    with pytest.raises(TypeError):
+        pool_groups(frame, "department", 1)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        pooled_last(frame, "department", "rest")  # type: ignore[misc]
