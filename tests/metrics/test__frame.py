@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 import polars as pl
@@ -119,7 +120,7 @@ def test_an_offer_sent_exactly_at_as_of_is_in_the_sent_population() -> None:
 # --- offers as of an instant -------------------------------------------------------------------
 
 
-def _as_of(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
+def _as_of(rows: Sequence[Mapping[str, object]]) -> list[tuple[object, ...]]:
     """``(id, outcome, closed_at)`` of each offer ``offers_as_of`` keeps at ``AS_OF``."""
     frame = pl.DataFrame(
         [{"id": str(i), **dict.fromkeys(AS_OF_COLUMNS), **row} for i, row in enumerate(rows)],

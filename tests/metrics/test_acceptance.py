@@ -369,7 +369,15 @@ def test_offers_in_no_column_do_not_extend_the_periods(offers: OffersFactory) ->
             frame,
             period="month",
             basis=basis,
-            latest_per_application=False,  # type: ignore[arg-type]
+            latest_per_application=False,
         )
         expected = [(date(2024, 2, 1), 1, 1)] if basis == "cohort" else []
         assert result.select("period", "accepted", "n").rows() == expected
+
+
+def test_acceptance_and_status_count_options_are_keyword_only(offers: OffersFactory) -> None:
+    frame = offers(MIXED)
+    with pytest.raises(TypeError):
+        acceptance_rates(frame, "connector")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        status_counts(frame, "connector")  # type: ignore[call-arg]

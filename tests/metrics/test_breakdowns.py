@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import polars as pl
@@ -71,7 +72,7 @@ def test_bad_order_or_min_n_is_refused(enriched_offers: pl.DataFrame) -> None:
 # --- pooling the long tail -----------------------------------------------------------------
 
 
-def _pooled(values: list[str | None], *, top: int, other: str = OTHER) -> list[str | None]:
+def _pooled(values: Sequence[str | None], *, top: int, other: str = OTHER) -> list[str | None]:
     frame = pl.DataFrame({"department": values}, schema={"department": pl.String})
     return pool_groups(frame, "department", top=top, other=other).collect()["department"].to_list()
 
@@ -134,6 +135,6 @@ def test_pooled_rows_come_after_the_named_groups_and_before_the_null_group() -> 
 def test_pooling_options_are_keyword_only() -> None:
     frame = pl.DataFrame({"department": ["a"]})
     with pytest.raises(TypeError):
-        pool_groups(frame, "department", 1)  # type: ignore[misc]
+        pool_groups(frame, "department", 1)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        pooled_last(frame, "department", "rest")  # type: ignore[misc]
+        pooled_last(frame, "department", "rest")  # type: ignore[call-arg]

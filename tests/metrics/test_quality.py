@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
+import pytest
 
 from offer_analytics.decode import decode_pages
 from offer_analytics.metrics._quality import quality_report
@@ -193,3 +194,8 @@ def test_an_enriched_frame_reports_unresolved_jobs_in_a_last_row(offers: OffersF
     assert "could not be found" in last["description"]
     unknown = report.filter(check="unknown_status").row(0, named=True)
     assert unknown["example_values"] == [{"value": "OFFERED", "n": 1}]
+
+
+def test_the_unparsed_timestamps_option_is_keyword_only(offers: OffersFactory) -> None:
+    with pytest.raises(TypeError):
+        quality_report(offers([]), {})  # type: ignore[call-arg]

@@ -279,7 +279,7 @@ def test_lead_times_skip_an_unaccepted_offer_known_only_by_its_closed_at(
 
 
 def test_lead_times_are_sorted_by_group_start_date_connector_and_id(offers: OffersFactory) -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"creator": None, "connector": "a", "id": "1", "start_date": "2024-01-01"},
         {"creator": "u", "connector": "b", "id": "1", "start_date": "2024-01-02"},
         {"creator": "u", "connector": "a", "id": "2", "start_date": "2024-01-02"},
@@ -292,3 +292,13 @@ def test_lead_times_are_sorted_by_group_start_date_connector_and_id(offers: Offe
     grouped = start_lead_times(frame, by="creator").select("creator", "connector", "id").rows()
     assert grouped == [("u", "a", "3"), ("u", "a", "1"), ("u", "a", "2"), ("u", "b", "1"),
                        (None, "a", "1")]  # fmt: skip
+
+
+def test_start_date_options_are_keyword_only(offers: OffersFactory) -> None:
+    frame = offers(STARTS)
+    with pytest.raises(TypeError):
+        start_date_distribution(frame, "month")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        start_lead_times(frame, "connector")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        upcoming_starts(frame, date(2024, 1, 1))  # type: ignore[call-arg]
