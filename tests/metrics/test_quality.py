@@ -199,3 +199,18 @@ def test_an_enriched_frame_reports_unresolved_jobs_in_a_last_row(offers: OffersF
 def test_the_unparsed_timestamps_option_is_keyword_only(offers: OffersFactory) -> None:
     with pytest.raises(TypeError):
         quality_report(offers([]), {})  # type: ignore[call-arg]
+
+
+def test_an_accepted_offer_starting_after_its_acceptance_day_is_not_start_before_close(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [
+            {"id": "later", "outcome": "accepted", "closed_at": "2024-01-01T23:00",
+             "start_date": "2024-01-15"},
+            {"id": "before", "outcome": "accepted", "closed_at": "2024-01-01T00:00",
+             "start_date": "2023-12-31"},
+        ]
+    )  # fmt: skip
+    row = quality_report(frame).filter(check="start_before_close").row(0, named=True)
+    assert (row["n"], row["example_ids"]) == (1, ["before"])
