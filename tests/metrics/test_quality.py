@@ -214,3 +214,9 @@ def test_an_accepted_offer_starting_after_its_acceptance_day_is_not_start_before
     )  # fmt: skip
     row = quality_report(frame).filter(check="start_before_close").row(0, named=True)
     assert (row["n"], row["example_ids"]) == (1, ["before"])
+
+
+def test_an_offer_without_an_outcome_is_not_an_unknown_status(offers: OffersFactory) -> None:
+    frame = offers([{"id": "x", "outcome": None, "status": "SIGNED"}])
+    row = quality_report(frame).filter(check="unknown_status").row(0, named=True)
+    assert (row["n"], row["example_ids"], row["example_values"]) == (0, [], [])
