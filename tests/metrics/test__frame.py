@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import polars as pl
 import pytest
@@ -220,3 +221,11 @@ def test_order_n_among_groups_with_a_null_key_breaks_ties_with_nulls_last() -> N
     )
     got = ordered(table, ["team", "site"], order="n").collect()
     assert got.select("team", "site").rows() == [("a", "b"), ("y", None), (None, "x")]
+
+
+def test_order_keys_sorts_by_the_keys_not_by_group_size() -> None:
+    table = pl.LazyFrame({"team": ["b", "a"], "n": [5, 1]})
+    # Built at run time, as an option read from a command line is: not an interned literal.
+    keys_option: Any = "".join(["ke", "ys"])
+    assert ordered(table, ["team"], order=keys_option).collect()["team"].to_list() == ["a", "b"]
+    assert ordered(table, ["team"], order="n").collect()["team"].to_list() == ["b", "a"]
