@@ -381,3 +381,9 @@ def test_acceptance_and_status_count_options_are_keyword_only(offers: OffersFact
         acceptance_rates(frame, "connector")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         status_counts(frame, "connector")  # type: ignore[call-arg]
+
+
+def test_options_are_compared_by_value_not_identity(offers: OffersFactory) -> None:
+    # Built at run time, as an option read from a command line is: not an interned literal.
+    decided: Any = "".join(["deci", "ded"])
+    assert acceptance_rates(offers(MIXED), denominator=decided)["n"].to_list() == [4]

@@ -302,3 +302,10 @@ def test_start_date_options_are_keyword_only(offers: OffersFactory) -> None:
         start_lead_times(frame, "connector")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         upcoming_starts(frame, date(2024, 1, 1))  # type: ignore[call-arg]
+
+
+def test_freq_is_compared_by_value_not_identity(offers: OffersFactory) -> None:
+    # Built at run time, as an option read from a command line is: not an interned literal.
+    weekday: Any = "".join(["week", "day"])
+    result = start_date_distribution(offers(STARTS[:4]), freq=weekday)
+    assert result["n"].to_list() == [2, 0, 1, 0, 0, 0, 1]
