@@ -229,3 +229,8 @@ def test_order_keys_sorts_by_the_keys_not_by_group_size() -> None:
     keys_option: Any = "".join(["ke", "ys"])
     assert ordered(table, ["team"], order=keys_option).collect()["team"].to_list() == ["a", "b"]
     assert ordered(table, ["team"], order="n").collect()["team"].to_list() == ["b", "a"]
+
+
+def test_by_may_name_any_number_of_distinct_columns() -> None:
+    names = [f"c{i}" for i in range(300)]  # past CPython's cache of small ints
+    assert group_keys(names) == names
