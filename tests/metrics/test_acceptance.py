@@ -376,11 +376,10 @@ def test_offers_in_no_column_do_not_extend_the_periods(offers: OffersFactory) ->
 
 
 def test_acceptance_and_status_count_options_are_keyword_only(offers: OffersFactory) -> None:
-    frame = offers(MIXED)
-    with pytest.raises(TypeError):
-        acceptance_rates(frame, "connector")  # type: ignore[call-arg]
-    with pytest.raises(TypeError):
-        status_counts(frame, "connector")  # type: ignore[call-arg]
+    metrics: list[Any] = [acceptance_rates, status_counts]
+    for metric in metrics:
+        with pytest.raises(TypeError):
+            metric(offers(MIXED), "connector")
 
 
 def test_options_are_compared_by_value_not_identity(offers: OffersFactory) -> None:

@@ -164,6 +164,11 @@ def test_all_null_columns_of_dtype_null_work() -> None:
     assert got["closed_before_sent"] == 0
 
 
+def _failing(frame: pl.DataFrame, check: str) -> tuple[int, list[str]]:
+    row = quality_report(frame).filter(check=check).row(0, named=True)
+    return row["n"], row["example_ids"]
+
+
 def test_an_offer_closed_at_the_instant_it_was_sent_is_not_closed_before_sent(
     offers: OffersFactory,
 ) -> None:
@@ -175,8 +180,7 @@ def test_an_offer_closed_at_the_instant_it_was_sent_is_not_closed_before_sent(
              "closed_at": "2024-01-01T08:59"},
         ]
     )  # fmt: skip
-    row = quality_report(frame).filter(check="closed_before_sent").row(0, named=True)
-    assert (row["n"], row["example_ids"]) == (1, ["early"])
+    assert _failing(frame, "closed_before_sent") == (1, ["early"])
 
 
 def test_an_enriched_frame_reports_unresolved_jobs_in_a_last_row(offers: OffersFactory) -> None:
@@ -212,8 +216,7 @@ def test_an_accepted_offer_starting_after_its_acceptance_day_is_not_start_before
              "start_date": "2023-12-31"},
         ]
     )  # fmt: skip
-    row = quality_report(frame).filter(check="start_before_close").row(0, named=True)
-    assert (row["n"], row["example_ids"]) == (1, ["before"])
+    assert _failing(frame, "start_before_close") == (1, ["before"])
 
 
 def test_an_offer_without_an_outcome_is_not_an_unknown_status(offers: OffersFactory) -> None:

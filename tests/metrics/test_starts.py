@@ -296,12 +296,14 @@ def test_lead_times_are_sorted_by_group_start_date_connector_and_id(offers: Offe
 
 def test_start_date_options_are_keyword_only(offers: OffersFactory) -> None:
     frame = offers(STARTS)
-    with pytest.raises(TypeError):
-        start_date_distribution(frame, "month")  # type: ignore[call-arg]
-    with pytest.raises(TypeError):
-        start_lead_times(frame, "connector")  # type: ignore[call-arg]
-    with pytest.raises(TypeError):
-        upcoming_starts(frame, date(2024, 1, 1))  # type: ignore[call-arg]
+    calls: list[tuple[Any, object]] = [
+        (start_date_distribution, "month"),
+        (start_lead_times, "connector"),
+        (upcoming_starts, date(2024, 1, 1)),
+    ]
+    for metric, option in calls:
+        with pytest.raises(TypeError):
+            metric(frame, option)
 
 
 def test_freq_is_compared_by_value_not_identity(offers: OffersFactory) -> None:
