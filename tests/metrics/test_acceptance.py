@@ -367,3 +367,44 @@ def test_group_columns_that_clash_with_outputs_are_refused(offers: OffersFactory
         acceptance_rates(frame, by="period")
     with pytest.raises(ValueError, match="status_counts already splits"):
         status_counts(frame, by="status")
+
+
+def test_min_n_of_zero_is_allowed_and_blanks_nothing(offers: OffersFactory) -> None:
+    result = acceptance_rates(offers(MIXED), min_n=0)
+    assert result.select("n", "rate", "below_min_n").rows() == [(4, 0.75, False)]
+    at_n = acceptance_rates(offers(MIXED), min_n=4)
+    assert at_n.select("n", "rate", "below_min_n").rows() == [(4, 0.75, False)]
+
+
+def test_offers_in_no_column_do_not_extend_the_periods(offers: OffersFactory) -> None:
+    frame = offers(
+        [
+            {"outcome": "accepted", "sent_at": "2024-02-10"},
+            {"outcome": "draft", "sent_at": "2024-01-10"},
+            {"outcome": "unknown", "status": "OFFERED", "sent_at": "2024-03-10"},
+            {"outcome": "superseded", "sent_at": "2024-04-10"},
+            {"outcome": "rescinded", "closed_at": "2024-05-10"},  # never sent
+        ]
+    )
+    for basis in ("cohort", "activity"):
+        result = acceptance_rates(
+            frame,
+            period="month",
+            basis=basis,
+            latest_per_application=False,
+        )
+        expected = [(date(2024, 2, 1), 1, 1)] if basis == "cohort" else []
+        assert result.select("period", "accepted", "n").rows() == expected
+
+
+def test_acceptance_and_status_count_options_are_keyword_only(offers: OffersFactory) -> None:
+    metrics: list[Any] = [acceptance_rates, status_counts]
+    for metric in metrics:
+        with pytest.raises(TypeError):
+            metric(offers(MIXED), "connector")
+
+
+def test_options_are_compared_by_value_not_identity(offers: OffersFactory) -> None:
+    # Built at run time, as an option read from a command line is: not an interned literal.
+    decided: Any = "".join(["deci", "ded"])
+    assert acceptance_rates(offers(MIXED), denominator=decided)["n"].to_list() == [4]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import polars as pl
@@ -9,6 +10,9 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from offer_analytics import acceptance_rates, time_to_close
+from offer_analytics.errors import SchemaError
+from offer_analytics.metrics import pool_groups
+from offer_analytics.metrics._pooling import OTHER, pooled_last
 
 AS_OF = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -63,3 +67,74 @@ def test_bad_order_or_min_n_is_refused(enriched_offers: pl.DataFrame) -> None:
         acceptance_rates(enriched_offers, by="department", order="size")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="min_n"):
         acceptance_rates(enriched_offers, by="department", min_n=-1)
+
+
+# --- pooling the long tail -----------------------------------------------------------------
+
+
+def _pooled(values: Sequence[str | None], *, top: int, other: str = OTHER) -> list[str | None]:
+    frame = pl.DataFrame({"department": values}, schema={"department": pl.String})
+    return pool_groups(frame, "department", top=top, other=other).collect()["department"].to_list()
+
+
+def test_pooling_keeps_the_largest_groups_by_rows_and_pools_the_rest() -> None:
+    values = ["eng", "sales", "eng", "legal", "eng", "sales", "hr"]
+    assert _pooled(values, top=2) == ["eng", "sales", "eng", "other", "eng", "sales", "other"]
+
+
+def test_pooling_top_one_keeps_exactly_one_group() -> None:
+    assert _pooled(["a", "b", "b"], top=1) == ["other", "b", "b"]
+
+
+def test_pooling_top_below_one_is_refused() -> None:
+    frame = pl.DataFrame({"department": ["a"]})
+    with pytest.raises(ValueError, match="top must be at least 1; got 0"):
+        pool_groups(frame, "department", top=0)
+
+
+def test_pooling_a_missing_column_is_a_schema_error_naming_it() -> None:
+    frame = pl.DataFrame({"department": ["a"]})
+    with pytest.raises(SchemaError, match="'team'") as caught:
+        pool_groups(frame, "team", top=1)
+    assert caught.value.field == "team"
+
+
+def test_pooling_ties_in_size_are_broken_by_the_value() -> None:
+    # b and c both have two rows: the smaller value keeps its name, whatever the row order.
+    assert _pooled(["c", "b", "c", "b", "a", "a", "a"], top=2) == [
+        "other", "b", "other", "b", "a", "a", "a"
+    ]  # fmt: skip
+
+
+def test_pooling_leaves_nulls_null_and_never_counts_them_as_a_group() -> None:
+    values = [None, None, None, "a", "b", "b"]
+    assert _pooled(values, top=1) == [None, None, None, "other", "b", "b"]
+
+
+def test_pooling_a_value_already_named_other_joins_the_pool() -> None:
+    values = ["a", "a", "a", "b", "b", "other"]
+    assert _pooled(values, top=2) == ["a", "a", "a", "b", "b", "other"]
+    values = ["sales", "sales", "sales", "a", "a", "other", "b"]  # names on both sides of "other"
+    assert _pooled(values, top=2) == ["sales", "sales", "sales", "a", "a", "other", "other"]
+    assert _pooled(["a", "a", "b", "rest"], top=1, other="rest") == ["a", "a", "rest", "rest"]
+
+
+def test_pooling_rewrites_only_the_pooled_column() -> None:
+    frame = pl.DataFrame({"department": ["a", "b", "a"], "n": [1, 2, 3]})
+    pooled = pool_groups(frame.lazy(), "department", top=1).collect()
+    assert pooled.rows() == [("a", 1), ("other", 2), ("a", 3)]
+
+
+def test_pooled_rows_come_after_the_named_groups_and_before_the_null_group() -> None:
+    ranked = pl.DataFrame({"team": [None, "other", "sales", "a"], "n": [9, 8, 7, 6]})
+    assert pooled_last(ranked, "team").rows() == [("sales", 7), ("a", 6), ("other", 8), (None, 9)]
+    custom = pl.DataFrame({"team": ["rest", None, "a"]})
+    assert pooled_last(custom, "team", other="rest")["team"].to_list() == ["a", "rest", None]
+
+
+def test_pooling_options_are_keyword_only() -> None:
+    frame = pl.DataFrame({"department": ["a"]})
+    with pytest.raises(TypeError):
+        pool_groups(frame, "department", 1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        pooled_last(frame, "department", "rest")  # type: ignore[call-arg]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
+import pytest
 
 from offer_analytics.decode import decode_pages
 from offer_analytics.metrics._quality import quality_report
@@ -161,3 +162,64 @@ def test_all_null_columns_of_dtype_null_work() -> None:
     assert got["null_status"] == 1
     assert got["missing_application"] == 1
     assert got["closed_before_sent"] == 0
+
+
+def _failing(frame: pl.DataFrame, check: str) -> tuple[int, list[str]]:
+    row = quality_report(frame).filter(check=check).row(0, named=True)
+    return row["n"], row["example_ids"]
+
+
+def test_an_offer_closed_at_the_instant_it_was_sent_is_not_closed_before_sent(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [
+            {"id": "same", "outcome": "declined", "sent_at": "2024-01-01T09:00",
+             "closed_at": "2024-01-01T09:00"},
+            {"id": "early", "outcome": "declined", "sent_at": "2024-01-01T09:00",
+             "closed_at": "2024-01-01T08:59"},
+        ]
+    )  # fmt: skip
+    assert _failing(frame, "closed_before_sent") == (1, ["early"])
+
+
+def test_an_enriched_frame_reports_unresolved_jobs_in_a_last_row(offers: OffersFactory) -> None:
+    frame = offers(
+        [
+            {"id": "ok", "application": "A", "outcome": "accepted"},
+            {"id": "lost", "application": "B", "outcome": "unknown", "status": "OFFERED"},
+            {"id": "noapp", "outcome": "pending"},
+        ]
+    ).with_columns(job_id=pl.Series(["J1", None, None], dtype=pl.String))
+    report = quality_report(frame, unparsed_timestamps={})
+    assert report["check"].to_list() == [*CHECKS, "unresolved_job"]
+    last = report.row(-1, named=True)
+    assert (last["n"], last["example_ids"], last["example_values"]) == (2, ["lost", "noapp"], [])
+    assert "could not be found" in last["description"]
+    unknown = report.filter(check="unknown_status").row(0, named=True)
+    assert unknown["example_values"] == [{"value": "OFFERED", "n": 1}]
+
+
+def test_the_unparsed_timestamps_option_is_keyword_only(offers: OffersFactory) -> None:
+    with pytest.raises(TypeError):
+        quality_report(offers([]), {})  # type: ignore[call-arg]
+
+
+def test_an_accepted_offer_starting_after_its_acceptance_day_is_not_start_before_close(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [
+            {"id": "later", "outcome": "accepted", "closed_at": "2024-01-01T23:00",
+             "start_date": "2024-01-15"},
+            {"id": "before", "outcome": "accepted", "closed_at": "2024-01-01T00:00",
+             "start_date": "2023-12-31"},
+        ]
+    )  # fmt: skip
+    assert _failing(frame, "start_before_close") == (1, ["before"])
+
+
+def test_an_offer_without_an_outcome_is_not_an_unknown_status(offers: OffersFactory) -> None:
+    frame = offers([{"id": "x", "outcome": None, "status": "SIGNED"}])
+    row = quality_report(frame).filter(check="unknown_status").row(0, named=True)
+    assert (row["n"], row["example_ids"], row["example_values"]) == (0, [], [])

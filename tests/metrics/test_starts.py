@@ -221,3 +221,93 @@ def test_ungrouped_stand_in_column_is_the_shared_one() -> None:
     assert vars(starts)["ALL_GROUP"] is vars(acceptance)["ALL_GROUP"] is _frame.ALL_GROUP
     assert not hasattr(starts, "_ALL")
     assert not hasattr(acceptance, "_ALL")
+
+
+def test_a_null_group_gets_its_own_full_run_of_periods_sorted_last(offers: OffersFactory) -> None:
+    frame = offers(
+        [
+            {"creator": None, "outcome": "accepted", "start_date": "2024-03-04"},
+            {"creator": "u1", "outcome": "accepted", "start_date": "2024-01-01"},
+        ]
+    )
+    result = start_date_distribution(frame, freq="month", by="creator")
+    assert result.rows() == [
+        ("u1", date(2024, 1, 1), 1, 1.0),
+        ("u1", date(2024, 2, 1), 0, 0.0),
+        ("u1", date(2024, 3, 1), 0, 0.0),
+        (None, date(2024, 1, 1), 0, 0.0),
+        (None, date(2024, 2, 1), 0, 0.0),
+        (None, date(2024, 3, 1), 1, 1.0),
+    ]
+    weekdays = start_date_distribution(frame, freq="weekday", by="creator")
+    assert weekdays.filter(pl.col("creator").is_null())["n"].to_list() == [1, 0, 0, 0, 0, 0, 0]
+    assert weekdays["creator"].to_list() == ["u1"] * 7 + [None] * 7
+
+
+def test_an_accepted_offer_without_closed_at_is_not_flagged_negative(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [{"id": "a", "outcome": "accepted", "sent_at": "2024-03-01", "start_date": "2024-03-04"}]
+    )
+    result = start_lead_times(frame)
+    assert result.select("days_from_acceptance", "days_from_sent", "negative").rows() == [
+        (None, 3.0, False)
+    ]
+
+
+def test_lead_times_skip_an_unaccepted_offer_known_only_by_its_closed_at(
+    offers: OffersFactory,
+) -> None:
+    frame = offers(
+        [
+            {
+                "id": "d",
+                "outcome": "declined",
+                "closed_at": "2024-03-01",
+                "start_date": "2024-03-04",
+            },
+            {
+                "id": "a",
+                "outcome": "accepted",
+                "closed_at": "2024-03-01",
+                "start_date": "2024-03-04",
+            },
+        ]
+    )
+    assert start_lead_times(frame)["id"].to_list() == ["a"]
+
+
+def test_lead_times_are_sorted_by_group_start_date_connector_and_id(offers: OffersFactory) -> None:
+    rows: list[dict[str, Any]] = [
+        {"creator": None, "connector": "a", "id": "1", "start_date": "2024-01-01"},
+        {"creator": "u", "connector": "b", "id": "1", "start_date": "2024-01-02"},
+        {"creator": "u", "connector": "a", "id": "2", "start_date": "2024-01-02"},
+        {"creator": "u", "connector": "a", "id": "1", "start_date": "2024-01-02"},
+        {"creator": "u", "connector": "a", "id": "3", "start_date": "2024-01-01"},
+    ]
+    frame = offers([{**row, "outcome": "accepted", "sent_at": "2023-12-01"} for row in rows])
+    plain = start_lead_times(frame).select("connector", "id").rows()
+    assert plain == [("a", "1"), ("a", "3"), ("a", "1"), ("a", "2"), ("b", "1")]
+    grouped = start_lead_times(frame, by="creator").select("creator", "connector", "id").rows()
+    assert grouped == [("u", "a", "3"), ("u", "a", "1"), ("u", "a", "2"), ("u", "b", "1"),
+                       (None, "a", "1")]  # fmt: skip
+
+
+def test_start_date_options_are_keyword_only(offers: OffersFactory) -> None:
+    frame = offers(STARTS)
+    calls: list[tuple[Any, object]] = [
+        (start_date_distribution, "month"),
+        (start_lead_times, "connector"),
+        (upcoming_starts, date(2024, 1, 1)),
+    ]
+    for metric, option in calls:
+        with pytest.raises(TypeError):
+            metric(frame, option)
+
+
+def test_freq_is_compared_by_value_not_identity(offers: OffersFactory) -> None:
+    # Built at run time, as an option read from a command line is: not an interned literal.
+    weekday: Any = "".join(["week", "day"])
+    result = start_date_distribution(offers(STARTS[:4]), freq=weekday)
+    assert result["n"].to_list() == [2, 0, 1, 0, 0, 0, 1]
