@@ -7,6 +7,9 @@ its tests, not ten seconds of imports. Usage::
 
     uv run python tools/mutation.py metrics/_versions.py       # one module of a target
     uv run python tools/mutation.py timestamps --timeout 3600  # a whole target
+    uv run python tools/mutation.py rate_gate --keep DIR       # keep the session in DIR
+    uv run python tools/mutation.py rate_gate --keep DIR --resume  # go on after a stop
+    uv run python tools/mutation.py rate_gate --keep DIR --rerun   # survivors vs today's tests
 
 Mutants inside annotations are marked skipped before the run: with
 ``from __future__ import annotations`` an annotation is never evaluated, so such a mutant is
@@ -246,6 +249,11 @@ def main() -> int:
         action="store_true",
         help="with --keep DIR of a finished session: test its survivors again with today's tests",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --keep DIR of a stopped session: run the mutants it has not run yet",
+    )
     args = parser.parse_args()
     modules, tests = _resolve(args.target)
     bin_dir = Path(sys.executable).parent
@@ -253,32 +261,52 @@ def main() -> int:
         if args.keep is None:
             sys.exit("--rerun needs --keep DIR, the session to test again")
         return _rerun(args.keep.resolve(), modules, tests, args.per_mutant, bin_dir)
+    if args.resume and args.keep is None:
+        sys.exit("--resume needs --keep DIR, the stopped session to go on with")
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
         work = (args.keep or Path(scratch)).resolve()
-        work.mkdir(parents=True, exist_ok=True)
-        _copy_tracked(work)
-        sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
-        server = _start_server(work, sock)
-        try:
-            selection = _record_coverage(work, sock, modules, tests)
-            command = _test_command(sock, modules, tests, selection)
-            (work / "mutation.toml").write_text(_config(modules, command, args.per_mutant))
-            cosmic_ray = str(bin_dir / "cosmic-ray")
+        if args.resume:
+            _refresh(work, modules)  # the mutants must still fit the sources
+        else:
+            work.mkdir(parents=True, exist_ok=True)
+            _copy_tracked(work)
+        return _execute(work, modules, tests, args, bin_dir)
+
+
+def _execute(
+    work: Path, modules: list[str], tests: list[str], args: argparse.Namespace, bin_dir: Path
+) -> int:
+    """Record the coverage baseline, then run the session's pending mutants (all, when new)."""
+    sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
+    server = _start_server(work, sock)
+    try:
+        selection = _record_coverage(work, sock, modules, tests)
+        command = _test_command(sock, modules, tests, selection)
+        (work / "mutation.toml").write_text(_config(modules, command, args.per_mutant))
+        cosmic_ray = str(bin_dir / "cosmic-ray")
+        if not args.resume:
             subprocess.run(
                 [cosmic_ray, "init", "mutation.toml", "session.sqlite"], cwd=work, check=True
             )
             print(f"{_skip_annotations(work)} mutants inside annotations skipped")
-            try:
-                execute = [cosmic_ray, "exec", "mutation.toml", "session.sqlite"]
-                subprocess.run(execute, cwd=work, check=True, timeout=args.timeout)
-            except subprocess.TimeoutExpired:
-                print(f"stopped after {args.timeout:.0f} s; the report counts what ran")
-        finally:
-            server.kill()
-            server.wait()
-            shutil.rmtree(sock.parent, ignore_errors=True)
-        report = [str(bin_dir / "cr-report"), "--show-pending", "session.sqlite"]
-        return subprocess.run(report, cwd=work, check=False).returncode
+        try:
+            execute = [cosmic_ray, "exec", "mutation.toml", "session.sqlite"]
+            subprocess.run(execute, cwd=work, check=True, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            print(f"stopped after {args.timeout:.0f} s; the report counts what ran")
+            _restore_sources(work, modules)
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(sock.parent, ignore_errors=True)
+    report = [str(bin_dir / "cr-report"), "--show-pending", "session.sqlite"]
+    return subprocess.run(report, cwd=work, check=False).returncode
+
+
+def _restore_sources(work: Path, modules: list[str]) -> None:
+    """Put the target's sources back: a stopped run leaves its last mutant in the copy."""
+    for name in _module_files(ROOT, modules):
+        shutil.copy2(ROOT / name, work / name)
 
 
 def _rerun(
