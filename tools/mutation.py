@@ -247,7 +247,8 @@ def main() -> int:
     parser.add_argument(
         "--rerun",
         action="store_true",
-        help="with --keep DIR of a finished session: test its survivors again with today's tests",
+        help="with --keep DIR of a finished session: test its survivors again with today's tests "
+        "(those that execute each survivor's statement)",
     )
     parser.add_argument(
         "--resume",
@@ -316,7 +317,9 @@ def _rerun(
     sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
     server = _start_server(work, sock)
     try:
-        _rerun_survivors(work, _test_command(sock, modules, tests), per_mutant)
+        # Coverage again, so that each survivor runs the tests (new ones included) that reach it.
+        selection = _record_coverage(work, sock, modules, tests)
+        _rerun_survivors(work, _test_command(sock, modules, tests, selection), per_mutant)
     finally:
         server.kill()
         server.wait()
