@@ -204,8 +204,13 @@ def _record_coverage(work: Path, sock: Path, modules: list[str], tests: list[str
     return selection
 
 
-def _rerun_survivors(work: Path, command: list[str], per_mutant: float) -> None:
-    """Test each survivor of a kept session again, against the tests now in the working tree."""
+def _rerun_survivors(work: Path, selected: list[str], whole: list[str], per_mutant: float) -> None:
+    """Test each survivor of a kept session again, against the tests now in the working tree.
+
+    First the tests that execute its statement (fast); a mutant that survives them then runs
+    the target's whole test set, since a selection can miss a test (a fixture's work is
+    credited to the first test that used it).
+    """
     import os
 
     from cosmic_ray.mutating import mutate_and_test
@@ -217,7 +222,9 @@ def _rerun_survivors(work: Path, command: list[str], per_mutant: float) -> None:
         survived = {job for job, r in db.results if r.test_outcome == TestOutcome.SURVIVED}
         items = [item for item in db.work_items if item.job_id in survived]
         for number, item in enumerate(items, 1):
-            result = mutate_and_test(item.mutations, " ".join(command), per_mutant)
+            result = mutate_and_test(item.mutations, " ".join(selected), per_mutant)
+            if result.test_outcome == TestOutcome.SURVIVED:
+                result = mutate_and_test(item.mutations, " ".join(whole), per_mutant)
             db.set_result(item.job_id, result)
             print(f"{number}/{len(items)} {item.job_id}: {result.test_outcome}")
 
@@ -248,7 +255,7 @@ def main() -> int:
         "--rerun",
         action="store_true",
         help="with --keep DIR of a finished session: test its survivors again with today's tests "
-        "(those that execute each survivor's statement)",
+        "(first those that execute each survivor's statement, then all of the target's)",
     )
     parser.add_argument(
         "--resume",
@@ -319,7 +326,8 @@ def _rerun(
     try:
         # Coverage again, so that each survivor runs the tests (new ones included) that reach it.
         selection = _record_coverage(work, sock, modules, tests)
-        _rerun_survivors(work, _test_command(sock, modules, tests, selection), per_mutant)
+        selected = _test_command(sock, modules, tests, selection)
+        _rerun_survivors(work, selected, _test_command(sock, modules, tests), per_mutant)
     finally:
         server.kill()
         server.wait()
