@@ -1,7 +1,8 @@
 """Peak memory of loading 1M offers against the size of the frame it returns.
 
-Run: ``uv run python bench/bench_memory.py [--offers 1000000] [--connectors 4]``
-(about a minute; the sandbox, in a child process, needs ~3 GB for 1M offers).
+Run: ``uv run python bench/bench_memory.py [--offers 250000,500000,1000000,2000000]
+[--connectors 4]`` (about five minutes for the four sizes; the sandbox, in a child process,
+needs ~3 GB per 1M offers).
 
 The load runs in a fresh process of its own (``multiprocessing`` spawn), so its peak resident set
 (``ru_maxrss``) is this load's and nothing else's. The fixed overhead is that process's resident
@@ -9,6 +10,11 @@ set after importing the package and running a tiny load (interpreter, Polars, py
 event-loop thread): what any load pays whatever its size. Target: peak <= 2 x the frame's
 ``estimated_size()`` + that overhead. The frame's Arrow buffers (its String columns' views
 included, which ``estimated_size()`` leaves out) are printed beside it.
+
+A load also holds a working set that does not grow with it: one decode chunk's page bodies, its
+NDJSON and the reader's and typing's buffers (a few tens of MB, set by the chunk size). With
+several sizes the script fits peak RSS against the frame by least squares: the slope is what each
+MB of frame costs at the peak, the intercept what every load pays whatever its size.
 """
 
 from __future__ import annotations
@@ -73,37 +79,68 @@ def _measure(box: Sandbox, out: Any) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--offers", type=int, default=1_000_000)
-    parser.add_argument("--connectors", type=int, default=4)
-    args = parser.parse_args()
-    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
-    print(f"uptime before: {uptime.strip()}")
+def _one_size(offers: int, connectors: int) -> dict[str, Any]:
     with sandbox_process(
-        offers=args.offers, connectors=args.connectors, rate_limit=10**9, window_s=1.0
+        offers=offers, connectors=connectors, rate_limit=10**9, window_s=1.0
     ) as box:
         context = multiprocessing.get_context("spawn")
         out = context.Queue()
         worker = context.Process(target=_measure, args=(box, out))
         worker.start()
-        result = out.get()
+        result: dict[str, Any] = out.get()
         worker.join()
-    frame_mb, base_mb, peak_mb = result["frame_mb"], result["baseline_mb"], result["peak_mb"]
-    print(
-        f"\n{result['offers']:,} offers in {result['pages']:,} pages, {result['seconds']:.1f} s\n"
+    return result
+
+
+def _slope(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least-squares line through (frame MB, peak MB): (MB of peak per MB of frame, intercept)."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+    return slope, mean_y - slope * mean_x
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--offers",
+        default="250000,500000,1000000,2000000",
+        help="comma-separated load sizes; two or more also fit peak RSS against the frame",
     )
-    buffers_mb = result["buffers_mb"]
+    parser.add_argument("--connectors", type=int, default=4)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.offers.split(",")]
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
+    print(f"uptime before: {uptime.strip()}\n")
     print(
-        "| frame (estimated_size) | frame's buffers | fixed overhead | peak RSS | after the load "
-        "| (peak - overhead) / frame | (peak - overhead) / buffers |"
+        "| offers | pages | load s | frame (estimated_size) | frame's buffers | fixed overhead "
+        "| peak RSS | after the load | (peak - overhead) / frame | (peak - overhead) / buffers |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(
-        f"| {frame_mb:,.0f} MB | {buffers_mb:,.0f} MB | {base_mb:,.0f} MB | {peak_mb:,.0f} MB "
-        f"| {result['after_mb']:,.0f} MB | {(peak_mb - base_mb) / frame_mb:.2f} "
-        f"| {(peak_mb - base_mb) / buffers_mb:.2f} |"
-    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    points = []
+    for offers in sizes:
+        result = _one_size(offers, args.connectors)
+        frame_mb, base_mb, peak_mb = result["frame_mb"], result["baseline_mb"], result["peak_mb"]
+        buffers_mb = result["buffers_mb"]
+        points.append((frame_mb, peak_mb))
+        print(
+            f"| {result['offers']:,} | {result['pages']:,} | {result['seconds']:.1f} "
+            f"| {frame_mb:,.0f} MB | {buffers_mb:,.0f} MB | {base_mb:,.0f} MB "
+            f"| {peak_mb:,.0f} MB | {result['after_mb']:,.0f} MB "
+            f"| {(peak_mb - base_mb) / frame_mb:.2f} | {(peak_mb - base_mb) / buffers_mb:.2f} |",
+            flush=True,
+        )
+    if len(points) > 1:
+        slope, intercept = _slope(points)
+        print(
+            f"\npeak RSS ~ {slope:.2f} x frame + {intercept:,.0f} MB (least squares over "
+            f"{len(points)} sizes): each MB of frame costs {slope:.2f} MB of peak; the "
+            f"intercept is what every load pays whatever its size"
+        )
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
+    print(f"\nuptime after: {uptime.strip()}")
 
 
 if __name__ == "__main__":

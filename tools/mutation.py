@@ -204,12 +204,15 @@ def _record_coverage(work: Path, sock: Path, modules: list[str], tests: list[str
     return selection
 
 
-def _rerun_survivors(work: Path, selected: list[str], whole: list[str], per_mutant: float) -> None:
+def _rerun_survivors(
+    work: Path, selected: list[str], whole: list[str] | None, per_mutant: float
+) -> None:
     """Test each survivor of a kept session again, against the tests now in the working tree.
 
-    First the tests that execute its statement (fast); a mutant that survives them then runs
-    the target's whole test set, since a selection can miss a test (a fixture's work is
-    credited to the first test that used it).
+    First the tests that execute its statement (fast). With ``whole``, a mutant that survives
+    them then runs the target's whole test set: a selection can miss a test (a fixture's work
+    is credited to the first test that used it), so without it a survivor may be over-counted,
+    never a kill.
     """
     import os
 
@@ -223,7 +226,7 @@ def _rerun_survivors(work: Path, selected: list[str], whole: list[str], per_muta
         items = [item for item in db.work_items if item.job_id in survived]
         for number, item in enumerate(items, 1):
             result = mutate_and_test(item.mutations, " ".join(selected), per_mutant)
-            if result.test_outcome == TestOutcome.SURVIVED:
+            if whole is not None and result.test_outcome == TestOutcome.SURVIVED:
                 result = mutate_and_test(item.mutations, " ".join(whole), per_mutant)
             db.set_result(item.job_id, result)
             print(f"{number}/{len(items)} {item.job_id}: {result.test_outcome}")
@@ -255,7 +258,12 @@ def main() -> int:
         "--rerun",
         action="store_true",
         help="with --keep DIR of a finished session: test its survivors again with today's tests "
-        "(first those that execute each survivor's statement, then all of the target's)",
+        "(those that execute each survivor's statement)",
+    )
+    parser.add_argument(
+        "--whole",
+        action="store_true",
+        help="with --rerun: a survivor of its selected tests then runs the target's whole set",
     )
     parser.add_argument(
         "--resume",
@@ -268,7 +276,9 @@ def main() -> int:
     if args.rerun:
         if args.keep is None:
             sys.exit("--rerun needs --keep DIR, the session to test again")
-        return _rerun(args.keep.resolve(), modules, tests, args.per_mutant, bin_dir)
+        return _rerun(
+            args.keep.resolve(), modules, tests, args.per_mutant, bin_dir, every_test=args.whole
+        )
     if args.resume and args.keep is None:
         sys.exit("--resume needs --keep DIR, the stopped session to go on with")
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
@@ -318,7 +328,13 @@ def _restore_sources(work: Path, modules: list[str]) -> None:
 
 
 def _rerun(
-    work: Path, modules: list[str], tests: list[str], per_mutant: float, bin_dir: Path
+    work: Path,
+    modules: list[str],
+    tests: list[str],
+    per_mutant: float,
+    bin_dir: Path,
+    *,
+    every_test: bool,
 ) -> int:
     _refresh(work, modules)
     sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
@@ -327,7 +343,8 @@ def _rerun(
         # Coverage again, so that each survivor runs the tests (new ones included) that reach it.
         selection = _record_coverage(work, sock, modules, tests)
         selected = _test_command(sock, modules, tests, selection)
-        _rerun_survivors(work, selected, _test_command(sock, modules, tests), per_mutant)
+        whole = _test_command(sock, modules, tests) if every_test else None
+        _rerun_survivors(work, selected, whole, per_mutant)
     finally:
         server.kill()
         server.wait()

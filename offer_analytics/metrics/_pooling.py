@@ -42,7 +42,7 @@ def pool_groups(frame: FrameLike, column: str, *, top: int, other: str = OTHER) 
     column
         A String column to group by, e.g. ``"department"``.
     top
-        How many values keep their name (at least 1).
+        How many values keep their name (at least 1): the largest ones not spelled ``other``.
     other
         The name the rest share; a value already spelled so is pooled with them.
 
@@ -69,11 +69,12 @@ def pool_groups(frame: FrameLike, column: str, *, top: int, other: str = OTHER) 
     kept = (
         lf.select(value.alias("__value"))
         .drop_nulls()
+        # A value already spelled like the pool joins it, so it never takes a named group's place.
+        .filter(pl.col("__value") != other)
         .group_by("__value")
         .agg(pl.len().alias("__n"))
         .sort(["__n", "__value"], descending=[True, False])
         .head(top)
-        .filter(pl.col("__value") != other)
         .select("__value")
         .collect()
         .to_series()

@@ -119,6 +119,13 @@ def test_pooling_a_value_already_named_other_joins_the_pool() -> None:
     assert _pooled(["a", "a", "b", "rest"], top=1, other="rest") == ["a", "a", "rest", "rest"]
 
 
+def test_a_value_spelled_other_never_takes_a_named_groups_place() -> None:
+    # "other" is the largest value here: top=2 still names the two largest real groups.
+    values = ["other", "other", "other", "other", "a", "a", "a", "b", "b", "c"]
+    assert _pooled(values, top=2) == [*["other"] * 4, "a", "a", "a", "b", "b", "other"]
+    assert _pooled(["rest", "rest", "x", "y"], top=1, other="rest") == ["rest", "rest", "x", "rest"]
+
+
 def test_pooling_rewrites_only_the_pooled_column() -> None:
     frame = pl.DataFrame({"department": ["a", "b", "a"], "n": [1, 2, 3]})
     pooled = pool_groups(frame.lazy(), "department", top=1).collect()
