@@ -702,8 +702,22 @@ def test_the_defaults_are_bindbees_budget() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"limit": 0}, {"window_s": 0.0}, {"reset_margin_s": -0.01}, {"max_pause_s": 0.0}],
-    ids=["limit-0", "window-0", "negative-margin", "max-pause-0"],
+    [
+        {"limit": 0},
+        {"window_s": 0.0},
+        {"window_s": -6.0},
+        {"reset_margin_s": -0.01},
+        {"max_pause_s": 0.0},
+        {"max_pause_s": -1.0},
+    ],
+    ids=[
+        "limit-0",
+        "window-0",
+        "negative-window",
+        "negative-margin",
+        "max-pause-0",
+        "negative-max-pause",
+    ],
 )
 def test_a_gate_refuses_a_limit_below_one_and_no_window_margin_or_pause(
     options: dict[str, float],
@@ -947,13 +961,17 @@ def test_a_limit_announced_by_the_server_respaces_the_next_blind_request(
     assert sent == pytest.approx([0.0, next_sent])
 
 
-def test_an_answer_without_news_before_a_request_was_sent_is_inside_its_count() -> None:
+@pytest.mark.parametrize("answers_before", [1, 2])
+def test_an_answer_without_news_before_a_request_was_sent_is_inside_its_count(
+    answers_before: int,
+) -> None:
     vt = VirtualTime()
     gate = vt.gate(limit=100, window_s=10.0)
 
     async def main() -> int | None:
-        before = await gate.acquire()
-        gate.release(before, status=200, headers={})
+        for _ in range(answers_before):
+            before = await gate.acquire()
+            gate.release(before, status=200, headers={})
         permit = await gate.acquire()
         gate.release(permit, status=200, headers=limit_headers(vt, remaining=10, reset_in=5))
         return gate.credit
@@ -1068,8 +1086,8 @@ def test_the_gate_reads_only_differences_of_its_monotonic_clock() -> None:
 
 @pytest.mark.parametrize(
     ("arrives", "next_sent"),
-    [(0.3125, 0.5), (0.32, 0.57)],
-    ids=["a-quarter-interval-late", "later-than-that"],
+    [(0.3, 0.5), (0.3125, 0.5), (0.32, 0.57)],
+    ids=["less-than-a-quarter-interval-late", "a-quarter-interval-late", "later-than-that"],
 )
 def test_a_blind_request_a_little_late_keeps_the_planned_pace_a_later_one_spaces_from_now(
     arrives: float, next_sent: float
@@ -1229,3 +1247,143 @@ def test_news_of_a_newer_window_replaces_the_current_one_at_once() -> None:
         return gate.credit
 
     assert vt.run(main()) == 90
+
+
+def test_a_5xx_that_says_its_remaining_counts_like_a_2xx() -> None:
+    # Not a refusal: its Remaining is the server's count with this request inside it.
+    gate, _ = one_answer(
+        503,
+        lambda vt: limit_headers(vt, remaining=10, reset_in=5),
+        limit=100,
+        window_s=10.0,
+    )
+    assert gate.credit == 10
+
+
+@pytest.mark.parametrize(
+    "alone", ["X-RateLimit-Remaining", "X-RateLimit-Reset"], ids=["remaining", "reset"]
+)
+def test_an_answer_with_remaining_or_reset_alone_may_be_outside_the_count(alone: str) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> int | None:
+        first, second = await gate.acquire(), await gate.acquire()
+        full = limit_headers(vt, remaining=10, reset_in=5)
+        # Half the news: the second request ended without saying how the server counted it.
+        gate.release(second, status=200, headers={alone: full[alone]})
+        gate.release(first, status=200, headers=full)
+        return gate.credit
+
+    assert vt.run(main()) == 9
+
+
+def test_a_limit_the_server_repeats_keeps_the_planned_pace() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=1_001, window_s=1_000.0)  # paced 1 s apart when blind
+    same = {"X-RateLimit-Limit": "1001"}
+    sent: list[float] = []
+
+    async def main() -> None:
+        gate.release(await gate.acquire(), status=200, headers=same)
+        await vt.sleep(1.2)  # a little late for the slot at 1.0: the next keeps its slot at 2.0
+        for _ in range(2):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers=same)
+
+    vt.run(main())
+    assert sent == pytest.approx([1.2, 2.0])
+
+
+def test_only_the_first_429_of_a_row_can_add_headroom() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=10, window_s=6.0, reset_margin_s=0.25)
+
+    async def main() -> None:
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=limit_headers(vt, remaining=5, reset_in=1))
+        await vt.sleep(0.5)
+        first, second = await gate.acquire(), await gate.acquire()  # both on credit
+        # The first refusal is explained by the client's clock running half a second ahead;
+        # the second, sent at the same moment, is refused for the same reason though its answer
+        # names no Reset: it is no evidence of requests this gate cannot see.
+        gate.release(first, status=429, headers=hinted_429(vt, reset_in=0, retry_after="1"))
+        gate.release(second, status=429, headers={"Retry-After": "1"})
+
+    vt.run(main())
+    assert gate.headroom == 0
+
+
+def test_requests_in_flight_beyond_the_remaining_make_the_next_wait_for_the_reset() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+    sent: list[float] = []
+
+    async def main() -> None:
+        first = await gate.acquire()
+        await gate.acquire()  # still in flight when the first says nothing is left
+        gate.release(first, status=200, headers=limit_headers(vt, remaining=0, reset_in=5))
+        await gate.acquire()
+        sent.append(vt.now)
+
+    vt.run(main())
+    assert sent == [pytest.approx(5.0 + gate.reset_margin_s)]
+
+
+def test_a_spent_window_waits_for_reset_plus_the_margin_even_after_news_of_the_next() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)
+    sent: list[float] = []
+
+    async def main() -> None:
+        first = await gate.acquire()
+        late = await gate.acquire()
+        spent = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(WALL_EPOCH) + 1)}
+        gate.release(first, status=200, headers=spent)
+
+        async def answer_of_the_late_one() -> None:
+            # Counted in the next window, by a server whose clock runs ahead of this client's:
+            # a clock behind only makes the gate wait a little longer.
+            await vt.sleep(1.1 - vt.now)
+            next_window = {
+                "X-RateLimit-Remaining": "50",
+                "X-RateLimit-Reset": str(int(WALL_EPOCH) + 11),
+            }
+            gate.release(late, status=200, headers=next_window)
+
+        async def waiting() -> None:
+            await gate.acquire()
+            sent.append(vt.now)
+
+        await asyncio.gather(answer_of_the_late_one(), waiting())
+
+    vt.run(main())
+    assert sent == [pytest.approx(1.25)]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited"),
+    [("5", 5.0), (None, 1.0)],
+    ids=["retry-after-obeyed", "backoff-without-retry-after"],
+)
+def test_a_429_arriving_after_the_window_it_names_obeys_retry_after_or_backs_off(
+    retry_after: str | None, waited: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: low)  # no jitter
+    vt = VirtualTime()
+    gate = vt.gate(limit=20, window_s=6.0)
+
+    async def main() -> float:
+        await vt.sleep(3.0)
+        permit = await gate.acquire()
+        # Sent inside the window ending at 4.0; refused, and the answer arrives only at 5.0.
+        headers = hinted_429(vt, reset_in=1, retry_after=retry_after)
+        await vt.sleep(2.0)
+        gate.release(permit, status=429, headers=headers)
+        start = vt.now
+        await gate.acquire()
+        return vt.now - start
+
+    assert vt.run(main()) == pytest.approx(waited)
+    assert gate.notes == []
