@@ -7,10 +7,12 @@ Arrow type, so they are read as JSON text.
 Fast path: Polars' NDJSON reader, given a String dtype for a nested value, yields the value
 re-serialised as JSON. That serialiser is not exact in Polars 2.1: it leaves backslashes, tabs
 and other control characters in strings unescaped (so ``"a\\\\b"`` comes back as invalid JSON),
-and writes large floats such as ``1e+300`` as long integers. A page whose bytes hold no
-backslash (no escape of any kind) and no ``e+``/``E+`` takes the fast path; the others -- rare in
-ATS data, and detected with a byte search -- are decoded exactly with :mod:`json`, for these
-fields only.
+and writes large floats such as ``1e+300`` as long integers. Nor can its result tell a string that
+starts with ``{`` or ``[`` (an id ``"[1]"``) from an object or array: both come back as the
+same text. A page whose bytes hold no backslash (no escape of any kind), no ``e+``/``E+`` and no
+string starting with ``{`` or ``[`` (``"{`` or ``"[``, which JSON without escapes holds nowhere
+else) takes the fast path; the others -- rare in ATS data, and detected with a byte search --
+are decoded exactly with :mod:`json`, for these fields only.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import polars as pl
 
 __all__ = ["read_json_fields"]
 
-_INEXACT_MARKERS: Final = (b"\\", b"e+", b"E+")
+_INEXACT_MARKERS: Final = (b"\\", b"e+", b"E+", b'"{', b'"[')
 
 
 def _needs_exact_path(page: bytes) -> bool:

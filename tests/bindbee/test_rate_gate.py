@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import itertools
 import math
@@ -672,21 +673,25 @@ def one_answer(
     headers: Headers,
     *,
     start: float = 0.0,
+    answered_after: float = 0.0,
     then_wait: bool = False,
     **options: Any,
 ) -> tuple[RateGate, float]:
-    """A gate whose first request, sent at ``start``, got this answer; with ``then_wait``, also
-    how long the next request then waited."""
+    """A gate whose first request, sent at ``start``, got this answer ``answered_after`` seconds
+    later; with ``then_wait``, also how long the next request then waited."""
     vt = VirtualTime()
     gate = vt.gate(**options)
 
     async def main() -> float:
         await vt.sleep(start)
         permit = await gate.acquire()
+        if answered_after:
+            await vt.sleep(answered_after)
         gate.release(permit, status=status, headers=headers(vt))
+        answered = vt.now
         if then_wait:
             await gate.acquire()
-        return vt.now - start
+        return vt.now - answered
 
     return gate, vt.run(main())
 
@@ -702,8 +707,22 @@ def test_the_defaults_are_bindbees_budget() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"limit": 0}, {"window_s": 0.0}, {"reset_margin_s": -0.01}, {"max_pause_s": 0.0}],
-    ids=["limit-0", "window-0", "negative-margin", "max-pause-0"],
+    [
+        {"limit": 0},
+        {"window_s": 0.0},
+        {"window_s": -6.0},
+        {"reset_margin_s": -0.01},
+        {"max_pause_s": 0.0},
+        {"max_pause_s": -1.0},
+    ],
+    ids=[
+        "limit-0",
+        "window-0",
+        "negative-window",
+        "negative-margin",
+        "max-pause-0",
+        "negative-max-pause",
+    ],
 )
 def test_a_gate_refuses_a_limit_below_one_and_no_window_margin_or_pause(
     options: dict[str, float],
@@ -947,13 +966,17 @@ def test_a_limit_announced_by_the_server_respaces_the_next_blind_request(
     assert sent == pytest.approx([0.0, next_sent])
 
 
-def test_an_answer_without_news_before_a_request_was_sent_is_inside_its_count() -> None:
+@pytest.mark.parametrize("answers_before", [1, 2])
+def test_an_answer_without_news_before_a_request_was_sent_is_inside_its_count(
+    answers_before: int,
+) -> None:
     vt = VirtualTime()
     gate = vt.gate(limit=100, window_s=10.0)
 
     async def main() -> int | None:
-        before = await gate.acquire()
-        gate.release(before, status=200, headers={})
+        for _ in range(answers_before):
+            before = await gate.acquire()
+            gate.release(before, status=200, headers={})
         permit = await gate.acquire()
         gate.release(permit, status=200, headers=limit_headers(vt, remaining=10, reset_in=5))
         return gate.credit
@@ -1009,7 +1032,7 @@ def test_a_429_on_a_blind_request_adds_no_headroom() -> None:
     assert gate.headroom == 0
 
 
-def test_a_429_the_clock_lead_explains_adds_no_headroom() -> None:
+def test_a_429_the_clock_lead_explains_adds_no_headroom_nor_does_the_next_of_its_row() -> None:
     vt = VirtualTime()
     gate = vt.gate(limit=10, window_s=6.0, reset_margin_s=0.25)
 
@@ -1017,10 +1040,14 @@ def test_a_429_the_clock_lead_explains_adds_no_headroom() -> None:
         permit = await gate.acquire()
         gate.release(permit, status=200, headers=limit_headers(vt, remaining=5, reset_in=1))
         await vt.sleep(0.5)
-        permit = await gate.acquire()  # on credit, half a second before Reset by this clock
+        # Both on credit, half a second before Reset by this clock.
+        first, second = await gate.acquire(), await gate.acquire()
         # Refused in a window the server says ended at the previous second: the client's clock
         # runs half a second ahead, which explains the refusal.
-        gate.release(permit, status=429, headers=hinted_429(vt, reset_in=0, retry_after="1"))
+        gate.release(first, status=429, headers=hinted_429(vt, reset_in=0, retry_after="1"))
+        # Sent at the same moment, refused for the same reason though its answer names no
+        # Reset: only the first 429 of a row can show requests this gate cannot see.
+        gate.release(second, status=429, headers={"Retry-After": "1"})
 
     vt.run(main())
     assert gate.headroom == 0
@@ -1068,8 +1095,8 @@ def test_the_gate_reads_only_differences_of_its_monotonic_clock() -> None:
 
 @pytest.mark.parametrize(
     ("arrives", "next_sent"),
-    [(0.3125, 0.5), (0.32, 0.57)],
-    ids=["a-quarter-interval-late", "later-than-that"],
+    [(0.3, 0.5), (0.3125, 0.5), (0.32, 0.57)],
+    ids=["less-than-a-quarter-interval-late", "a-quarter-interval-late", "later-than-that"],
 )
 def test_a_blind_request_a_little_late_keeps_the_planned_pace_a_later_one_spaces_from_now(
     arrives: float, next_sent: float
@@ -1229,3 +1256,113 @@ def test_news_of_a_newer_window_replaces_the_current_one_at_once() -> None:
         return gate.credit
 
     assert vt.run(main()) == 90
+
+
+def test_a_5xx_that_says_its_remaining_counts_like_a_2xx() -> None:
+    # Not a refusal: its Remaining is the server's count with this request inside it.
+    spent = functools.partial(limit_headers, remaining=10, reset_in=5)
+    assert one_answer(503, spent, limit=100, window_s=10.0)[0].credit == 10
+
+
+@pytest.mark.parametrize(
+    "alone", ["X-RateLimit-Remaining", "X-RateLimit-Reset"], ids=["remaining", "reset"]
+)
+def test_an_answer_with_remaining_or_reset_alone_may_be_outside_the_count(alone: str) -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+
+    async def main() -> int | None:
+        first, second = await gate.acquire(), await gate.acquire()
+        full = limit_headers(vt, remaining=10, reset_in=5)
+        # Half the news: the second request ended without saying how the server counted it.
+        gate.release(second, status=200, headers={alone: full[alone]})
+        gate.release(first, status=200, headers=full)
+        return gate.credit
+
+    assert vt.run(main()) == 9
+
+
+def test_a_limit_the_server_repeats_keeps_the_planned_pace() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=1_001, window_s=1_000.0)  # paced 1 s apart when blind
+    same = {"X-RateLimit-Limit": "1001"}
+    sent: list[float] = []
+
+    async def main() -> None:
+        gate.release(await gate.acquire(), status=200, headers=same)
+        await vt.sleep(1.2)  # a little late for the slot at 1.0: the next keeps its slot at 2.0
+        for _ in range(2):
+            permit = await gate.acquire()
+            sent.append(vt.now)
+            gate.release(permit, status=200, headers=same)
+
+    vt.run(main())
+    assert sent == pytest.approx([1.2, 2.0])
+
+
+def test_requests_in_flight_beyond_the_remaining_make_the_next_wait_for_the_reset() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0)
+    sent: list[float] = []
+
+    async def main() -> None:
+        first = await gate.acquire()
+        await gate.acquire()  # still in flight when the first says nothing is left
+        gate.release(first, status=200, headers=limit_headers(vt, remaining=0, reset_in=5))
+        await gate.acquire()
+        sent.append(vt.now)
+
+    vt.run(main())
+    assert sent == [pytest.approx(5.0 + gate.reset_margin_s)]
+
+
+def test_a_spent_window_waits_for_reset_plus_the_margin_even_after_news_of_the_next() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)
+    sent: list[float] = []
+
+    async def main() -> None:
+        first = await gate.acquire()
+        late = await gate.acquire()
+        spent = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(WALL_EPOCH) + 1)}
+        gate.release(first, status=200, headers=spent)
+
+        async def answer_of_the_late_one() -> None:
+            # Counted in the next window, by a server whose clock runs ahead of this client's:
+            # a clock behind only makes the gate wait a little longer.
+            await vt.sleep(1.1 - vt.now)
+            next_window = {
+                "X-RateLimit-Remaining": "50",
+                "X-RateLimit-Reset": str(int(WALL_EPOCH) + 11),
+            }
+            gate.release(late, status=200, headers=next_window)
+
+        async def waiting() -> None:
+            await gate.acquire()
+            sent.append(vt.now)
+
+        await asyncio.gather(answer_of_the_late_one(), waiting())
+
+    vt.run(main())
+    assert sent == [pytest.approx(1.25)]
+
+
+def test_a_429_arriving_after_the_window_it_names_obeys_retry_after_or_backs_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: low)  # no jitter
+    # Sent at 3.0 inside the window ending at 4.0; the refusal arrives only at 5.0, when that
+    # window is over: neither a pause for it nor a reason to retry at once.
+    waits = [
+        one_answer(
+            429,
+            functools.partial(hinted_429, reset_in=-1, retry_after=retry_after),
+            start=3.0,
+            answered_after=2.0,
+            then_wait=True,
+            limit=20,
+            window_s=6.0,
+        )[1]
+        for retry_after in ("5", None)
+    ]
+    assert waits == pytest.approx([5.0, 1.0])

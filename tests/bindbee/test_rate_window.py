@@ -61,3 +61,12 @@ def test_the_step_between_resets_is_their_difference_however_far_apart() -> None
     window.observe(reset=1_700_000_000.0, policy_s=None)
     window.observe(reset=3_500_000_000.0, policy_s=None)  # more than twice the first
     assert window.seconds == 1_800_000_000.0
+
+
+def test_a_shorter_step_after_an_idle_first_one_is_the_window() -> None:
+    window = WindowLength(60.0)
+    # The first step spans two windows (idle between them); the next one is a single window:
+    # steps count between consecutive Resets, and the shortest is the length.
+    for reset in (1_700_000_006.0, 1_700_000_018.0, 1_700_000_024.0):
+        window.observe(reset=reset, policy_s=None)
+    assert (window.seconds, window.learned) == (6.0, True)

@@ -234,3 +234,12 @@ def test_order_keys_sorts_by_the_keys_not_by_group_size() -> None:
 def test_by_may_name_any_number_of_distinct_columns() -> None:
     names = [f"c{i}" for i in range(300)]  # past CPython's cache of small ints
     assert group_keys(names) == names
+
+
+def test_grouping_by_outcome_read_at_run_time_still_types_the_outcome() -> None:
+    # A key named at run time (CLI, config file) is an equal string, not the same object.
+    key = "".join(["out", "come"])
+    frame = pl.DataFrame({"outcome": ["pending", "draft", "accepted"]})
+    typed = typed_offers(frame, columns=[], keys=[key]).collect()
+    assert isinstance(typed.schema["outcome"], pl.Enum)
+    assert typed.sort("outcome")["outcome"].to_list() == ["accepted", "pending", "draft"]

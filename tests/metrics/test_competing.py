@@ -108,3 +108,24 @@ def test_grouping_by_outcome_itself() -> None:
     # Within the declined group every close is a decline: the curve reaches 1.
     assert declined["cif_declined"].to_list() == [0.0, 1.0]
     assert cif["outcome"].dtype == OUTCOME
+
+
+def test_an_offer_censored_at_the_time_of_a_close_is_counted_once_and_still_at_risk() -> None:
+    # Both durations are 2 days: one accepted, one still open at as_of (censored after the event).
+    tied = offers(
+        [
+            ("acme", "accepted", "2026-01-01T00:00", "2026-01-03T00:00"),
+            ("acme", "pending", "2026-01-29T00:00", None),
+        ]
+    )
+    cif = cumulative_incidence(tied, as_of=datetime(2026, 1, 31))
+    assert cif.select("time_days", "at_risk", "accepted", "censored").rows() == [
+        (0.0, 2, 0, 0),
+        (2.0, 2, 1, 1),
+    ]
+    assert cif["cif_accepted"].to_list() == pytest.approx([0.0, 0.5], abs=1e-12)
+
+
+def test_cumulative_incidence_options_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        cumulative_incidence(HAND, "connector")  # type: ignore[call-arg]

@@ -311,3 +311,35 @@ def test_freq_is_compared_by_value_not_identity(offers: OffersFactory) -> None:
     weekday: Any = "".join(["week", "day"])
     result = start_date_distribution(offers(STARTS[:4]), freq=weekday)
     assert result["n"].to_list() == [2, 0, 1, 0, 0, 0, 1]
+
+
+def test_a_start_before_both_sending_and_acceptance_is_negative(offers: OffersFactory) -> None:
+    # Either reason alone flags the offer; both together still do (not one cancelling the other).
+    frame = offers(
+        [
+            {
+                "id": "a",
+                "outcome": "accepted",
+                "sent_at": "2024-03-10",
+                "closed_at": "2024-03-12",
+                "start_date": "2024-03-01",
+            }
+        ]
+    )
+    result = start_lead_times(frame)
+    assert result.schema["negative"] == pl.Boolean
+    assert result["negative"].to_list() == [True]
+
+
+def test_a_start_on_the_day_the_offer_was_sent_is_not_negative(offers: OffersFactory) -> None:
+    frame = offers(
+        [
+            {
+                "id": "d",
+                "outcome": "declined",
+                "sent_at": "2024-03-10T09:30:00Z",
+                "start_date": "2024-03-10",
+            }
+        ]
+    )
+    assert start_lead_times(frame)["negative"].to_list() == [False]

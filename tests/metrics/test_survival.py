@@ -373,3 +373,10 @@ def test_a_single_offer_without_groups_gets_its_row() -> None:
 def test_time_to_close_refuses_an_unknown_order_naming_the_choices(order: str) -> None:
     with pytest.raises(ValueError, match="order must be 'keys' or 'n'"):
         time_to_close(HAND, by="connector", as_of=AS_OF, order=order)  # type: ignore[arg-type]
+
+
+def test_time_to_close_and_survival_curve_options_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        time_to_close(HAND, "connector")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        survival_curve(HAND, "connector")  # type: ignore[call-arg]
