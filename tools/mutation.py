@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import _forkserver  # tools/ is this script's directory, first on sys.path
@@ -295,9 +297,7 @@ def _execute(
     work: Path, modules: list[str], tests: list[str], args: argparse.Namespace, bin_dir: Path
 ) -> int:
     """Record the coverage baseline, then run the session's pending mutants (all, when new)."""
-    sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
-    server = _start_server(work, sock)
-    try:
+    with _fork_server(work) as sock:
         selection = _record_coverage(work, sock, modules, tests)
         command = _test_command(sock, modules, tests, selection)
         (work / "mutation.toml").write_text(_config(modules, command, args.per_mutant))
@@ -313,10 +313,24 @@ def _execute(
         except subprocess.TimeoutExpired:
             print(f"stopped after {args.timeout:.0f} s; the report counts what ran")
             _restore_sources(work, modules)
+    return _report(work, bin_dir)
+
+
+@contextlib.contextmanager
+def _fork_server(work: Path) -> Iterator[Path]:
+    """A fork server for the scratch copy ``work``; yields its socket, stops it after."""
+    sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
+    server = _start_server(work, sock)
+    try:
+        yield sock
     finally:
         server.kill()
         server.wait()
         shutil.rmtree(sock.parent, ignore_errors=True)
+
+
+def _report(work: Path, bin_dir: Path) -> int:
+    """Print cosmic-ray's report of the session: each survivor with its diff, then the totals."""
     report = [str(bin_dir / "cr-report"), "--show-pending", "session.sqlite"]
     return subprocess.run(report, cwd=work, check=False).returncode
 
@@ -337,20 +351,13 @@ def _rerun(
     every_test: bool,
 ) -> int:
     _refresh(work, modules)
-    sock = Path(tempfile.mkdtemp(prefix="mutation-sock-")) / "server"
-    server = _start_server(work, sock)
-    try:
+    with _fork_server(work) as sock:
         # Coverage again, so that each survivor runs the tests (new ones included) that reach it.
         selection = _record_coverage(work, sock, modules, tests)
         selected = _test_command(sock, modules, tests, selection)
         whole = _test_command(sock, modules, tests) if every_test else None
         _rerun_survivors(work, selected, whole, per_mutant)
-    finally:
-        server.kill()
-        server.wait()
-        shutil.rmtree(sock.parent, ignore_errors=True)
-    report = [str(bin_dir / "cr-report"), "--show-pending", "session.sqlite"]
-    return subprocess.run(report, cwd=work, check=False).returncode
+    return _report(work, bin_dir)
 
 
 if __name__ == "__main__":
