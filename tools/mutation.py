@@ -243,7 +243,7 @@ def _refresh(work: Path, modules: list[str]) -> None:
             )
         ):
             kept = work / source.relative_to(ROOT)
-            if kept.read_text() != source.read_text():
+            if not kept.is_file() or kept.read_text() != source.read_text():
                 sys.exit(
                     f"{source.relative_to(ROOT)} changed since the session: run it again whole"
                 )
@@ -273,6 +273,10 @@ def main() -> int:
         help="with --keep DIR of a stopped session: run the mutants it has not run yet",
     )
     args = parser.parse_args()
+    if args.whole and not args.rerun:
+        parser.error("--whole goes with --rerun")
+    if args.resume and args.rerun:
+        parser.error("--resume and --rerun are separate steps: resume first, then rerun")
     modules, tests = _resolve(args.target)
     bin_dir = Path(sys.executable).parent
     if args.rerun:
@@ -290,6 +294,7 @@ def main() -> int:
         else:
             work.mkdir(parents=True, exist_ok=True)
             _copy_tracked(work)
+            _keep_originals(work, modules)
         return _execute(work, modules, tests, args, bin_dir)
 
 
@@ -312,6 +317,7 @@ def _execute(
             subprocess.run(execute, cwd=work, check=True, timeout=args.timeout)
         except subprocess.TimeoutExpired:
             print(f"stopped after {args.timeout:.0f} s; the report counts what ran")
+        finally:  # a stopped or failed run leaves its last mutant in the copy
             _restore_sources(work, modules)
     return _report(work, bin_dir)
 
@@ -335,10 +341,25 @@ def _report(work: Path, bin_dir: Path) -> int:
     return subprocess.run(report, cwd=work, check=False).returncode
 
 
+_ORIGINALS = ".mutation-originals"
+
+
+def _keep_originals(work: Path, modules: list[str]) -> None:
+    """Keep the session's own copy of the sources its mutants were made from."""
+    for name in _module_files(work, modules):
+        (work / _ORIGINALS / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(work / name, work / _ORIGINALS / name)
+
+
 def _restore_sources(work: Path, modules: list[str]) -> None:
-    """Put the target's sources back: a stopped run leaves its last mutant in the copy."""
-    for name in _module_files(ROOT, modules):
-        shutil.copy2(ROOT / name, work / name)
+    """Put the sources the session was made from back (never the checkout's, which may have
+    moved on: a later ``--resume`` would then apply the mutants to other code)."""
+    originals = work / _ORIGINALS
+    if not originals.is_dir():  # a session made before originals were kept
+        print(f"no {_ORIGINALS} in {work}: check the target's sources there before --resume")
+        return
+    for name in _module_files(originals, modules):
+        shutil.copy2(originals / name, work / name)
 
 
 def _rerun(
