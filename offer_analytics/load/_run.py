@@ -192,7 +192,10 @@ class LoadRun:
     def _without_repeats(self, frame: pl.DataFrame, label: str) -> pl.DataFrame:
         """One row per offer version: a server that serves an offer on two pages (a page
         boundary that moved) must not make it count twice. Identical rows only."""
-        if frame.height == 0 or frame["id"].n_unique() == frame.height:
+        # Distinct 64-bit hashes of the ids prove there are no repeats; a collision only sends
+        # the frame to the exact check below. Hashing first keeps the check's memory at 8 bytes
+        # per row: counting distinct strings cost ~17 MB more at the end of a 1M-offer load.
+        if frame.height == 0 or frame["id"].hash().n_unique() == frame.height:
             return frame
         kept = frame.unique(maintain_order=True)
         if kept.height < frame.height:
