@@ -41,6 +41,7 @@ from offer_analytics.bindbee._credentials import (
 from offer_analytics.bindbee._exchange import (
     DEFAULT_REQUEST_DEADLINE_S,
     MAX_BODY_BYTES,
+    Peek,
     RawResponse,
     fetch,
     parse_body,
@@ -294,12 +295,18 @@ class BindbeeClient:
         *,
         stats: RequestStats | None = None,
         parse: BodyParser = json.loads,
+        peek: Peek | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> JSONResponse:
         """GET ``path`` for a connector, within its budget, retrying what may succeed later.
 
         ``parse`` reads the body of a 2xx into ``JSONResponse.data``; a ``ValueError`` from it
         (a body cut short, an HTML page) is retried like a transport failure, any other error
-        is raised as is.
+        is raised as is. ``peek``, if given, sees the first chunk of each 2xx body of every
+        attempt as soon as it arrives; what it returns, if not None, is awaited before the rest
+        is read (it must not raise). ``on_sent`` is called when an attempt's request head has
+        been written to the connection, or as soon as the attempt has to wait for its budget or
+        for a place in flight: when it is on its way or known not to be soon.
 
         Raises
         ------
@@ -322,7 +329,7 @@ class BindbeeClient:
             with attempt:
                 if attempt.num > 1:
                     stats.retries += 1
-                return await self._send_once(connector, path, params, stats, parse)
+                return await self._send_once(connector, path, params, stats, parse, peek, on_sent)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     @property
@@ -345,13 +352,21 @@ class BindbeeClient:
         params: Mapping[str, str] | None,
         stats: RequestStats,
         parse: BodyParser,
+        peek: Peek | None,
+        on_sent: Callable[[], None] | None,
     ) -> JSONResponse:
         gate = self.gate(connector)
+        if on_sent is not None and gate.would_wait():
+            on_sent()  # not on the wire soon: nobody should wait for it
+            on_sent = None
         permit = await gate.acquire()
         stats.budget_wait_s += permit.waited_s
         raw: RawResponse | None = None
         known = permit.known
         try:
+            if on_sent is not None and self._in_flight.would_wait(gate, known=known):
+                on_sent()
+                on_sent = None
             await self._in_flight.acquire(gate, known=known)  # the gate: no token in a local
             try:
                 stats.requests += 1
@@ -363,6 +378,8 @@ class BindbeeClient:
                     label=connector.label,
                     deadline_s=self.request_deadline_s,
                     redact=self._redact,
+                    peek=peek,
+                    on_sent=on_sent,
                 )
             finally:
                 self._in_flight.release(gate, known=known)

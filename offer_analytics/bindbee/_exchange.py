@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import re
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import httpx
 
@@ -29,6 +29,7 @@ from offer_analytics.errors import OfferAnalyticsError, SchemaError, TransportEr
 __all__ = [
     "DEFAULT_REQUEST_DEADLINE_S",
     "MAX_BODY_BYTES",
+    "Peek",
     "RawResponse",
     "fetch",
     "parse_body",
@@ -87,6 +88,20 @@ def request_url(prefix: str, path: str, params: Mapping[str, str]) -> str:
     return f"{url}?{query}"
 
 
+#: Sees the first chunk of a 2xx body; what it returns, if not None, is awaited before the rest.
+Peek: TypeAlias = Callable[[bytes], Awaitable[None] | None]
+
+
+def _sent_trace(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore trace hook that calls ``on_sent`` once the request head is on the wire."""
+
+    async def trace(event: str, info: Any) -> None:
+        if event.endswith("send_request_headers.complete"):
+            on_sent()
+
+    return trace
+
+
 @dataclass(frozen=True, slots=True)
 class RawResponse:
     """What one attempt received: status, the rate-limit headers, the whole body."""
@@ -98,9 +113,15 @@ class RawResponse:
 
 
 async def _read(
-    http: httpx.AsyncClient, url: str, auth: httpx.Auth, redact: Callable[[str], str]
+    http: httpx.AsyncClient,
+    url: str,
+    auth: httpx.Auth,
+    redact: Callable[[str], str],
+    peek: Peek | None,
+    on_sent: Callable[[], None] | None,
 ) -> RawResponse:
-    async with http.stream("GET", url, auth=auth) as response:
+    extensions = {"trace": _sent_trace(on_sent)} if on_sent is not None else None
+    async with http.stream("GET", url, auth=auth, extensions=extensions) as response:
         # Redacted: a hostile server could echo a token in a header we keep.
         headers = {
             name: redact(value)
@@ -112,11 +133,18 @@ async def _read(
             return RawResponse(response.status_code, headers, None)
         chunks: list[bytes] = []
         size = 0
+        if peek is not None and not 200 <= response.status_code < 300:
+            peek = None
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > MAX_BODY_BYTES:
                 return RawResponse(response.status_code, headers, None)
             chunks.append(chunk)
+            if peek is not None and chunk:
+                waiting = peek(chunk)  # while the rest of the body is still to be read
+                peek = None
+                if waiting is not None:
+                    await waiting
         return RawResponse(response.status_code, headers, b"".join(chunks))
 
 
@@ -129,9 +157,16 @@ async def fetch(
     label: str,
     deadline_s: float,
     redact: Callable[[str], str],
+    peek: Peek | None = None,
+    on_sent: Callable[[], None] | None = None,
 ) -> RawResponse:
     """Send one GET of ``url`` (see :func:`request_url`) and read its whole answer within
     ``deadline_s`` seconds; ``path`` names the request in errors.
+
+    ``peek`` is called with the first chunk of a 2xx body as soon as it arrives, before the rest
+    is read (a serial listing takes the next cursor from it); the chunk may be any length. What
+    it returns, if not None, is awaited before the rest is read. ``on_sent`` is called once the
+    request's head has been written to the connection.
 
     Raises
     ------
@@ -140,7 +175,7 @@ async def fetch(
     """
     try:
         async with asyncio.timeout(deadline_s):
-            return await _read(http, url, auth, redact)
+            return await _read(http, url, auth, redact, peek, on_sent)
     except TimeoutError:
         reason = f"took longer than {deadline_s:g} s in all (the server sends too slowly)"
     except httpx.TimeoutException as exc:

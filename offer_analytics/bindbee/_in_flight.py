@@ -69,6 +69,10 @@ class InFlightCap:
     def _limit(self, key: Hashable, known: bool) -> int:
         return self._burst if known and key in self._bursting else self._base
 
+    def would_wait(self, key: Hashable, *, known: bool) -> bool:
+        """Whether a request of connector ``key`` asking now would wait for a place."""
+        return bool(self._waiting) or self.in_flight >= self._limit(key, known)
+
     async def acquire(self, key: Hashable, *, known: bool) -> None:
         """Wait for a place for a request of connector ``key`` (e.g. its gate; ``known``: sent on
         budget the gate knows is left)."""

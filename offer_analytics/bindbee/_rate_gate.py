@@ -235,6 +235,13 @@ class RateGate:
         """Monotonic time before which no request may be sent after a 429."""
         return self._blocked_until
 
+    def would_wait(self) -> bool:
+        """Whether a request asking now would wait: for the budget, or behind others queued."""
+        if self._lock is not None and self._lock.locked():
+            return True
+        now = self._clock()
+        return now < self._earliest(now)[0]
+
     async def acquire(self) -> Permit:
         """Wait until this connector may send its next request.
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from offer_analytics.bindbee._client import (
     OFFERS_PATH,
@@ -22,6 +22,7 @@ from offer_analytics.bindbee._client import (
     RequestStats,
 )
 from offer_analytics.bindbee._credentials import Connector
+from offer_analytics.bindbee._exchange import Peek
 from offer_analytics.bindbee._status_errors import validation_locations
 from offer_analytics.errors import (
     CursorLoopError,
@@ -34,6 +35,7 @@ from offer_analytics.errors import (
 from offer_analytics.load._id_batches import batch_ids
 from offer_analytics.load._list_page import ListPage, read_list_page
 from offer_analytics.load._progress import ProgressCallback, ProgressUpdate
+from offer_analytics.load._read_ahead import ReadAhead
 from offer_analytics.load._sink import PageSink, wrap_single_offer
 
 __all__ = ["LISTING", "MAX_EMPTY_PAGES", "FetchJob", "IdsArg", "ListingFilters"]
@@ -155,8 +157,12 @@ class FetchJob:
         path: str,
         params: Mapping[str, str],
         parse: BodyParser = json.loads,
+        peek: Peek | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> JSONResponse:
-        get = partial(self.client.get_json, stats=self.stats, parse=parse)
+        get = partial(
+            self.client.get_json, stats=self.stats, parse=parse, peek=peek, on_sent=on_sent
+        )
         try:
             return await get(connector, path, params)
         except RequestValidationError as exc:
@@ -212,21 +218,32 @@ class FetchJob:
         loop = _LoopCheck(label)
         cursor: str | None = None
         parse = partial(read_list_page, label=label)
-        while True:
+
+        def query_for(cursor: str | None) -> dict[str, str]:
             query = {**params, "page_size": str(self.page_size(label))}
             if cursor is not None:
                 query["cursor"] = cursor  # opaque: sent back exactly as received
-            response = await self._get(connector, self.path, query, parse)
-            head: ListPage = response.data
-            cursor = head.cursor
-            sink.add(response.body, items=head.items)
-            self._received_page(label, head.items)
-            if found is not None:
-                found.update(head.ids())
-            if cursor is None or (wanted is not None and found is not None and wanted <= found):
-                return
-            loop.check(cursor, head)
-            self.planned[label] = self.planned.get(label, 0) + 1
+            return query
+
+        def get(
+            query: Mapping[str, str], *, peek: Peek | None, on_sent: Callable[[], None] | None
+        ) -> Coroutine[Any, Any, Any]:
+            return self._get(connector, self.path, query, parse, peek, on_sent)
+
+        # An id batch may end before its last cursor: nothing is asked for ahead of it.
+        async with ReadAhead(get, query_for, enabled=wanted is None) as chain:
+            while True:
+                response: JSONResponse = await chain.get(query_for(cursor))
+                head: ListPage = response.data
+                cursor = head.cursor
+                sink.add(response.body, items=head.items)
+                self._received_page(label, head.items)
+                if found is not None:
+                    found.update(head.ids())
+                if cursor is None or (wanted is not None and found is not None and wanted <= found):
+                    return
+                loop.check(cursor, head)
+                self.planned[label] = self.planned.get(label, 0) + 1
 
     async def listing(self, connector: Connector, sink: PageSink) -> None:
         """Every offer of a connector matching the filters, page after page."""

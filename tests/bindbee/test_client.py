@@ -327,3 +327,78 @@ def test_missing_credentials_say_where_to_put_them(monkeypatch: pytest.MonkeyPat
         resolve_connectors(None, None)
     with pytest.raises(ConfigurationError, match="not both"):
         resolve_connectors(TOKEN, {"acme": TOKEN})
+
+
+# --- Hooks of a serial listing: the first chunk of a page, and when a request is on its way ---
+
+
+def test_peek_sees_the_first_chunk_of_a_2xx_body_once_per_attempt_and_never_an_error_body() -> None:
+    handler, seen = scripted(
+        httpx.Response(503, json={"detail": "busy"}),
+        httpx.Response(200, content=json.dumps(PAGE).encode()),
+    )
+    chunks: list[bytes] = []
+
+    async def main() -> JSONResponse:
+        async with BindbeeClient(
+            api_key=API_KEY,
+            base_url="https://eu.api.bindbee.dev",
+            retry=FAST_RETRY,
+            rate_limit=(10_000, 1.0),
+            transport=httpx.MockTransport(handler),
+        ) as client:
+            return await client.get_json(ACME, OFFERS_PATH, peek=chunks.append)
+
+    response = asyncio.run(main())
+    assert len(seen) == 2
+    assert len(chunks) == 1
+    assert response.body.startswith(chunks[0])
+
+
+def test_on_sent_is_called_once_the_request_is_on_a_real_connection() -> None:
+    from offer_analytics.sandbox import SandboxServer
+
+    events: list[str] = []
+
+    async def main(server: SandboxServer) -> None:
+        label, token = next(iter(server.connector_tokens.items()))
+        async with BindbeeClient(api_key=server.api_key, base_url=server.base_url) as client:
+
+            def peek(chunk: bytes) -> None:
+                events.append("first chunk")
+
+            await client.get_json(
+                Connector(label, token),
+                OFFERS_PATH,
+                {"page_size": "5"},
+                peek=peek,
+                on_sent=lambda: events.append("sent"),
+            )
+
+    with SandboxServer(n_offers=10, connectors=1) as server:
+        asyncio.run(main(server))
+    assert events == ["sent", "first chunk"]
+
+
+def test_on_sent_is_called_at_once_for_a_request_the_budget_holds_back() -> None:
+    """A request that must wait for its window says so before waiting: whoever waits for it to
+    leave need not wait for the window too."""
+    handler, _ = scripted(httpx.Response(200, content=json.dumps(PAGE).encode()))
+
+    async def main() -> tuple[bool, bool]:
+        async with BindbeeClient(
+            api_key=API_KEY,
+            base_url="https://eu.api.bindbee.dev",
+            retry=FAST_RETRY,
+            rate_limit=(1, 0.2),  # one request per 0.2 s: the second waits
+            transport=httpx.MockTransport(handler),
+        ) as client:
+            await client.get_json(ACME, OFFERS_PATH)
+            sent = asyncio.Event()
+            second = asyncio.ensure_future(client.get_json(ACME, OFFERS_PATH, on_sent=sent.set))
+            await asyncio.sleep(0.02)
+            told_early = sent.is_set() and not second.done()
+            await second
+            return told_early, sent.is_set()
+
+    assert asyncio.run(main()) == (True, True)

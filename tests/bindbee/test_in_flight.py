@@ -95,3 +95,16 @@ def test_a_cancelled_wait_leaves_the_count_exact(granted_first: bool) -> None:
         return cap.in_flight
 
     assert asyncio.run(main()) == 1
+
+
+def test_would_wait_tells_ahead_whether_a_place_is_free() -> None:
+    async def main() -> list[bool]:
+        cap = InFlightCap(base=1, burst=2)
+        answers = [cap.would_wait("acme", known=False)]
+        await cap.acquire("acme", known=False)
+        answers.append(cap.would_wait("beta", known=False))
+        cap.release("acme", known=False)
+        answers.append(cap.would_wait("beta", known=False))
+        return answers
+
+    assert asyncio.run(main()) == [False, True, False]

@@ -1366,3 +1366,23 @@ def test_a_429_arriving_after_the_window_it_names_obeys_retry_after_or_backs_off
         for retry_after in ("5", None)
     ]
     assert waits == pytest.approx([5.0, 1.0])
+
+
+def test_would_wait_tells_ahead_whether_acquire_would_wait() -> None:
+    vt = VirtualTime()
+    gate = vt.gate(limit=100, window_s=10.0, reset_margin_s=0.25)
+    answers: list[bool] = []
+
+    async def one(headers: dict[str, str]) -> None:
+        answers.append(gate.would_wait())
+        permit = await gate.acquire()
+        gate.release(permit, status=200, headers=headers)
+
+    async def main() -> None:
+        await one(limit_headers(vt, remaining=1, reset_in=10))
+        await one({})  # the last of the window's budget: goes at once
+        await one({})  # spent: waits for Reset plus the margin
+        await one({})  # no news of the new window: waits for its paced slot
+
+    vt.run(main())
+    assert answers == [False, False, True, True]
