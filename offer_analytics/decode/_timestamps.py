@@ -274,6 +274,4 @@ def parse_timestamps(
     for stage in _stages(tuple(instants), tuple(dates)):
         lf = lf.with_columns(stage)
     lf = lf.select(pl.exclude(r"^__ts_.*$"))
-    # The in-memory engine: on a page or a few MB of pages the streaming engine's set-up cost
-    # more than its parallelism gained (measured, down to 1M offers).
-    return lf if isinstance(frame, pl.LazyFrame) else lf.collect(engine="in-memory")
+    return lf if isinstance(frame, pl.LazyFrame) else lf.collect()
