@@ -16,7 +16,7 @@ part it has, so the cost does not grow with the number of shapes mixed in a colu
 staged in explicit intermediate columns because Polars' common-subexpression elimination does not
 catch all the shared parts of one big expression (measured: 3-4x slower as a single expression):
 even the last steps, offset and fraction as integers, then the instant, then its year check, are
-three stages (2.5 ms instead of 6.3 ms for the four instant columns of a 200-offer page, where
+three stages (~3.5 ms instead of ~7 ms for the four instant columns of a 200-offer page, where
 each expression evaluated costs ~0.1 ms of set-up whatever its size). The stages' expressions are
 built once per set of columns and reused: building them cost ~3 ms a call, more than parsing a
 page of offers.

@@ -1,8 +1,8 @@
 """PageDecoder: decodes every connector's pages in a worker thread while the next ones are fetched.
 
 Decoding (Polars and pyarrow, mostly outside the GIL) and fetching (the event loop) then overlap.
-One decode call costs ~20-30 ms of fixed work (building and planning its Polars queries) before
-the first offer, as much as ~10,000 offers: pages are therefore decoded in chunks of a few MB,
+One decode call costs ~14 ms of fixed work (planning and setting up its Polars queries) before
+the first offer, as much as ~4,000 offers: pages are therefore decoded in chunks of a few MB,
 and the pages of all connectors of a load share a chunk (grouped by connector before decoding,
 so that each connector's rows are one slice of the chunk's frame). Decoding per connector in
 chunks of 8 pages instead cost a 16-connector load more client CPU than the HTTP itself
@@ -10,16 +10,16 @@ chunks of 8 pages instead cost a 16-connector load more client CPU than the HTTP
 
 A chunk is decoded after its last page arrived, so a load ends at best one chunk's decoding after
 its last response. When pages arrive slower than the worker decodes them (a serial listing: a page
-every ~25 ms, a call of 8 pages decoded in ~15 ms), a chunk starts early, as soon as the worker is
+every ~25 ms, a call of 8 pages decoded in ~17 ms), a chunk starts early, as soon as the worker is
 idle and ~8 pages are waiting: the last one is then small, for ~4% of a core more than 4 MB chunks.
 Whether pages arrive slower is read from the pages themselves, with no clock: a page that arrives
 while a chunk is being decoded is a sign of the opposite, and while more than 1 in 8 of the waiting
 bytes came in that way chunks stay full (many connectors: as few decode calls as ever). Until
 one chunk has been decoded nothing is known, so the first chunk is always full.
 
-A chunk that fails to decode (a page not shaped like offers, a timestamp
-under ``strict=True``) is reported at once through ``on_error``, so that the loader can stop
-fetching instead of finding out after the last page. What a chunk leaves behind is only its rows
+A chunk that fails to decode (a page not shaped like offers, a timestamp under ``strict=True``)
+is reported at once through ``on_error``, so that the loader can stop fetching instead of finding
+out after the last page. What a chunk leaves behind is only its rows
 (:mod:`offer_analytics.load._memory`); a 1M-offer load's peak memory is in bench/BENCHMARKS.md.
 
 Each connector sees a :class:`PageSink`: it hands over its pages and, at the end, gets its own
@@ -50,9 +50,9 @@ CHUNK_BYTES: Final = 4_000_000
 #: early rather than at its end.
 CHUNK_PAGES: Final = 64
 #: Bytes of page bodies that start a decode call before a chunk is full, when the worker is idle and
-#: pages arrive slower than it decodes them: ~8 pages of 200 offers. A call costs ~10 ms before its
+#: pages arrive slower than it decodes them: ~8 pages of 200 offers. A call costs ~14 ms before its
 #: first offer and ~0.7 ms per such page (measured), so a serial listing then spends one call per
-#: ~8 pages, and the last chunk, decoded after the last page arrived, takes ~15 ms.
+#: ~8 pages, and the last chunk, decoded after the last page arrived, takes ~15-20 ms.
 EARLY_BYTES: Final = 600_000
 #: A chunk starts early only while at most 1 in this many waiting bytes arrived with a decode
 #: running: beyond that, pages arrive about as fast as early chunks decode, and full ones cost less.
