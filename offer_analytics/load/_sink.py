@@ -11,7 +11,8 @@ chunks of 8 pages instead cost a 16-connector load more client CPU than the HTTP
 A chunk is decoded after its last page arrived, so a load ends at best one chunk's decoding after
 its last response. When pages arrive slower than the worker decodes them (a serial listing: a page
 every ~25 ms, a call of 8 pages decoded in ~17 ms), a chunk starts early, as soon as the worker is
-idle and ~8 pages are waiting: the last one is then small, for ~4% of a core more than 4 MB chunks.
+idle and ~8 pages are waiting: the last one is then small (measured on a 293-page listing: the
+load ends ~30 ms after its last response instead of ~70, for 1.9 s of client CPU instead of 1.5).
 Whether pages arrive slower is read from the pages themselves, with no clock: a page that arrives
 while a chunk is being decoded is a sign of the opposite, and while more than 1 in 8 of the waiting
 bytes came in that way chunks stay full (many connectors: as few decode calls as ever). Until
