@@ -1,14 +1,26 @@
 """PageDecoder: decodes every connector's pages in a worker thread while the next ones are fetched.
 
 Decoding (Polars and pyarrow, mostly outside the GIL) and fetching (the event loop) then overlap.
-One decode call costs ~20-30 ms of fixed work (building and planning its Polars queries) before
-the first offer, as much as ~10,000 offers: pages are therefore decoded in chunks of a few MB,
+One decode call costs ~14 ms of fixed work (planning and setting up its Polars queries) before
+the first offer, as much as ~4,000 offers: pages are therefore decoded in chunks of a few MB,
 and the pages of all connectors of a load share a chunk (grouped by connector before decoding,
 so that each connector's rows are one slice of the chunk's frame). Decoding per connector in
 chunks of 8 pages instead cost a 16-connector load more client CPU than the HTTP itself
-(bench/BENCHMARKS.md). A chunk that fails to decode (a page not shaped like offers, a timestamp
-under ``strict=True``) is reported at once through ``on_error``, so that the loader can stop
-fetching instead of finding out after the last page. What a chunk leaves behind is only its rows
+(bench/BENCHMARKS.md).
+
+A chunk is decoded after its last page arrived, so a load ends at best one chunk's decoding after
+its last response. When pages arrive slower than the worker decodes them (a serial listing: a page
+every ~25 ms, a call of 8 pages decoded in ~17 ms), a chunk starts early, as soon as the worker is
+idle and ~8 pages are waiting: the last one is then small (measured on a 293-page listing: the
+load ends ~30 ms after its last response instead of ~70, for 1.9 s of client CPU instead of 1.5).
+Whether pages arrive slower is read from the pages themselves, with no clock: a page that arrives
+while a chunk is being decoded is a sign of the opposite, and while more than 1 in 8 of the waiting
+bytes came in that way chunks stay full (many connectors: as few decode calls as ever). Until
+one chunk has been decoded nothing is known, so the first chunk is always full.
+
+A chunk that fails to decode (a page not shaped like offers, a timestamp under ``strict=True``)
+is reported at once through ``on_error``, so that the loader can stop fetching instead of finding
+out after the last page. What a chunk leaves behind is only its rows
 (:mod:`offer_analytics.load._memory`); a 1M-offer load's peak memory is in bench/BENCHMARKS.md.
 
 Each connector sees a :class:`PageSink`: it hands over its pages and, at the end, gets its own
@@ -38,6 +50,14 @@ CHUNK_BYTES: Final = 4_000_000
 #: Pages per decode call at most, so that a page that cannot decode stops a listing of small pages
 #: early rather than at its end.
 CHUNK_PAGES: Final = 64
+#: Bytes of page bodies that start a decode call before a chunk is full, when the worker is idle and
+#: pages arrive slower than it decodes them: ~8 pages of 200 offers. A call costs ~14 ms before its
+#: first offer and ~0.7 ms per such page (measured), so a serial listing then spends one call per
+#: ~8 pages, and the last chunk, decoded after the last page arrived, takes ~15-20 ms.
+EARLY_BYTES: Final = 600_000
+#: A chunk starts early only while at most 1 in this many waiting bytes arrived with a decode
+#: running: beyond that, pages arrive about as fast as early chunks decode, and full ones cost less.
+BUSY_SHARE: Final = 8
 
 _PAGE_HEAD: Final = b'{"cursor":null,"page_size":1,"items":['
 _PAGE_TAIL: Final = b"]}"
@@ -77,6 +97,9 @@ class PageDecoder:
         Where decoding runs (one worker thread per load is enough: Polars parallelises inside).
     chunk_bytes, chunk_pages
         A decode call starts once this many body bytes, or pages, are waiting.
+    early_bytes
+        ...or once this many bytes are waiting, the worker is idle, and at most 1 in
+        :data:`BUSY_SHARE` of them arrived while a decode was running (after a first chunk).
     on_error
         Called on the event loop with the error of the first chunk that fails to decode (and of
         any later one): the load is to stop.
@@ -89,15 +112,20 @@ class PageDecoder:
         executor: Executor,
         chunk_bytes: int = CHUNK_BYTES,
         chunk_pages: int = CHUNK_PAGES,
+        early_bytes: int = EARLY_BYTES,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._decode = decode
         self._executor = executor
         self._chunk_bytes = chunk_bytes
         self._chunk_pages = chunk_pages
+        self._early_bytes = early_bytes
         self._on_error = on_error
         self._buffer: _Chunk = []
         self._buffered = 0
+        self._busy_bytes = 0  # of the buffer's, those that arrived while a decode was running
+        self._running = 0  # chunks handed to the executor and not finished
+        self._finished_one = False
         self._pending: list[asyncio.Future[_Decoded]] = []
         self._done: list[_Decoded] | None = None
 
@@ -109,19 +137,37 @@ class PageDecoder:
         """Queue a page of ``items`` offers (``None``: not counted); a full chunk is decoded."""
         self._buffer.append((label, body, items))
         self._buffered += len(body)
-        if self._buffered >= self._chunk_bytes or len(self._buffer) >= self._chunk_pages:
+        if self._running:
+            self._busy_bytes += len(body)
+        full = self._buffered >= self._chunk_bytes or len(self._buffer) >= self._chunk_pages
+        if full or self._early():
             self._flush()
+
+    def _early(self) -> bool:
+        """Whether to decode what is waiting now rather than wait for a full chunk.
+
+        The worker is then idle too: while a chunk runs, every page that arrived since it
+        started arrived busy.
+        """
+        return (
+            self._finished_one
+            and self._buffered >= self._early_bytes
+            and self._busy_bytes * BUSY_SHARE <= self._buffered
+        )
 
     def _flush(self) -> None:
         if not self._buffer:
             return
-        chunk, self._buffer, self._buffered = self._buffer, [], 0
+        chunk, self._buffer, self._buffered, self._busy_bytes = self._buffer, [], 0, 0
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, self._decode_chunk, chunk)
+        self._running += 1
         future.add_done_callback(self._check)
         self._pending.append(future)
 
     def _check(self, future: asyncio.Future[_Decoded]) -> None:
+        self._running -= 1
+        self._finished_one = True
         if future.cancelled():
             return
         error = future.exception()  # also marks it retrieved: no "never retrieved" warning
