@@ -188,6 +188,29 @@ def test_a_transport_that_never_says_sent_costs_one_short_wait_then_none() -> No
     assert [e for e in told.log if e.startswith("waits")] == [f"waits c{n}" for n in range(5)]
 
 
+def test_a_cancel_that_interrupts_the_cleanup_still_stops_every_request() -> None:
+    """The load is cancelled (another connector failed, Ctrl-C) just as a failed page's chain is
+    being cancelled: the request sent ahead must not run on unseen."""
+    from offer_analytics.load._read_ahead import _cancel, _Request
+
+    async def main() -> list[bool]:
+        async def slow() -> None:
+            await asyncio.sleep(10)
+
+        first, ahead = _Request({"cursor": "c1"}), _Request({"cursor": "c2"})
+        first.task, ahead.task = asyncio.create_task(slow()), asyncio.create_task(slow())
+        first.next = ahead
+        cleanup = asyncio.create_task(_cancel(first))
+        await asyncio.sleep(0)
+        cleanup.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cleanup
+        await asyncio.sleep(0)
+        return [first.task.cancelled(), ahead.task.cancelled()]
+
+    assert asyncio.run(main()) == [True, True]
+
+
 # --- Through the loader -----------------------------------------------------------------------
 
 
