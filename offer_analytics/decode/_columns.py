@@ -20,10 +20,15 @@ from offer_analytics.decode._timestamps import parse_timestamps
 from offer_analytics.errors import TimestampError
 from offer_analytics.schema import INSTANT_COLUMNS, outcome_expr
 
-__all__ = ["DecodeStats", "type_columns"]
+__all__ = ["IN_MEMORY_ROWS", "DecodeStats", "type_columns"]
 
 _TIMESTAMP_COLUMNS: Final = (*INSTANT_COLUMNS, "start_date")
 _EXAMPLES: Final = 5  # offending rows named in an error message
+#: Rows up to which the typing runs on Polars' in-memory engine rather than the default
+#: (streaming) one. On the loader's chunks (one page to a few MB of pages) it costs 4-9 ms less a
+#: call, most of a small call's fixed cost; on a whole 250k-offer connector the streaming engine
+#: is ~5% faster (measured, bench/BENCHMARKS.md).
+IN_MEMORY_ROWS: Final = 20_000
 
 
 @dataclass(frozen=True)
@@ -79,11 +84,7 @@ def type_columns(
             sent_at=pl.when(pl.col(raw["sent_at"]) != "").then(pl.col(raw["sent_at"])),
         ),
         *(flag.alias(f"__bad__{c}") for c, flag in bad.items()),
-    ).collect()
-    # Not engine="in-memory", although it costs ~4 ms less a call on one page: it hands the
-    # untouched String columns on as the very arrays it got, which the loader's gather in
-    # load/_memory.py then does not copy (the streaming engine's chunked output it does), so the
-    # rows a load keeps would pin the JSON reader's buffers.
+    ).collect(engine="in-memory" if frame.height <= IN_MEMORY_ROWS else "auto")
     unparsed: dict[str, list[str]] = {}
     for column, raw_name in raw.items():
         flags = typed[f"__bad__{column}"]

@@ -52,18 +52,21 @@ def return_freed_memory() -> None:
 def owned_strings(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with its String columns copied into buffers of their own, values unchanged.
 
-    A gather of every row rebuilds a string column compactly: the Arrow buffers the column was
-    read into (and everything they share pages with) can then be freed.
+    Each value is written anew (concatenated with an empty string), whatever engine produced the
+    column and however it is chunked: a gather would only copy the 16-byte views of a single-chunk
+    column and keep the reader's data buffers alive. The Arrow buffers the column was read into
+    (and everything they share pages with) can then be freed.
 
     Examples
     --------
     >>> import polars as pl
-    >>> frame = pl.DataFrame({"id": ["o1", "offer-with-a-long-id"], "n": [1, 2]})
+    >>> frame = pl.DataFrame({"id": ["o1", "offer-with-a-long-id", None], "n": [1, 2, 3]})
     >>> owned_strings(frame).equals(frame)
     True
     """
     strings = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     if not strings or frame.height == 0:
         return frame
-    rows = pl.int_range(frame.height, eager=True, dtype=pl.UInt32)
-    return frame.with_columns(frame[name].gather(rows) for name in strings)
+    return frame.with_columns(
+        pl.concat_str(pl.col(name), pl.lit("")).alias(name) for name in strings
+    )

@@ -1,7 +1,7 @@
 """PageDecoder: decodes every connector's pages in a worker thread while the next ones are fetched.
 
 Decoding (Polars and pyarrow, mostly outside the GIL) and fetching (the event loop) then overlap.
-One decode call costs ~14 ms of fixed work (planning and setting up its Polars queries) before
+One decode call costs ~12 ms of fixed work (planning and setting up its Polars queries) before
 the first offer, as much as ~4,000 offers: pages are therefore decoded in chunks of a few MB,
 and the pages of all connectors of a load share a chunk (grouped by connector before decoding,
 so that each connector's rows are one slice of the chunk's frame). Decoding per connector in
@@ -10,7 +10,7 @@ chunks of 8 pages instead cost a 16-connector load more client CPU than the HTTP
 
 A chunk is decoded after its last page arrived, so a load ends at best one chunk's decoding after
 its last response. When pages arrive slower than the worker decodes them (a serial listing: a page
-every ~25 ms, a call of 8 pages decoded in ~17 ms), a chunk starts early, as soon as the worker is
+every ~25 ms, a call of 8 pages decoded in ~20 ms), a chunk starts early, as soon as the worker is
 idle and ~8 pages are waiting: the last one is then small (measured on a 293-page listing: the
 load ends ~30 ms after its last response instead of ~70, for 1.9 s of client CPU instead of 1.5).
 Whether pages arrive slower is read from the pages themselves, with no clock: a page that arrives
@@ -51,9 +51,9 @@ CHUNK_BYTES: Final = 4_000_000
 #: early rather than at its end.
 CHUNK_PAGES: Final = 64
 #: Bytes of page bodies that start a decode call before a chunk is full, when the worker is idle and
-#: pages arrive slower than it decodes them: ~8 pages of 200 offers. A call costs ~14 ms before its
-#: first offer and ~0.7 ms per such page (measured), so a serial listing then spends one call per
-#: ~8 pages, and the last chunk, decoded after the last page arrived, takes ~15-20 ms.
+#: pages arrive slower than it decodes them: ~8 pages of 200 offers. A call costs ~12 ms before its
+#: first offer and ~1 ms per such page (measured), so a serial listing then spends one call per
+#: ~8 pages, and the last chunk, decoded after the last page arrived, takes ~13-20 ms.
 EARLY_BYTES: Final = 600_000
 #: A chunk starts early only while at most 1 in this many waiting bytes arrived with a decode
 #: running: beyond that, pages arrive about as fast as early chunks decode, and full ones cost less.

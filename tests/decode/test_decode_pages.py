@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from offer_analytics import (
     OFFER_SCHEMA,
@@ -21,6 +22,7 @@ from offer_analytics import (
     empty_offers_frame,
     offers_to_frame,
 )
+from offer_analytics.decode import _columns
 from offer_analytics.sandbox import SandboxServer, generate_offers
 from offer_analytics.schema import OPTIONAL_COLUMNS, offers_schema
 
@@ -404,6 +406,18 @@ def test_generated_offers_decode_with_exactly_the_planted_garbage_unparsed() -> 
         source = next(o for o in everything if o["id"] == row["id"])
         assert json.loads(row["custom_fields"]) == source["custom_fields"]
         assert json.loads(row["raw_data"]) == source["raw_data"]
+
+
+def test_both_polars_engines_type_the_same_offers_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small calls (the loader's chunks) run on the in-memory engine, large ones on the default.
+    offers = generate_offers(3_000, connectors=1, seed=7)["default"]
+    pages = pages_of(offers)
+    small, small_stats = decode_pages(pages, include_custom_fields=True)
+    monkeypatch.setattr(_columns, "IN_MEMORY_ROWS", 0)
+    large, large_stats = decode_pages(pages, include_custom_fields=True)
+    assert_frame_equal(small, large)
+    assert small_stats == large_stats
+    assert sum(len(ids) for ids in small_stats.unparsed.values()) > 0  # garbage was planted
 
 
 def test_sandbox_bodies_decode_to_the_served_offers() -> None:
