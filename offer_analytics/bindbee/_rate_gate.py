@@ -93,7 +93,10 @@ class RateGate:
         exact, and it adds one request of headroom by itself once a 429 shows such requests.
     reset_margin_s
         Seconds added to ``Reset`` before a spent connector sends again: timer slack. The lead
-        of the client's clock over the server's, as responses show it, is added to it.
+        of the client's clock over the server's, as responses show it, is added to it. 5 ms by
+        default: a timer never fires early, a request reaches the server after it was sent, and
+        a clock ahead is learned from the first response that shows it, so the margin needs to
+        cover little; each millisecond of it is added to a listing once per window it crosses.
     backoff_initial_s, backoff_max_s
         The pause after a 429 that carries neither a usable ``Retry-After`` nor ``Reset``: doubles
         with every such 429 in a row, plus up to 50% jitter.
@@ -148,7 +151,7 @@ class RateGate:
         limit: int = 200,
         window_s: float = 60.0,
         headroom: int = 0,
-        reset_margin_s: float = 0.02,
+        reset_margin_s: float = 0.005,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 60.0,
         max_pause_s: float | None = None,

@@ -660,7 +660,7 @@ def test_a_clock_lead_learned_on_one_connector_protects_the_others() -> None:
         first.release(permit, status=200, headers=limit_headers(vt, remaining=3, reset_in=-2))
 
     vt.run(main())
-    assert first.reset_margin_s == second.reset_margin_s == pytest.approx(0.02 + 2)
+    assert first.reset_margin_s == second.reset_margin_s == pytest.approx(0.005 + 2)
 
 
 # --- Edges of the rules, each pinned on its boundary ---------------------------------------------
@@ -699,7 +699,7 @@ def one_answer(
 def test_the_defaults_are_bindbees_budget() -> None:
     gate = RateGate()
     assert (gate.limit, gate.window_s, gate.headroom) == (200, 60.0, 0)
-    assert gate.reset_margin_s == pytest.approx(0.02)
+    assert gate.reset_margin_s == pytest.approx(0.005)
     assert gate.interval_s == pytest.approx(60.0 / 199)
     assert gate.credit is None
     assert gate.blocked_until == -math.inf
@@ -1186,7 +1186,7 @@ def test_a_429_on_credit_sent_exactly_at_its_reset_is_not_explained_by_the_clock
 
     vt.run(main())
     assert gate.headroom == 1
-    assert gate.reset_margin_s == pytest.approx(0.02)
+    assert gate.reset_margin_s == pytest.approx(0.005)
 
 
 def test_permits_are_told_apart_by_identity_not_by_their_fields() -> None:
