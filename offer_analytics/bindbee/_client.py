@@ -51,6 +51,7 @@ from offer_analytics.bindbee._in_flight import InFlightCap
 from offer_analytics.bindbee._rate_gate import ClockLead, RateGate
 from offer_analytics.bindbee._redact import Redactor
 from offer_analytics.bindbee._retry import RetryPolicy, should_retry
+from offer_analytics.bindbee._route import Route, proxies_in_environment
 from offer_analytics.bindbee._status_errors import error_for_status
 from offer_analytics.errors import (
     ConfigurationError,
@@ -146,6 +147,9 @@ class BindbeeClient:
         ``None``: two rate-limit windows. A server asking for more is capped and noted.
     transport
         An httpx transport to use instead of the network (``httpx.MockTransport`` in tests).
+        Without one, the client connects directly, or through the proxy that ``HTTPS_PROXY``,
+        ``HTTP_PROXY`` or ``ALL_PROXY`` names (``NO_PROXY`` excepted), as httpx does; a given
+        transport is used as it is, proxy included.
     clock, wall_clock, sleep
         Passed to every :class:`~offer_analytics.bindbee._rate_gate.RateGate`.
 
@@ -214,16 +218,22 @@ class BindbeeClient:
         # Auth headers are set per request: the client itself holds no secret in its headers.
         # Plain http (a loopback sandbox, the only one allowed) needs no CA bundle: loading it
         # costs ~0.1 s the first time. No redirect is followed, so TLS never comes up later.
-        tls = self.base_url.startswith("https:")
+        verify = _tls_context() if self.base_url.startswith("https:") else False
+        # Requests go straight to the transport (see _route), unless the environment names a
+        # proxy that httpx would apply: only a client that builds its own transport does.
+        through_client = transport is None and proxies_in_environment()
+        if transport is None and not through_client:
+            transport = httpx.AsyncHTTPTransport(verify=verify, limits=limits)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            verify=_tls_context() if tls else False,
+            verify=verify,
             limits=limits,
-            timeout=timeout,
             transport=transport,
+            timeout=timeout,
             follow_redirects=False,
             headers={"accept": "application/json", "user-agent": "offer-analytics"},
         )
+        self._route = Route(self._http, transport)
         self._url_prefix = str(self._http.base_url)
 
     def __repr__(self) -> str:
@@ -371,7 +381,7 @@ class BindbeeClient:
             try:
                 stats.requests += 1
                 raw = await fetch(
-                    self._http,
+                    self._route,
                     request_url(self._url_prefix, path, params or {}),
                     path=path,
                     auth=self._auth(connector),

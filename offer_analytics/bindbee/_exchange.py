@@ -24,6 +24,7 @@ from typing import Any, Final, TypeAlias
 
 import httpx
 
+from offer_analytics.bindbee._route import Route
 from offer_analytics.errors import OfferAnalyticsError, SchemaError, TransportError
 
 __all__ = [
@@ -113,7 +114,7 @@ class RawResponse:
 
 
 async def _read(
-    http: httpx.AsyncClient,
+    route: Route,
     url: str,
     auth: httpx.Auth,
     redact: Callable[[str], str],
@@ -121,7 +122,7 @@ async def _read(
     on_sent: Callable[[], None] | None,
 ) -> RawResponse:
     extensions = {"trace": _sent_trace(on_sent)} if on_sent is not None else None
-    async with http.stream("GET", url, auth=auth, extensions=extensions) as response:
+    async with route.get(url, auth=auth, extensions=extensions) as response:
         # Redacted: a hostile server could echo a token in a header we keep.
         headers = {
             name: redact(value)
@@ -149,7 +150,7 @@ async def _read(
 
 
 async def fetch(
-    http: httpx.AsyncClient,
+    route: Route,
     url: str,
     *,
     path: str,
@@ -160,8 +161,8 @@ async def fetch(
     peek: Peek | None = None,
     on_sent: Callable[[], None] | None = None,
 ) -> RawResponse:
-    """Send one GET of ``url`` (see :func:`request_url`) and read its whole answer within
-    ``deadline_s`` seconds; ``path`` names the request in errors.
+    """Send one GET of ``url`` (see :func:`request_url`) by ``route`` and read its whole answer
+    within ``deadline_s`` seconds; ``path`` names the request in errors.
 
     ``peek`` is called with the first chunk of a 2xx body as soon as it arrives, before the rest
     is read (a serial listing takes the next cursor from it); the chunk may be any length. What
@@ -175,7 +176,7 @@ async def fetch(
     """
     try:
         async with asyncio.timeout(deadline_s):
-            return await _read(http, url, auth, redact, peek, on_sent)
+            return await _read(route, url, auth, redact, peek, on_sent)
     except TimeoutError:
         reason = f"took longer than {deadline_s:g} s in all (the server sends too slowly)"
     except httpx.TimeoutException as exc:

@@ -1,0 +1,115 @@
+"""Requests go straight to the transport, as httpx's client would have sent them; through the
+client when the environment names a proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from offer_analytics.bindbee._client import OFFERS_PATH, BindbeeClient
+from offer_analytics.bindbee._credentials import Connector
+from offer_analytics.bindbee._retry import RetryPolicy
+from offer_analytics.bindbee._route import Route, proxies_in_environment
+from offer_analytics.errors import TransportError
+from offer_analytics.sandbox import SandboxServer
+
+PAGE: dict[str, object] = {"cursor": None, "page_size": 50, "items": []}
+ONCE = RetryPolicy(attempts=1)
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def test_a_request_sent_straight_to_the_transport_carries_what_the_client_would_set() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=json.dumps(PAGE).encode())
+
+    async def main() -> None:
+        timeout = httpx.Timeout(7.0, connect=3.0)
+        transport = httpx.MockTransport(handler)
+        async with BindbeeClient(
+            api_key="sk-1", timeout=timeout, transport=transport, retry=ONCE
+        ) as client:
+            await client.get_json(Connector("acme", "tok-1"), OFFERS_PATH, {"page_size": "50"})
+
+    asyncio.run(main())
+    (request,) = seen
+    assert str(request.url) == "https://api.bindbee.dev/api/ats/v1/offers?page_size=50"
+    assert request.headers["authorization"] == "Bearer sk-1"
+    assert request.headers["x-connector-token"] == "tok-1"
+    assert request.headers["user-agent"] == "offer-analytics"
+    assert request.headers["accept"] == "application/json"
+    assert request.headers["host"] == "api.bindbee.dev"
+    assert request.extensions["timeout"] == {"connect": 3.0, "read": 7.0, "write": 7.0, "pool": 7.0}
+
+
+def test_both_routes_send_the_same_request() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text="ok")
+
+    async def main() -> list[str]:
+        transport = httpx.MockTransport(handler)
+        bodies = []
+        async with httpx.AsyncClient(transport=transport, headers={"user-agent": "t"}) as client:
+            for route in (Route(client, transport), Route(client, None)):
+                async with route.get("http://h.test/a?b=1", auth=httpx.BasicAuth("u", "p")) as r:
+                    bodies.append((await r.aread()).decode())
+        return bodies
+
+    assert asyncio.run(main()) == ["ok", "ok"]
+    direct, through_client = seen
+    assert direct.url == through_client.url
+    assert sorted(direct.headers.multi_items()) == sorted(through_client.headers.multi_items())
+
+
+def test_a_proxy_named_by_the_environment_is_used() -> None:
+    # Nothing listens on the proxy's port: a client that honours it cannot reach the sandbox.
+    with SandboxServer(n_offers=5, connectors=1) as server:
+        connector = Connector("default", server.connector_tokens["default"])
+
+        async def main() -> None:
+            async with BindbeeClient(
+                api_key=server.api_key, base_url=server.base_url, retry=ONCE
+            ) as client:
+                await client.get_json(connector, OFFERS_PATH)
+
+        asyncio.run(main())  # straight to the transport
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+            with pytest.raises(TransportError):
+                asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, False),
+        ({"NO_PROXY": "*"}, False),
+        ({"https_proxy": ""}, False),
+        ({"HTTP_PROXY": "http://p:3128"}, True),
+        ({"https_proxy": "http://p:3128", "no_proxy": "localhost"}, True),
+        ({"ALL_PROXY": "socks5://p:1080"}, True),
+    ],
+)
+def test_proxies_in_the_environment(
+    environ: dict[str, str], expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert proxies_in_environment() is expected
