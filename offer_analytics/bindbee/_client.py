@@ -148,8 +148,8 @@ class BindbeeClient:
     transport
         An httpx transport to use instead of the network (``httpx.MockTransport`` in tests).
         Without one, the client connects directly, or through the proxy that ``HTTPS_PROXY``,
-        ``HTTP_PROXY`` or ``ALL_PROXY`` names (``NO_PROXY`` excepted), as httpx does; a given
-        transport is used as it is, proxy included.
+        ``HTTP_PROXY`` or ``ALL_PROXY`` names (``NO_PROXY`` excepted; on macOS and Windows also
+        the system's proxy settings), as httpx does; a given transport is used as it is.
     clock, wall_clock, sleep
         Passed to every :class:`~offer_analytics.bindbee._rate_gate.RateGate`.
 

@@ -181,7 +181,7 @@ async def fetch(
         reason = f"took longer than {deadline_s:g} s in all (the server sends too slowly)"
     except httpx.TimeoutException as exc:
         reason = f"timed out ({redact(f'{type(exc).__name__}: {exc}')[:200]})"
-    except httpx.TransportError as exc:
+    except httpx.RequestError as exc:  # the connection, or a body that cannot be decompressed
         reason = f"failed ({redact(f'{type(exc).__name__}: {exc}')[:200]})"
     # Raised here, outside the except blocks: the httpx error (and the request it holds, with
     # its auth headers) must not become this error's __context__.

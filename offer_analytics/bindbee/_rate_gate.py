@@ -46,14 +46,22 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 from offer_analytics.bindbee._rate_headers import RateLimitHeaders, parse_retry_after, read_headers
 from offer_analytics.bindbee._rate_window import ClockLead, WindowLength
 from offer_analytics.bindbee._window_credit import BlindAnswers, WindowCredit
 
-__all__ = ["ClockLead", "Permit", "RateGate", "parse_retry_after"]
+__all__ = ["DEFAULT_RESET_MARGIN_S", "ClockLead", "Permit", "RateGate", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
+
+#: 5 ms of slack plus the resolution of the two clocks through which a window's end is converted
+#: (``Reset`` is read against the unix clock and slept on the monotonic one): ~5 ms where the
+#: clocks count in nanoseconds (Linux, macOS), ~36 ms where they tick every 15.6 ms (Windows).
+DEFAULT_RESET_MARGIN_S: Final = (
+    0.005 + time.get_clock_info("time").resolution + time.get_clock_info("monotonic").resolution
+)
 
 
 @dataclass(eq=False, slots=True)
@@ -93,10 +101,11 @@ class RateGate:
         exact, and it adds one request of headroom by itself once a 429 shows such requests.
     reset_margin_s
         Seconds added to ``Reset`` before a spent connector sends again: timer slack. The lead
-        of the client's clock over the server's, as responses show it, is added to it. 5 ms by
-        default: a timer never fires early, a request reaches the server after it was sent, and
-        a clock ahead is learned from the first response that shows it, so the margin needs to
-        cover little; each millisecond of it is added to a listing once per window it crosses.
+        of the client's clock over the server's, as responses show it, is added to it. By
+        default :data:`DEFAULT_RESET_MARGIN_S`: the gate checks its clock again after every
+        sleep, a request reaches the server after it was sent, and a clock ahead is learned from
+        the first response that shows it, so the margin covers only the clocks' resolution; each
+        millisecond of it is added to a listing once per window it crosses.
     backoff_initial_s, backoff_max_s
         The pause after a 429 that carries neither a usable ``Retry-After`` nor ``Reset``: doubles
         with every such 429 in a row, plus up to 50% jitter.
@@ -151,7 +160,7 @@ class RateGate:
         limit: int = 200,
         window_s: float = 60.0,
         headroom: int = 0,
-        reset_margin_s: float = 0.005,
+        reset_margin_s: float = DEFAULT_RESET_MARGIN_S,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 60.0,
         max_pause_s: float | None = None,

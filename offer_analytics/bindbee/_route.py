@@ -73,24 +73,51 @@ class Route:
     async def get(
         self, url: str, *, auth: httpx.Auth, extensions: dict[str, Any] | None = None
     ) -> AsyncIterator[httpx.Response]:
-        """``GET url`` (absolute), the response open for streaming inside the block."""
+        """``GET url`` (absolute), the response open for streaming inside the block.
+
+        ``auth`` adds headers to the request (its flow's first request is sent, as for
+        ``httpx.BasicAuth`` or the connector's credentials; an auth that answers a challenge is
+        not supported).
+
+        Raises
+        ------
+        RuntimeError
+            When the client is closed, as ``httpx.AsyncClient`` raises it.
+        """
         if self.transport is None:
             async with self.client.stream("GET", url, auth=auth, extensions=extensions) as sent:
                 yield sent
             return
-        client = self.client
-        request = httpx.Request(
-            "GET",
-            url,
-            headers=client.headers,
-            extensions={**(extensions or {}), "timeout": client.timeout.as_dict()},
-        )
-        request = await _authorised(request, auth)
-        response = await self.transport.handle_async_request(request)
+        if self.client.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        response = await _send(self.transport, self.client, url, auth, extensions or {})
         try:
             yield response
         finally:
             await response.aclose()
+
+
+async def _send(
+    transport: httpx.AsyncBaseTransport,
+    client: httpx.AsyncClient,
+    url: str,
+    auth: httpx.Auth,
+    extensions: dict[str, Any],
+) -> httpx.Response:
+    """Build, sign and send the request; the response's head has arrived when this returns."""
+    request = httpx.Request(
+        "GET",
+        url,
+        headers=client.headers,
+        extensions={**extensions, "timeout": client.timeout.as_dict()},
+    )
+    try:
+        request = await _authorised(request, auth)
+        return await transport.handle_async_request(request)
+    finally:
+        # The request carries the credentials: out of this frame before anything leaves it
+        # (traceback tools record the locals of every frame an error passed through).
+        del request
 
 
 async def _authorised(request: httpx.Request, auth: httpx.Auth) -> httpx.Request:

@@ -8,12 +8,19 @@ import heapq
 import itertools
 import math
 import random
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import pytest
 
-from offer_analytics.bindbee._rate_gate import ClockLead, Permit, RateGate, parse_retry_after
+from offer_analytics.bindbee._rate_gate import (
+    DEFAULT_RESET_MARGIN_S,
+    ClockLead,
+    Permit,
+    RateGate,
+    parse_retry_after,
+)
 from offer_analytics.bindbee._rate_headers import RateLimitHeaders, read_headers
 
 T = TypeVar("T")
@@ -660,7 +667,9 @@ def test_a_clock_lead_learned_on_one_connector_protects_the_others() -> None:
         first.release(permit, status=200, headers=limit_headers(vt, remaining=3, reset_in=-2))
 
     vt.run(main())
-    assert first.reset_margin_s == second.reset_margin_s == pytest.approx(0.005 + 2)
+    assert (
+        first.reset_margin_s == second.reset_margin_s == pytest.approx(DEFAULT_RESET_MARGIN_S + 2)
+    )
 
 
 # --- Edges of the rules, each pinned on its boundary ---------------------------------------------
@@ -699,10 +708,16 @@ def one_answer(
 def test_the_defaults_are_bindbees_budget() -> None:
     gate = RateGate()
     assert (gate.limit, gate.window_s, gate.headroom) == (200, 60.0, 0)
-    assert gate.reset_margin_s == pytest.approx(0.005)
+    assert gate.reset_margin_s == pytest.approx(DEFAULT_RESET_MARGIN_S)
     assert gate.interval_s == pytest.approx(60.0 / 199)
     assert gate.credit is None
     assert gate.blocked_until == -math.inf
+
+
+def test_the_default_margin_covers_both_clocks_resolution() -> None:
+    resolutions = sum(time.get_clock_info(clock).resolution for clock in ("time", "monotonic"))
+    assert pytest.approx(0.005 + resolutions) == DEFAULT_RESET_MARGIN_S
+    assert DEFAULT_RESET_MARGIN_S < 0.05  # a margin is paid at every window's end
 
 
 @pytest.mark.parametrize(
@@ -1186,7 +1201,7 @@ def test_a_429_on_credit_sent_exactly_at_its_reset_is_not_explained_by_the_clock
 
     vt.run(main())
     assert gate.headroom == 1
-    assert gate.reset_margin_s == pytest.approx(0.005)
+    assert gate.reset_margin_s == pytest.approx(DEFAULT_RESET_MARGIN_S)
 
 
 def test_permits_are_told_apart_by_identity_not_by_their_fields() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
+from collections.abc import Callable, Sequence
 
 import httpx
 import pytest
@@ -16,6 +18,7 @@ from offer_analytics.bindbee._route import Route, proxies_in_environment
 from offer_analytics.errors import TransportError
 from offer_analytics.sandbox import SandboxServer
 
+LeakFinder = Callable[[BaseException, Sequence[str]], list[str]]
 PAGE: dict[str, object] = {"cursor": None, "page_size": 50, "items": []}
 ONCE = RetryPolicy(attempts=1)
 
@@ -25,6 +28,8 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 @pytest.fixture(autouse=True)
 def no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The variables only: not the system's settings of a macOS or Windows machine.
+    monkeypatch.setattr(urllib.request, "getproxies", urllib.request.getproxies_environment)
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
@@ -54,6 +59,64 @@ def test_a_request_sent_straight_to_the_transport_carries_what_the_client_would_
     assert request.headers["accept"] == "application/json"
     assert request.headers["host"] == "api.bindbee.dev"
     assert request.extensions["timeout"] == {"connect": 3.0, "read": 7.0, "write": 7.0, "pool": 7.0}
+
+
+def test_a_closed_client_sends_nothing() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, content=json.dumps(PAGE).encode())
+
+    async def main() -> None:
+        client = BindbeeClient(api_key="sk-1", transport=httpx.MockTransport(handler))
+        await client.aclose()
+        await client.get_json(Connector("acme", "tok-1"), OFFERS_PATH)
+
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(main())
+    assert sent == []
+
+
+def test_a_body_that_cannot_be_decompressed_is_retried_and_leaks_no_secret(
+    leaks: LeakFinder,
+) -> None:
+    def garbled_then_good() -> Callable[[httpx.Request], httpx.Response]:
+        answers = iter(
+            [
+                httpx.Response(
+                    200,
+                    headers={"content-encoding": "gzip"},
+                    stream=httpx.ByteStream(b"not gzip"),  # read only when streamed
+                ),
+                httpx.Response(200, content=json.dumps(PAGE).encode()),
+            ]
+        )
+        return lambda request: next(answers)
+
+    async def main(retry: RetryPolicy) -> None:
+        transport = httpx.MockTransport(garbled_then_good())
+        async with BindbeeClient(api_key="sk-1", transport=transport, retry=retry) as client:
+            await client.get_json(Connector("acme", "tok-1"), OFFERS_PATH)
+
+    with pytest.raises(TransportError, match="DecodingError") as info:
+        asyncio.run(main(ONCE))
+    assert leaks(info.value, ["sk-1", "tok-1"]) == []
+    asyncio.run(main(RetryPolicy(attempts=2, wait_initial_s=0.0, wait_jitter_s=0.0)))
+
+
+def test_an_error_inside_the_transport_leaves_no_secret_in_our_frames(leaks: LeakFinder) -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise LookupError("a transport with a bug")
+
+    async def main() -> None:
+        transport = httpx.MockTransport(broken)
+        async with BindbeeClient(api_key="sk-1", transport=transport, retry=ONCE) as client:
+            await client.get_json(Connector("acme", "tok-1"), OFFERS_PATH)
+
+    with pytest.raises(LookupError) as info:
+        asyncio.run(main())
+    assert leaks(info.value, ["sk-1", "tok-1"]) == []
 
 
 def test_both_routes_send_the_same_request() -> None:
