@@ -231,7 +231,8 @@ class FetchJob:
             return self._get(connector, self.path, query, parse, peek, on_sent)
 
         # An id batch may end before its last cursor: nothing is asked for ahead of it.
-        async with ReadAhead(get, query_for, enabled=wanted is None) as chain:
+        ahead = ReadAhead(get, query_for, enabled=wanted is None, worth_asking=loop.is_new)
+        async with ahead as chain:
             while True:
                 response: JSONResponse = await chain.get(query_for(cursor))
                 head: ListPage = response.data
@@ -369,6 +370,10 @@ class _LoopCheck:
         self._pages: set[tuple[str | None, str | None, int]] = set()
         self._empty = 0
         self._offers = 0
+
+    def is_new(self, cursor: str) -> bool:
+        """Whether no page recorded so far came with ``cursor``."""
+        return cursor not in self._cursors
 
     def check(self, cursor: str, head: ListPage) -> None:
         """Record a page that came with ``cursor``; raise if the chain loops."""

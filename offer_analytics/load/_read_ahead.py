@@ -98,6 +98,10 @@ class ReadAhead:
     enabled
         False: one request at a time, nothing sent ahead (a chain that may stop before its last
         cursor, such as an id batch, must not spend a request it may not need).
+    worth_asking
+        Whether a cursor is worth a request ahead; ``False`` for one the chain is about to stop
+        at (a cursor seen before: the listing loops), which is then only asked for by
+        :meth:`get`, if at all.
 
     Use as ``async with ReadAhead(...) as chain: page = await chain.get(query)``; leaving the
     block cancels a request sent ahead that was not asked for. Never more than one request is
@@ -110,10 +114,12 @@ class ReadAhead:
         next_query: Callable[[str], Mapping[str, str]],
         *,
         enabled: bool = True,
+        worth_asking: Callable[[str], bool] = lambda cursor: True,
     ) -> None:
         self._get = get
         self._next_query = next_query
         self._enabled = enabled
+        self._worth_asking = worth_asking
         self._current: _Request | None = None  # the request whose page is being waited for
         self._ahead: _Request | None = None  # sent ahead of the next call of get()
         # Whether the transport says when a request is sent (httpcore's trace hook does; a mock
@@ -169,6 +175,8 @@ class ReadAhead:
         """Send the request for the page after ``request``'s; with ``wait``, what to await until
         it is on the wire."""
         if request.cursor is None or request.next is not None:
+            return None
+        if not self._worth_asking(request.cursor):
             return None
         request.next = self._start(self._next_query(request.cursor))
         return _until_sent(request.next.sent) if wait and self._told_when_sent else None

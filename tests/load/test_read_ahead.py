@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from offer_analytics import BindbeeClient, RetryPolicy, fetch_offers
+from offer_analytics import BindbeeClient, CursorLoopError, RetryPolicy, fetch_offers
 from offer_analytics.load._read_ahead import ReadAhead, early_cursor
 from offer_analytics.sandbox import generate_offers
 
@@ -133,6 +133,24 @@ def test_disabled_it_sends_one_request_at_a_time() -> None:
     chain = FakeChain(3)
     assert asyncio.run(_follow(chain, enabled=False)) == ["c0", "c1", "c2"]
     assert chain.log == [f"{step} c{n}" for n in range(3) for step in ("send", "head", "done")]
+
+
+def test_a_cursor_not_worth_asking_ahead_waits_until_it_is_asked_for() -> None:
+    chain = FakeChain(4)
+
+    async def follow() -> list[str]:
+        cursors = ["c0"]
+        not_ahead = ReadAhead(chain.get, lambda c: {"cursor": c}, worth_asking=lambda c: c != "c2")
+        async with not_ahead as ahead:
+            while (following := await ahead.get({"cursor": cursors[-1]})) is not None:
+                cursors.append(following)
+        return cursors
+
+    assert asyncio.run(follow()) == ["c0", "c1", "c2", "c3"]
+    log = chain.log
+    assert log.index("send c2") > log.index("done c1"), log  # asked for, not ahead
+    assert log.index("send c3") < log.index("done c2"), log  # and ahead again after it
+    assert not [e for e in log if e.startswith("cancelled")]
 
 
 def test_a_wrong_guess_is_cancelled_and_the_right_page_asked_for() -> None:
@@ -298,6 +316,23 @@ def test_a_page_that_repeats_its_cursor_key_loads_the_page_its_reader_names() ->
     frame, _ = _load(httpx.MockTransport(handler))
     assert frame["id"].to_list() == [o["id"] for o in OFFERS]
     assert [c for c in seen if c != "bogus"] == [None, "10", "20", "30", "40", "50"]
+
+
+def test_a_cursor_seen_before_is_not_asked_for_ahead() -> None:
+    """A listing that loops (None -> 10 -> 20 -> 10) ends with CursorLoopError before a request
+    goes out with the repeated cursor: reading ahead spends no budget on a loop."""
+    following = {None: "10", "10": "20", "20": "10"}
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        seen.append(cursor)
+        start = int(cursor or "0")
+        return httpx.Response(200, content=_page(following[cursor], OFFERS[start : start + 10]))
+
+    with pytest.raises(CursorLoopError, match="repeated a cursor"):
+        _load(httpx.MockTransport(handler))
+    assert seen == [None, "10", "20"]
 
 
 def test_a_page_cut_short_after_its_cursor_is_retried_and_nothing_doubles() -> None:
