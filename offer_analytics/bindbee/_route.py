@@ -2,12 +2,13 @@
 
 ``httpx.AsyncClient.send`` wraps the transport in features this client never uses: a cookie jar
 (every response is searched for cookies), redirect handling (none is followed), auth flows that
-wait for a response (the credentials are two plain headers), event hooks, a log line per request.
-Together with building the request from the client's base URL, that costs ~0.4 ms a request on
-this project's 2-core machine (bench/BENCHMARKS.md): about 2% of a serial listing's round trip,
-which nothing else overlaps. So a request is built from the finished URL, given the client's
-default headers, timeout and the connector's credentials, and handed to the transport the client
-would have used.
+wait for a response (the credentials are two plain headers), event hooks, a log line per request
+(httpx's ``HTTP Request: ...`` at INFO, which this route does not write; httpcore's DEBUG
+records remain). Together with building the request from the client's base URL, that cost
+0.45-0.8 ms a request on this project's 2-core machine (bench/BENCHMARKS.md, the loader): 2-3%
+of a serial listing's round trip, which nothing else overlaps. So a request is built from the
+finished URL, given the client's default headers, timeout and the connector's credentials, and
+handed to the transport the client would have used.
 
 The one thing the transport alone cannot do is pick a proxy: a client that trusts the
 environment sends through ``HTTP_PROXY``, ``HTTPS_PROXY`` or ``ALL_PROXY`` (with ``NO_PROXY``'s

@@ -284,7 +284,7 @@ def test_no_secret_in_reprs_or_logs(caplog: pytest.LogCaptureFixture) -> None:
     assert_no_secret(repr(client))
     assert_no_secret(repr(client.gate(ACME)))
     assert_no_secret(repr(ACME))
-    assert caplog.records, "httpx and stamina log requests and retries at DEBUG/INFO"
+    assert caplog.records, "httpcore and stamina log requests and retries at DEBUG/INFO"
     for record in caplog.records:
         assert_no_secret(record.getMessage())
         assert_no_secret(repr(record.__dict__))
