@@ -38,10 +38,10 @@ def proxies_in_environment() -> bool:
     Examples
     --------
     >>> import os
-    >>> os.environ["HTTPS_PROXY"] = "http://proxy.internal:3128"
-    >>> proxies_in_environment()
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"HTTPS_PROXY": "http://proxy.internal:3128"}):
+    ...     proxies_in_environment()
     True
-    >>> del os.environ["HTTPS_PROXY"]
     """
     found = urllib.request.getproxies()
     return any(found.get(scheme) for scheme in ("http", "https", "all"))
