@@ -35,16 +35,22 @@ def no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
 
 
-def test_a_request_sent_straight_to_the_transport_carries_what_the_client_would_set() -> None:
+def recording() -> tuple[list[httpx.Request], httpx.MockTransport]:
+    """A transport that answers every request with an empty page, and the requests it got."""
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return httpx.Response(200, content=json.dumps(PAGE).encode())
 
+    return seen, httpx.MockTransport(handler)
+
+
+def test_a_request_sent_straight_to_the_transport_carries_what_the_client_would_set() -> None:
+    seen, transport = recording()
+
     async def main() -> None:
         timeout = httpx.Timeout(7.0, connect=3.0)
-        transport = httpx.MockTransport(handler)
         async with BindbeeClient(
             api_key="sk-1", timeout=timeout, transport=transport, retry=ONCE
         ) as client:
@@ -62,14 +68,10 @@ def test_a_request_sent_straight_to_the_transport_carries_what_the_client_would_
 
 
 def test_a_closed_client_sends_nothing() -> None:
-    sent: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, content=json.dumps(PAGE).encode())
+    sent, transport = recording()
 
     async def main() -> None:
-        client = BindbeeClient(api_key="sk-1", transport=httpx.MockTransport(handler))
+        client = BindbeeClient(api_key="sk-1", transport=transport)
         await client.aclose()
         await client.get_json(Connector("acme", "tok-1"), OFFERS_PATH)
 
